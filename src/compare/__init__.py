@@ -1,0 +1,38 @@
+"""policy-compare: compare Chinese local education plans across cities.
+
+Public API (DataFrame in, DataFrame out)::
+
+    import compare
+    tables = compare.load_corpus("data/processed")        # dict of DataFrames
+    result = compare.clean_text(raw)                        # cleaned + simplified text, repairs log
+    passages = compare.split_passages(result.text, doc_id="x", text_original=result.text_original)
+    sentences = compare.split_sentences(passages)
+    tokens = compare.tokenize(sentences)
+    compare.build("data/raw", "data/processed")            # the whole pipeline
+"""
+
+import logging
+
+from compare.build import build, process_document
+from compare.clean import clean_text, to_simplified
+from compare.segment import split_passages, split_sentences
+from compare.store import load_corpus
+from compare.tokenize import cut, get_tokenizer, tokenize
+
+__version__ = "0.1.0"
+__all__ = [
+    "build",
+    "clean_text",
+    "cut",
+    "get_tokenizer",
+    "load_corpus",
+    "process_document",
+    "split_passages",
+    "split_sentences",
+    "to_simplified",
+    "tokenize",
+]
+
+_root = logging.getLogger(__name__)
+if not any(isinstance(h, logging.NullHandler) for h in _root.handlers):
+    _root.addHandler(logging.NullHandler())

@@ -1,0 +1,155 @@
+"""Command-line interface: ``policy-compare`` (also ``python -m compare``).
+
+The CLI only wires stages together; all analysis lives in the library.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from compare.config import PROCESSED_DATA_DIR, RAW_DATA_DIR
+
+DESCRIPTION = """\
+policy-compare: compare Chinese local education plans across cities.
+
+Typical use:
+  policy-compare build                      # data/raw -> data/processed (all tables)
+  policy-compare build --raw my_plans --out my_processed --keep-going
+  policy-compare info                       # what is in data/processed
+
+Drop plan files (.txt in any Chinese encoding, .html, .docx, .pdf with a text layer) into the raw folder;
+describe them in manifest.csv if you can (doc_id, city, province, genre, period …) — whatever the manifest
+leaves out is inferred from the text and marked as inferred.
+"""
+
+BUILD_HELP = """\
+Read every plan file in RAW, clean it (remove web/docx/scrape artefacts, repair OCR damage, convert
+traditional to simplified), split it into passages and sentences, tokenise it, tag themes and extract
+targets, and write the tables to OUT as Parquet and CSV (UTF-8 with BOM, opens in Excel).
+
+Raw files are never modified. Documents that did not change since the last build are taken from the cache.
+If a document cannot be read the build stops, names the file and the problem, and writes nothing;
+with --keep-going it builds the others and lists the failures in OUT/errors.csv.
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="policy-compare", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="show progress details and warnings")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    b = sub.add_parser(
+        "build", help="build data/processed from the raw plan files", description=BUILD_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    b.add_argument(
+        "--raw", type=Path, default=RAW_DATA_DIR, help="folder of raw plan files (default: %(default)s)"
+    )
+    b.add_argument(
+        "--out", type=Path, default=PROCESSED_DATA_DIR, help="output folder (default: %(default)s)"
+    )
+    b.add_argument(
+        "--executor",
+        choices=("serial", "process", "dask"),
+        default="serial",
+        help="run documents one after another (serial), on all local cores (process), or on Dask (dask)",
+    )
+    b.add_argument(
+        "--workers", type=int, default=None, help="number of worker processes (default: all cores)"
+    )
+    b.add_argument(
+        "--address", default=None, help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786"
+    )
+    b.add_argument("--keep-going", action="store_true", help="build the good documents even if some fail")
+    b.add_argument("--no-cache", action="store_true", help="reprocess every document even if unchanged")
+    b.add_argument("--no-csv", action="store_true", help="write Parquet only (faster for large corpora)")
+    b.add_argument(
+        "--tokenizer", choices=("jieba", "rjieba"), default=None, help="tokenizer backend (default: jieba)"
+    )
+    b.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    i = sub.add_parser("info", help="summarise the processed tables")
+    i.add_argument(
+        "--out", type=Path, default=PROCESSED_DATA_DIR, help="processed folder (default: %(default)s)"
+    )
+    return parser
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from compare.build import build
+
+    kwargs = {}
+    if args.executor == "dask" or args.address:
+        kwargs["address"] = args.address
+    result = build(
+        args.raw,
+        args.out,
+        executor=args.executor,
+        workers=args.workers,
+        keep_going=args.keep_going,
+        backend=args.tokenizer,
+        use_cache=not args.no_cache,
+        write_csv=not args.no_csv,
+        progress=not args.no_progress,
+        **kwargs,
+    )
+    rows = ", ".join(f"{name} {len(df)}" for name, df in result.tables.items())
+    print(
+        f"built {result.n_documents} document(s) ({result.n_cached} unchanged, from cache) "
+        f"in {result.seconds:.1f} s -> {result.out_dir}\n  rows: {rows}"
+    )
+    for w in result.warnings:
+        print(f"  warning: {w}", file=sys.stderr)
+    if len(result.errors):
+        print(
+            f"{len(result.errors)} document(s) failed (see {result.out_dir / 'errors.csv'}):", file=sys.stderr
+        )
+        for r in result.errors.itertuples():
+            print(f"  {r.file} [{r.stage}]: {r.message}", file=sys.stderr)
+        return 3
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from compare.store import load_corpus
+
+    tables = load_corpus(args.out)
+    for name, df in tables.items():
+        print(f"{name:28s} {len(df):8d} rows")
+    docs = tables.get("documents")
+    if docs is not None:
+        cols = [
+            "doc_id",
+            "city_label",
+            "genre",
+            "period_start",
+            "period_end",
+            "n_chars_clean",
+            "metadata_source",
+        ]
+        print(docs[cols].to_string(index=False))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (0 ok, 2 bad input, 3 some documents failed)."""
+    from compare.errors import PolicyCompareError
+
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s"
+    )
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return {"build": _cmd_build, "info": _cmd_info}[args.command](args)
+    except PolicyCompareError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
