@@ -154,7 +154,7 @@ def test_pdf_without_text_layer(raw_copy, tmp_path):
     c.rect(100, 100, 200, 200, fill=1)
     c.showPage()
     c.save()
-    with pytest.raises(BuildError, match="scan.pdf.*text layer"):
+    with pytest.raises(BuildError, match=r"scan\.pdf.*text layer"):
         build(raw_copy, tmp_path / "out", use_cache=False)
 
 
@@ -250,5 +250,5 @@ def test_process_executor_matches_serial(raw_dir, tmp_path, tables):
 def test_docx_zip_without_document(raw_copy, tmp_path):
     with zipfile.ZipFile(raw_copy / "broken.docx", "w") as z:
         z.writestr("hello.txt", "hi")
-    with pytest.raises(BuildError, match="broken.docx"):
+    with pytest.raises(BuildError, match=r"broken\.docx"):
         build(raw_copy, tmp_path / "out", use_cache=False)
