@@ -135,3 +135,17 @@ def test_rjieba_agrees_with_jieba(sentences):
 def test_unknown_backend_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown tokenizer backend"):
         get_tokenizer("pkuseg")
+
+
+def test_tokens_lie_in_their_sentences(sentences, cleaned):
+    tokens = tokenize(sentences)
+    spans = sentences.set_index("sentence_id")[["doc_id", "start", "end"]]
+    joined = tokens.merge(spans.rename(columns=lambda c: f"{c}_s"), left_on="sentence_id", right_index=True)
+    assert (joined["start"] >= joined["start_s"]).all()
+    assert (joined["start"] + joined["token"].str.len() <= joined["end"]).all()
+    for row in joined.sample(500, random_state=1).itertuples():
+        text = cleaned[row.doc_id].text
+        assert text[row.start : row.start + len(row.token)] == row.token
+    # token_index restarts in every sentence
+    first = joined.groupby("sentence_id")["token_index"].min()
+    assert (first == 0).all()

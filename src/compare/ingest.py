@@ -122,13 +122,15 @@ def document_row(spec: DocSpec, raw: RawDocument, cleaned: CleanResult) -> dict:
         A dict with the columns of :data:`compare.schemas.DOCUMENTS`. Fields that had to be inferred are
         listed in ``inferred_fields``; a :class:`MetadataWarning` names the expected fields that stayed empty.
     """
-    from compare.metadata import detect_script, infer_metadata
+    from compare.metadata import infer_metadata
 
     meta = {k: spec.manifest.get(k) for k in META_FIELDS}
     inferred_fields: list[str] = []
     if any(meta[k] is None for k in META_FIELDS if k not in ("source", "notes", "city_evidence")):
-        guessed, _missing = infer_metadata(cleaned.text, file_name=spec.path.name)
-        guessed["script"] = detect_script(cleaned.text_original)  # the script of the original, not of `text`
+        # the script is detected on the original, not on the already simplified `text`
+        guessed, _missing = infer_metadata(
+            cleaned.text, file_name=spec.path.name, original=cleaned.text_original
+        )
         for key in META_FIELDS:
             if meta[key] is None and guessed.get(key) is not None:
                 meta[key] = guessed[key]

@@ -13,6 +13,7 @@ municipality (``北京``), ``未具名(省)`` when only the province is known, a
 from __future__ import annotations
 
 import csv
+import functools
 import re
 from collections import Counter
 from functools import cache
@@ -266,6 +267,8 @@ def infer_genre(title: str | None) -> str | None:
 # Place
 # ----------------------------------------------------------------------------------------------------------
 def _count_short(text: str, short: str) -> int:
+    if short not in text:  # cheap test first: most of the ~370 names never occur
+        return 0
     return len(re.findall(re.escape(short) + r"(?!省|自治区)", text))
 
 
@@ -279,6 +282,8 @@ def _alias_evidence(text: str) -> tuple[dict | None, list[str]]:
     hits: dict[str, list[str]] = {}
     for row in _prefectures():
         for alias in row["aliases"]:
+            if alias not in text:
+                continue
             a = re.escape(alias)
             found = re.findall(ALIAS_CONTEXT_TEMPLATE.format(a=a), text)
             found += [q.strip('“”"「」') for q in re.findall(ALIAS_QUOTED_TEMPLATE.format(a=a), text)]
@@ -471,6 +476,12 @@ def infer_issue_date(text: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=65536)
+def _changed_by(config: str, char: str) -> bool:
+    """Whether OpenCC ``config`` changes a character (cached: documents share most characters)."""
+    return _converter(config).convert(char) != char
+
+
 def detect_script(text: str, *, threshold: float = 0.9, min_han: int = 20) -> str:
     """Tell simplified from traditional text by character statistics.
 
@@ -488,9 +499,8 @@ def detect_script(text: str, *, threshold: float = 0.9, min_han: int = 20) -> st
     han = Counter(HAN_RE.findall(text))
     if sum(han.values()) < min_han:
         return "unknown"
-    t2s, s2t = _converter("t2s"), _converter("s2t")
-    trad = sum(n for c, n in han.items() if t2s.convert(c) != c)
-    simp = sum(n for c, n in han.items() if s2t.convert(c) != c)
+    trad = sum(n for c, n in han.items() if _changed_by("t2s", c))
+    simp = sum(n for c, n in han.items() if _changed_by("s2t", c))
     if trad + simp == 0:
         return "simplified"
     share = trad / (trad + simp)

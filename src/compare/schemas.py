@@ -213,13 +213,24 @@ def register(schema: TableSchema) -> TableSchema:
 
 
 def _coerce(series: pd.Series, kind: str) -> pd.Series:
+    """Cast a column to the declared logical type; cheap when it already has it."""
+    dtype = series.dtype
     if kind == "str":
-        return series.astype(object).where(series.notna(), None)
+        if isinstance(dtype, pd.StringDtype):
+            return series  # pandas' own string dtype (the default in pandas 3) is kept as it is
+        if dtype != object:
+            series = series.astype(object)
+        mask = series.isna()
+        return series.where(~mask, None) if mask.any() else series
     if kind == "int":
+        if str(dtype) == "Int64":
+            return series
+        if pd.api.types.is_integer_dtype(dtype):
+            return series.astype("Int64")
         return pd.to_numeric(series, errors="raise").astype("Int64")
     if kind == "float":
-        return pd.to_numeric(series, errors="raise").astype("float64")
-    return series.astype("boolean")
+        return series if dtype == "float64" else pd.to_numeric(series, errors="raise").astype("float64")
+    return series if str(dtype) == "boolean" else series.astype("boolean")
 
 
 def validate(df: pd.DataFrame, schema: TableSchema | str) -> pd.DataFrame:
@@ -245,7 +256,7 @@ def validate(df: pd.DataFrame, schema: TableSchema | str) -> pd.DataFrame:
         problems.append(f"unknown columns {extra}")
     if problems:
         raise SchemaError(f"table {schema.name!r}: " + "; ".join(problems))
-    out = pd.DataFrame(index=df.index)
+    out: dict[str, pd.Series] = {}
     for col in schema.columns:
         try:
             s = _coerce(df[col.name], col.kind)
@@ -255,9 +266,10 @@ def validate(df: pd.DataFrame, schema: TableSchema | str) -> pd.DataFrame:
         nulls = s.isna()
         if not col.nullable and nulls.any():
             problems.append(f"column {col.name!r} has {int(nulls.sum())} missing values")
-        present = s[~nulls]
+        present = s[~nulls] if nulls.any() else s
         if col.allowed is not None:
-            bad = sorted(set(present) - set(col.allowed), key=str)
+            outside = ~present.isin(col.allowed)
+            bad = sorted(set(present[outside]), key=str) if outside.any() else []
             if bad:
                 problems.append(f"column {col.name!r} has values outside {col.allowed}: {bad[:5]}")
         if col.min is not None and len(present) and (present < col.min).any():
@@ -265,10 +277,11 @@ def validate(df: pd.DataFrame, schema: TableSchema | str) -> pd.DataFrame:
         if col.max is not None and len(present) and (present > col.max).any():
             problems.append(f"column {col.name!r} has values above {col.max}")
         out[col.name] = s
-    if schema.unique and not out.empty:
-        dup = out.duplicated(list(schema.unique), keep=False)
+    frame = pd.DataFrame(out, index=df.index)
+    if schema.unique and not frame.empty:
+        dup = frame.duplicated(list(schema.unique), keep=False)
         if dup.any():
             problems.append(f"{int(dup.sum())} rows share a key {schema.unique}")
     if problems:
         raise SchemaError(f"table {schema.name!r}: " + "; ".join(problems))
-    return out.reset_index(drop=True)
+    return frame.reset_index(drop=True)

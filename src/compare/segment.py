@@ -43,6 +43,8 @@ BINDING_CELL_RE = re.compile(r"^(约束性|预期性|約束性|預期性)$")
 TABLE_TITLE_RE = re.compile(r"(指标|指標|一览表|一覽表|表\s*\d*$)")
 SENTENCE_END = set("。！？；")
 OPENERS = {"“": "”", "‘": "’", "（": "）", "《": "》", "【": "】", "「": "」", "『": "』", "(": ")"}
+CLOSERS = "".join(OPENERS.values())
+SPECIAL_CHAR_RE = re.compile("[" + re.escape("".join(OPENERS) + CLOSERS + "".join(SENTENCE_END)) + "\n]")
 MAX_BRACKET_SPAN = 150
 MAX_HEADING_CHARS = 40
 MIN_TABLE_LINES = 8
@@ -124,7 +126,7 @@ def _heading_match(line: str) -> tuple[int, str, int] | None:
 
 
 def split_passages(
-    text: str, *, doc_id: str, text_original: str | None = None, source_sha256: str = ""
+    text: str, *, doc_id: str, text_original: str | None = None, source_sha256: str = "", check: bool = True
 ) -> pd.DataFrame:
     """Split a cleaned document into passages.
 
@@ -133,6 +135,7 @@ def split_passages(
         doc_id: Document id used to build passage ids.
         text_original: The same text in the original script (same length); defaults to ``text``.
         source_sha256: SHA-256 of the raw file, recorded on every row.
+        check: Validate the result against the schema (the build validates once per table instead).
 
     Returns:
         The passages table (see :data:`compare.schemas.PASSAGES`).
@@ -249,7 +252,7 @@ def split_passages(
     df["text"] = [text[a:b] for a, b in zip(df["start"], df["end"], strict=True)]
     df["text_original"] = [original[a:b] for a, b in zip(df["start"], df["end"], strict=True)]
     df["source_sha256"] = source_sha256
-    return validate(df, PASSAGES)
+    return validate(df, PASSAGES) if check else df[PASSAGES.names]
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -265,21 +268,18 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         ``(start, end)`` offsets of each non-blank sentence within ``text``.
     """
     spans, start, stack, opened_at = [], 0, [], 0
-    for i, ch in enumerate(text):
+    for m in SPECIAL_CHAR_RE.finditer(text):  # only brackets, quotes and end marks matter
+        i, ch = m.start(), m.group()
         if stack and i - opened_at > MAX_BRACKET_SPAN:
             stack.clear()
-        if ch in OPENERS and not (ch == "“" and stack and stack[-1] == "”" and False):
+        if ch in OPENERS:
             if not stack:
                 opened_at = i
             stack.append(OPENERS[ch])
         elif stack and ch == stack[-1]:
             stack.pop()
-        elif ch in "）)”’》】」』" and not stack:
-            pass
         if ch == "\n" or (ch in SENTENCE_END and not stack):
-            end = i if ch == "\n" else i + 1
-            # keep a closing quote/bracket that directly follows the end mark in the same sentence
-            spans.append((start, end))
+            spans.append((start, i if ch == "\n" else i + 1))
             start = i + 1
     spans.append((start, len(text)))
     out = []
@@ -293,11 +293,12 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def split_sentences(passages: pd.DataFrame) -> pd.DataFrame:
+def split_sentences(passages: pd.DataFrame, *, check: bool = True) -> pd.DataFrame:
     """Split every passage into sentences; a table passage gives one sentence per cell line.
 
     Args:
         passages: A passages table (one or more documents).
+        check: Validate the result against the schema (the build validates once per table instead).
 
     Returns:
         The sentences table (see :data:`compare.schemas.SENTENCES`).
@@ -331,4 +332,5 @@ def split_sentences(passages: pd.DataFrame) -> pd.DataFrame:
                 )
     if not rows:
         return SENTENCES.empty()
-    return validate(pd.DataFrame(rows), SENTENCES)
+    df = pd.DataFrame(rows)
+    return validate(df, SENTENCES) if check else df

@@ -23,7 +23,7 @@ from compare.schemas import TOKENS, validate
 
 NUMBER_TOKEN_RE = re.compile(
     r"\*{2,}"  # masked number
-    r"|[<>≥≤]?\d+(?:\.\d+)?(?:\s*[-~～—至到]\s*\d+(?:\.\d+)?)?\s*(?:%|‰)?"  # 7.6 / 90% / 2-3 / >97
+    r"|[<>≥≤]?\d+(?:\.\d+)?(?:\s*[-~～—至到]\s*\d+(?:\.\d+)?)?(?:\s*[%‰])?"  # 7.6 / 90% / 2-3 / >97
 )
 PUNCT_RE = re.compile(r"^[\s\W_]+$")
 BACKENDS = ("jieba", "rjieba")
@@ -73,7 +73,6 @@ def default_backend() -> str:
     return backend
 
 
-@functools.lru_cache(maxsize=4)
 def get_tokenizer(backend: str | None = None) -> Callable[[str], list[str]]:
     """Build (once per process) a cut function with the education dictionary loaded.
 
@@ -84,7 +83,11 @@ def get_tokenizer(backend: str | None = None) -> Callable[[str], list[str]]:
     Returns:
         A function ``cut(text) -> list[str]``.
     """
-    backend = backend or default_backend()
+    return _build_tokenizer(backend or default_backend())
+
+
+@functools.lru_cache(maxsize=4)
+def _build_tokenizer(backend: str) -> Callable[[str], list[str]]:
     if backend == "rjieba":
         import rjieba
 
@@ -116,7 +119,10 @@ def cut(text: str, *, backend: str | None = None) -> list[str]:
     Returns:
         The tokens, whose concatenation is ``text``.
     """
-    seg = get_tokenizer(backend)
+    return _cut_with(get_tokenizer(backend), text)
+
+
+def _cut_with(seg: Callable[[str], list[str]], text: str) -> list[str]:
     out: list[str] = []
     pos = 0
     for m in NUMBER_TOKEN_RE.finditer(text):
@@ -130,7 +136,11 @@ def cut(text: str, *, backend: str | None = None) -> list[str]:
 
 
 def tokenize(
-    sentences: pd.DataFrame, *, backend: str | None = None, skip_passages: set[str] | None = None
+    sentences: pd.DataFrame,
+    *,
+    backend: str | None = None,
+    skip_passages: set[str] | None = None,
+    check: bool = True,
 ) -> pd.DataFrame:
     """Tokenise every sentence.
 
@@ -139,32 +149,67 @@ def tokenize(
         backend: Tokenizer backend (see :func:`get_tokenizer`).
         skip_passages: Passage ids whose sentences are not tokenised (the build passes table blocks, so
             their numbers stay out of prose statistics).
+        check: Validate the result against the schema (the build validates once per table instead).
 
     Returns:
         The tokens table (see :data:`compare.schemas.TOKENS`); whitespace tokens are dropped.
     """
-    stop = stopwords()
-    rows: dict[str, list] = {c: [] for c in TOKENS.names}
-    for s in sentences.itertuples(index=False):
-        if skip_passages and s.passage_id in skip_passages:
-            continue
-        pos, k = s.start, 0
-        for token in cut(s.text, backend=backend):
-            start = pos
-            pos += len(token)
-            if not token.strip():
-                continue
-            is_number = bool(NUMBER_TOKEN_RE.fullmatch(token))
-            rows["doc_id"].append(s.doc_id)
-            rows["passage_id"].append(s.passage_id)
-            rows["sentence_id"].append(s.sentence_id)
-            rows["token_index"].append(k)
-            rows["token"].append(token)
-            rows["start"].append(start)
-            rows["is_stopword"].append(token in stop or bool(PUNCT_RE.match(token)))
-            rows["is_number"].append(is_number)
-            rows["source_sha256"].append(s.source_sha256)
-            k += 1
-    if not rows["token"]:
+    seg = get_tokenizer(backend)
+    row_of: list[int] = []
+    tokens: list[str] = []
+    starts: list[int] = []
+    index: list[int] = []
+    texts, offsets = sentences["text"].tolist(), [int(x) for x in sentences["start"]]
+    passages = sentences["passage_id"].tolist()
+    skip = skip_passages or set()
+    # Cut a passage at a time (fewer calls into jieba); end marks and line ends are never inside a word, so
+    # each token falls in exactly one sentence. Gaps between sentences are padded with spaces.
+    i, n = 0, len(texts)
+    while i < n:
+        j = i
+        while j + 1 < n and passages[j + 1] == passages[i]:
+            j += 1
+        if passages[i] not in skip:
+            base = offsets[i]
+            parts, length = [], 0
+            for r in range(i, j + 1):
+                parts.append(" " * (offsets[r] - base - length) + texts[r])
+                length = offsets[r] - base + len(texts[r])
+            text = "".join(parts)
+            ends = [offsets[r] + len(texts[r]) for r in range(i, j + 1)]
+            pos, r, k = base, i, 0
+            for token in _cut_with(seg, text):
+                if token.strip():
+                    while ends[r - i] <= pos:
+                        r += 1
+                        k = 0
+                    row_of.append(r)
+                    tokens.append(token)
+                    starts.append(pos)
+                    index.append(k)
+                    k += 1
+                pos += len(token)
+        i = j + 1
+    if not tokens:
         return TOKENS.empty()
-    return validate(pd.DataFrame(rows), TOKENS)
+    src = sentences.iloc[row_of]
+    tok = pd.Series(tokens, dtype=object)
+    stop = stopwords()
+    df = pd.DataFrame(
+        {
+            "doc_id": src["doc_id"].to_numpy(),
+            "passage_id": src["passage_id"].to_numpy(),
+            "sentence_id": src["sentence_id"].to_numpy(),
+            "token_index": pd.array(index, dtype="Int64"),
+            "token": tok.to_numpy(),
+            "start": pd.array(starts, dtype="Int64"),
+            "is_stopword": pd.array(
+                [t in stop or PUNCT_RE.match(t) is not None for t in tokens], dtype="boolean"
+            ),
+            "is_number": pd.array(
+                [NUMBER_TOKEN_RE.fullmatch(t) is not None for t in tokens], dtype="boolean"
+            ),
+            "source_sha256": src["source_sha256"].to_numpy(),
+        }
+    )
+    return validate(df, TOKENS) if check else df
