@@ -139,10 +139,10 @@ def test_unknown_backend_is_a_clear_error():
 
 def test_tokens_lie_in_their_sentences(sentences, cleaned):
     tokens = tokenize(sentences)
-    spans = sentences.set_index("sentence_id")[["doc_id", "start", "end"]]
-    joined = tokens.merge(spans.rename(columns=lambda c: f"{c}_s"), left_on="sentence_id", right_index=True)
-    assert (joined["start"] >= joined["start_s"]).all()
-    assert (joined["start"] + joined["token"].str.len() <= joined["end"]).all()
+    spans = sentences[["sentence_id", "start", "end"]].rename(columns={"start": "s_start", "end": "s_end"})
+    joined = tokens.merge(spans, on="sentence_id", how="left")
+    assert (joined["start"] >= joined["s_start"]).all()
+    assert (joined["start"] + joined["token"].str.len() <= joined["s_end"]).all()
     for row in joined.sample(500, random_state=1).itertuples():
         text = cleaned[row.doc_id].text
         assert text[row.start : row.start + len(row.token)] == row.token

@@ -218,7 +218,7 @@ def _coerce(series: pd.Series, kind: str) -> pd.Series:
     if kind == "str":
         if isinstance(dtype, pd.StringDtype):
             return series  # pandas' own string dtype (the default in pandas 3) is kept as it is
-        if dtype != object:
+        if not pd.api.types.is_object_dtype(dtype):
             series = series.astype(object)
         mask = series.isna()
         return series.where(~mask, None) if mask.any() else series
