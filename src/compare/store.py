@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from compare.errors import InputError
-from compare.schemas import SCHEMAS, TableSchema
+from compare.schemas import TableSchema
 
 
 def _atomic_target(path: Path):
@@ -71,13 +71,7 @@ def read_table(out_dir: Path, name: str) -> pd.DataFrame:
     path = Path(out_dir) / f"{name}.parquet"
     if not path.exists():
         raise InputError(path, f"table {name!r} not found; run `policy-compare build` first")
-    df = pd.read_parquet(path)
-    schema = SCHEMAS.get(name)
-    if schema is not None:
-        for col in schema.columns:
-            if col.kind == "str" and col.name in df.columns:
-                df[col.name] = df[col.name].astype(object).where(df[col.name].notna(), None)
-    return df
+    return pd.read_parquet(path)
 
 
 def load_corpus(
