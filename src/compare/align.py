@@ -1,0 +1,281 @@
+"""Cross-city alignment of target indicators.
+
+Targets that measure the same thing in different documents are grouped: first by the curated vocabulary
+``resources/indicators.yaml`` (regex patterns → canonical name, unit, theme), then, for the rest, by
+character n-gram TF-IDF cosine similarity between indicator texts of different documents with the same unit.
+Each group gets a canonical name, unit and theme; within a group a target's *ambition* is its level against
+the other cities' levels and its increase over its own baseline.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import numpy as np
+import pandas as pd
+import yaml
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics.pairwise import cosine_similarity
+
+from compare.config import resource_path
+from compare.schemas import C, TableSchema, register, validate
+
+__all__ = ["ALIGNED", "align_indicators", "load_vocabulary", "match_vocabulary", "side_by_side"]
+
+ALIGNED = register(
+    TableSchema(
+        "aligned_indicators",
+        (
+            C("indicator_id", "str", "canonical indicator id (vocabulary id, sim_<n> or single_<n>)"),
+            C("canonical_name", "str", "canonical indicator name"),
+            C("canonical_unit", "str", "unit of the canonical indicator", nullable=True),
+            C("theme", "str", "theme code of the indicator", nullable=True),
+            C(
+                "match_method",
+                "str",
+                "how the record joined the group",
+                allowed=("vocabulary", "similarity", "none"),
+            ),
+            C(
+                "similarity",
+                "float",
+                "cosine similarity to the group's closest member (similarity groups)",
+                nullable=True,
+            ),
+            C("doc_id", "str", "document"),
+            C("city_label", "str", "city label (keeps 泰州(江苏) and 台州(浙江) apart)", nullable=True),
+            C("target_id", "str", "the target record"),
+            C("indicator", "str", "indicator as extracted"),
+            C("level", "str", "table sub-level", nullable=True),
+            C("value", "float", "target value", nullable=True),
+            C("value_max", "float", "upper end of a range", nullable=True),
+            C("unit", "str", "unit as stated", nullable=True),
+            C("comparator", "str", "comparator"),
+            C("target_year", "int", "deadline year", nullable=True),
+            C("per_year", "bool", "a quantity per year"),
+            C("baseline_value", "float", "baseline", nullable=True),
+            C("baseline_year", "int", "baseline year", nullable=True),
+            C("is_masked", "bool", "value hidden in the source"),
+            C("quote", "str", "original-script quote"),
+            C("n_cities", "int", "documents in the group", min=1),
+            C("comparable", "bool", "the group has ≥2 documents with a value in the same unit and level"),
+            C(
+                "ambition_rank",
+                "int",
+                "1 = most ambitious among the documents with a comparable value",
+                nullable=True,
+            ),
+            C(
+                "ambition_vs_median",
+                "float",
+                "value minus the median of the OTHER documents' values",
+                nullable=True,
+            ),
+            C("increase_over_baseline", "float", "value minus baseline_value", nullable=True),
+            C("flag", "str", "suspicious value flag carried from the targets table", nullable=True),
+        ),
+        unique=("target_id",),
+        doc="Targets grouped into canonical indicators across documents, with ambition measures.",
+    )
+)
+
+#: Minimum character n-gram cosine similarity for two unmatched indicators to share a group.
+DEFAULT_MIN_SIMILARITY = 0.55
+
+
+@functools.lru_cache(maxsize=1)
+def load_vocabulary() -> tuple[dict, ...]:
+    """The curated indicator vocabulary (compiled patterns under ``_re``)."""
+    data = yaml.safe_load(resource_path("indicators.yaml").read_text(encoding="utf-8"))
+    out = []
+    for entry in data["indicators"]:
+        e = dict(entry)
+        e["_re"] = [re.compile(p) for p in entry["patterns"]]
+        e.setdefault("direction", "higher")
+        # levels (shares) are comparable across cities; counts only when the entry says so
+        e.setdefault("compare", e.get("unit") in ("%", "‰", "‱"))
+        out.append(e)
+    return tuple(out)
+
+
+def match_vocabulary(indicator: str) -> dict | None:
+    """The first vocabulary entry whose pattern matches an indicator text, or None."""
+    for entry in load_vocabulary():
+        if any(r.search(indicator or "") for r in entry["_re"]):
+            return entry
+    return None
+
+
+def _similarity_groups(df: pd.DataFrame, *, min_similarity: float) -> tuple[list[int], list[float | None]]:
+    """Union-find over records of different documents, same unit, similarity ≥ threshold."""
+    n = len(df)
+    parent = list(range(n))
+    best: list[float | None] = [None] * n
+    if n < 2:
+        return parent, best
+    texts = [re.sub(r"[^\u4e00-\u9fffA-Za-z0-9]", "", s or "") or "?" for s in df["indicator"]]
+    vec = TfidfVectorizer(analyzer="char", ngram_range=(2, 3), min_df=1)
+    m = vec.fit_transform(texts)
+    sim = cosine_similarity(m)
+    docs = df["doc_id"].to_numpy()
+    units = df["unit"].fillna("").to_numpy()
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(n):
+        for j in range(i + 1, n):
+            if docs[i] != docs[j] and units[i] == units[j] and sim[i, j] >= min_similarity:
+                parent[find(i)] = find(j)
+                for k in (i, j):
+                    best[k] = max(best[k] or 0.0, float(sim[i, j]))
+    return [find(i) for i in range(n)], best
+
+
+def align_indicators(
+    targets: pd.DataFrame,
+    *,
+    documents: pd.DataFrame | None = None,
+    min_similarity: float = DEFAULT_MIN_SIMILARITY,
+) -> pd.DataFrame:
+    """Group targets measuring the same thing across documents and score their ambition.
+
+    Repeated mentions (``is_repeat``) are left out so a city is not counted twice.
+
+    Args:
+        targets: The ``targets`` table of the corpus.
+        documents: The ``documents`` table (for ``city_label``); optional.
+        min_similarity: Threshold of the TF-IDF similarity grouping.
+
+    Returns:
+        A validated ``aligned_indicators`` table, one row per (non-repeated) target.
+    """
+    if targets is None or targets.empty:
+        return ALIGNED.empty()
+    df = targets[~targets["is_repeat"].astype(bool)].copy().reset_index(drop=True)
+    if "flag" not in df:
+        df["flag"] = None
+    labels = (
+        {} if documents is None else dict(zip(documents["doc_id"], documents["city_label"], strict=False))
+    )
+    df["city_label"] = df["doc_id"].map(labels).where(lambda s: s.notna(), df["doc_id"])
+    vocab = [match_vocabulary(s) for s in df["indicator"]]
+    df["indicator_id"] = [v["id"] if v else None for v in vocab]
+    df["canonical_name"] = [v["name"] if v else None for v in vocab]
+    df["canonical_unit"] = [v["unit"] if v else None for v in vocab]
+    df["theme"] = [v["theme"] if v else None for v in vocab]
+    df["direction"] = [v["direction"] if v else "higher" for v in vocab]
+    df["_compare"] = [
+        bool(v["compare"]) and v["unit"] == u if v else True for v, u in zip(vocab, df["unit"], strict=True)
+    ]
+    df["match_method"] = ["vocabulary" if v else "none" for v in vocab]
+    df["similarity"] = None
+    rest = df[df["indicator_id"].isna()]
+    if len(rest):
+        roots, best = _similarity_groups(rest, min_similarity=min_similarity)
+        rest_idx = rest.index.to_list()
+        groups: dict[int, list[int]] = {}
+        for pos, root in enumerate(roots):
+            groups.setdefault(root, []).append(pos)
+        for n_group, (_, members) in enumerate(sorted(groups.items())):
+            idx = [rest_idx[p] for p in members]
+            multi = df.loc[idx, "doc_id"].nunique() > 1
+            names = df.loc[idx, "indicator"].tolist()
+            canonical = min(names, key=lambda s: (len(s or ""), s or ""))
+            gid = f"sim_{n_group:03d}" if multi else f"single_{n_group:03d}"
+            for p, i in zip(members, idx, strict=True):
+                df.at[i, "indicator_id"] = gid
+                df.at[i, "canonical_name"] = canonical or "(unnamed)"
+                df.at[i, "canonical_unit"] = df.at[i, "unit"]
+                if multi:
+                    df.at[i, "match_method"] = "similarity"
+                    df.at[i, "similarity"] = best[p]
+    # themes: from the vocabulary, else the passage's first theme
+    if "themes" in df:
+        fallback = df["themes"].fillna("").str.split(",").str[0].replace("", None)
+        df["theme"] = df["theme"].where(df["theme"].notna(), fallback)
+    df["n_cities"] = df.groupby("indicator_id")["doc_id"].transform("nunique")
+    df = _ambition(df)
+    df["similarity"] = pd.to_numeric(df["similarity"], errors="coerce")
+    return validate(df[ALIGNED.names], ALIGNED)
+
+
+def _ambition(df: pd.DataFrame) -> pd.DataFrame:
+    df["comparable"] = False
+    df["ambition_rank"] = pd.NA
+    df["ambition_vs_median"] = np.nan
+    suspect = df["flag"].fillna("").str.contains("suspect|overflow|garbled")
+    df["increase_over_baseline"] = (df["value"] - df["baseline_value"]).where(~suspect)
+    usable = (
+        df["value"].notna() & ~df["is_masked"].astype(bool) & ~df["per_year"].astype(bool) & df["_compare"]
+    )
+    level_key = df["level"].fillna("")
+    for _, g in df[usable].groupby([df["indicator_id"], df["unit"].fillna(""), level_key]):
+        # one value per document: its first (non-repeated) statement
+        first = g.sort_values("number_start").drop_duplicates("doc_id")
+        if len(first) < 2:
+            continue
+        lower_better = first["direction"].iloc[0] == "lower"
+        vals = first["value"].astype(float)
+        ranks = vals.rank(ascending=lower_better, method="min").astype(int)
+        for i, v in vals.items():
+            others = vals.drop(i)
+            df.at[i, "comparable"] = True
+            df.at[i, "ambition_rank"] = int(ranks[i])
+            diff = float(v - others.median())
+            df.at[i, "ambition_vs_median"] = -diff if lower_better else diff
+    return df
+
+
+def side_by_side(aligned: pd.DataFrame, *, min_cities: int = 2) -> pd.DataFrame:
+    """Canonical indicator × city table for reading: "≥90% (2025; 2020: 85)" per cell.
+
+    Args:
+        aligned: The ``aligned_indicators`` table.
+        min_cities: Keep indicators stated by at least this many documents.
+
+    Returns:
+        A wide table indexed by (theme, canonical_name) with one column per city label; cells list every
+        statement of the city (joined by " / ").
+    """
+    if aligned.empty:
+        return pd.DataFrame()
+    df = aligned[aligned["n_cities"] >= min_cities].copy()
+    if df.empty:
+        return pd.DataFrame()
+    sign = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": "", "approx": "约", "range": ""}
+
+    def cell(r) -> str:
+        if r["is_masked"]:
+            v = "**"
+        elif pd.isna(r["value"]):
+            v = "?"
+        else:
+            v = f"{r['value']:g}" + (f"–{r['value_max']:g}" if pd.notna(r["value_max"]) else "")
+        s = f"{sign.get(r['comparator'], '')}{v}{r['unit'] or ''}"
+        if pd.notna(r["level"]):
+            s = f"{r['level']}: {s}"
+        extra = []
+        if pd.notna(r["target_year"]):
+            extra.append(str(int(r["target_year"])))
+        if r["per_year"]:
+            extra.append("每年")
+        if pd.notna(r["baseline_value"]):
+            extra.append(
+                f"{int(r['baseline_year']) if pd.notna(r['baseline_year']) else '基线'}: {r['baseline_value']:g}"
+            )
+        return s + (f" ({'; '.join(extra)})" if extra else "")
+
+    df["cell"] = df.apply(cell, axis=1)
+    df["theme"] = df["theme"].fillna("")
+    wide = df.pivot_table(
+        index=["theme", "canonical_name"],
+        columns="city_label",
+        values="cell",
+        aggfunc=lambda s: " / ".join(s),
+    )
+    return wide.fillna("")

@@ -1,0 +1,967 @@
+"""Theme tagging with the education-policy codebook (``resources/themes.yaml``).
+
+Sentences are matched against each theme's lexicon on the cleaned simplified text (longest term wins, a
+term inside a longer matched term or blocker is ignored), with the codebook's coding rules: passing
+mentions and slogans carry no theme, bare enumerations count half, school-level names are only a setting
+when the sentence is about a cross-cutting theme, declared co-tags and absorptions. Every tag carries its
+evidence (matched terms with weights, or the rule that fired) and a score. Passages get the union of their
+sentences' tags (plus themes that only accumulate over several sentences) and a primary theme.
+
+A TF-IDF model over passage tokens is a separate second opinion: it suggests themes for passages that
+the lexicon left untagged but that sit close to a theme's tagged passages; it is reported in its own
+table (``theme_suggestions``), never merged into the tags.
+
+Stage hooks for :mod:`compare.build`: :func:`document_tables` and :func:`corpus_tables`.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from compare.config import resource_path
+from compare.schemas import SHA, TableSchema, register
+from compare.schemas import C as _C
+
+LOG = logging.getLogger(__name__)
+
+#: Digits, masks or Chinese numerals followed by a measure word: a level gets its own count (rule 4).
+COUNT_AFTER_RE = re.compile(
+    r"^[^，。；、]{0,3}?(?:[0-9]+|\*+|[一二三四五六七八九十百千万两]+)(?:-[0-9]+)?\s*(?:所|个|家|座|万个)"
+)
+COUNT_BEFORE_RE = re.compile(
+    r"(?:[0-9]+|\*+|[一二三四五六七八九十百千万两]+)\s*(?:所|个|家|座)[^，。；、]{0,2}$"
+)
+#: Clause separators used to find bare enumerations (rule 1).
+CLAUSE_SPLIT_RE = re.compile(r"[，,；;：:。！？!?（）()]")
+ENUM_SEP = "、"
+#: End of a clause (brackets do not end it).
+CLAUSE_END_RE = re.compile(r"[，,；;：:。！？!?]")
+#: Items with a number (or mask) are counted measures, not a bare enumeration.
+DIGIT_RE = re.compile(r"[0-9*]")
+#: Short bracketed insertions ("新（改、扩）建"), ignored when looking for construction verbs.
+SHORT_BRACKET_RE = re.compile(r"[（(][^（）()]{0,6}[）)]")
+#: A passage without a heading may have its heading glued to its text ("一、指导思想坚持…"): look this far.
+GLUED_HEADING_CHARS = 10
+#: Punctuation trimmed from snippets when locating labels.
+SPACE_RE = re.compile(r"\s+")
+
+# --------------------------------------------------------------------------------------------------
+# Schemas of the tables this stage writes
+# --------------------------------------------------------------------------------------------------
+_DOC = _C("doc_id", "str", "document id")
+_PAS = _C("passage_id", "str", "passage id")
+_SEN = _C("sentence_id", "str", "sentence id")
+_THEME = _C("theme_code", "str", "codebook theme code")
+_LABEL = _C("theme_label", "str", "Chinese theme label")
+
+THEME_TAGS_SENTENCE = register(
+    TableSchema(
+        "theme_tags_sentence",
+        (
+            _DOC,
+            _PAS,
+            _SEN,
+            _THEME,
+            _LABEL,
+            _C("score", "float", "summed weight of the distinct matched terms (or rule score)", min=0),
+            _C("evidence", "str", "matched terms with weights and rules, e.g. '托育(1.0); rule:setting'"),
+            SHA,
+        ),
+        unique=("sentence_id", "theme_code"),
+        doc="Theme tags of sentences (long format, one row per sentence x theme).",
+    )
+)
+THEME_TAGS_PASSAGE = register(
+    TableSchema(
+        "theme_tags_passage",
+        (
+            _DOC,
+            _PAS,
+            _THEME,
+            _LABEL,
+            _C("score", "float", "summed sentence scores of the theme in the passage", min=0),
+            _C("n_sentences", "int", "tagged sentences (measures) of the theme in the passage", min=0),
+            _C("is_primary", "bool", "the passage's primary theme (rule 13)"),
+            _C(
+                "primary_rule", "str", "why primary: heading / most_measures / first_mentioned", nullable=True
+            ),
+            _C("evidence", "str", "matched terms and rules over the passage"),
+            SHA,
+        ),
+        unique=("passage_id", "theme_code"),
+        doc="Theme tags of passages with the primary theme flagged.",
+    )
+)
+THEME_SUGGESTIONS = register(
+    TableSchema(
+        "theme_suggestions",
+        (
+            _DOC,
+            _PAS,
+            _THEME,
+            _LABEL,
+            _C(
+                "similarity",
+                "float",
+                "cosine similarity of the passage to the theme's tagged passages",
+                min=0,
+            ),
+            _C("nearest_passage_id", "str", "most similar tagged passage of the theme"),
+            _C("evidence", "str", "top shared tokens"),
+        ),
+        unique=("passage_id", "theme_code"),
+        doc="TF-IDF second opinion: untagged passages close to a theme (not merged into the tags).",
+    )
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# Lexicon matching shared by themes, instruments and strength
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Match:
+    """One lexicon hit in a text."""
+
+    start: int
+    end: int
+    term: str
+
+
+class TermMatcher:
+    """Find lexicon terms in text: at each position the longest term, then drop hits inside longer hits.
+
+    Matching on the text (not on tokens) means a term jieba would split still matches; dropping contained
+    hits means a longer term or a blocker claims its span (法治教育 hides 法治, 体育局 hides 体育).
+
+    Args:
+        terms: Every term to find (blockers included; the caller decides what a term means).
+    """
+
+    def __init__(self, terms: Iterable[str]) -> None:
+        uniq = sorted({t for t in terms if t}, key=lambda t: (-len(t), t))
+        self.terms = tuple(uniq)
+        self._re = re.compile("(?=(" + "|".join(re.escape(t) for t in uniq) + "))") if uniq else None
+
+    def find(self, text: str) -> list[Match]:
+        """All maximal hits in ``text``, in text order."""
+        if self._re is None or not text:
+            return []
+        hits = [Match(m.start(), m.start() + len(m.group(1)), m.group(1)) for m in self._re.finditer(text)]
+        kept = [
+            h
+            for h in hits
+            if not any(
+                o is not h and o.start <= h.start and o.end >= h.end and (o.end - o.start) > (h.end - h.start)
+                for o in hits
+            )
+        ]
+        return kept
+
+
+def apply_masks(text: str, patterns: Iterable[re.Pattern]) -> str:
+    """Replace masked spans with spaces (offsets are kept)."""
+    for pat in patterns:
+        text = pat.sub(lambda m: " " * len(m.group(0)), text)
+    return text
+
+
+def bare_list_spans(text: str, *, min_items: int, max_item_chars: int) -> list[tuple[int, int]]:
+    """Spans of clauses that are bare enumerations ("A、B、C等…") with short items.
+
+    Args:
+        text: Sentence text.
+        min_items: Minimum number of 、-separated items.
+        max_item_chars: Maximum length of every item but the last.
+
+    Returns:
+        ``(start, end)`` spans of the enumerated items.
+    """
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for part in CLAUSE_SPLIT_RE.split(text):
+        items = part.split(ENUM_SEP)
+        if (
+            len(items) >= min_items
+            and all(0 < len(i) <= max_item_chars for i in items[:-1])
+            and not any(DIGIT_RE.search(i) for i in items)
+        ):
+            end = pos + len(part) - len(items[-1]) + min(len(items[-1]), max_item_chars)
+            spans.append((pos, end))
+        pos += len(part) + 1
+    return spans
+
+
+def _in_spans(m: Match, spans: list[tuple[int, int]]) -> bool:
+    return any(s <= m.start and m.end <= e for s, e in spans)
+
+
+# --------------------------------------------------------------------------------------------------
+# Codebook
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Theme:
+    """One codebook theme."""
+
+    code: str
+    label: str
+    description: str
+    level: bool
+    terms: Mapping[str, float]
+    setting: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Codebook:
+    """The parsed theme codebook (see ``resources/themes.yaml`` for every field)."""
+
+    version: int
+    themes: Mapping[str, Theme]
+    threshold: float
+    bare_list_factor: float
+    bare_list_min_items: int
+    bare_list_max_item_chars: int
+    setting_weight_with_subject: float
+    setting_weight_alone: float
+    setting_count_weight: float
+    passage_threshold: float
+    general_heading_re: re.Pattern | None
+    skip_kinds: frozenset[str]
+    mask_res: tuple[re.Pattern, ...]
+    blockers: frozenset[str]
+    overlaps: Mapping[str, tuple[str, ...]]
+    co_tag_rules: tuple[dict, ...]
+    taught_subjects: frozenset[str]
+    construction_verbs: tuple[str, ...]
+    construction_theme: str | None
+    taught_heads: tuple[str, ...]
+    absorb_rules: tuple[dict, ...]
+    matcher: TermMatcher = field(repr=False, compare=False)
+    #: term -> list of (theme, weight, is_setting)
+    term_index: Mapping[str, tuple[tuple[str, float, bool], ...]] = field(repr=False, compare=False)
+
+    @property
+    def codes(self) -> list[str]:
+        """Theme codes in codebook order."""
+        return list(self.themes)
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Theme code -> Chinese label."""
+        return {c: t.label for c, t in self.themes.items()}
+
+    def claims(self) -> dict[str, list[str]]:
+        """Term -> themes that list it (setting names included)."""
+        out: dict[str, list[str]] = {}
+        for code, th in self.themes.items():
+            for t in [*th.terms, *th.setting]:
+                out.setdefault(t, []).append(code)
+        return out
+
+
+def parse_codebook(data: Mapping) -> Codebook:
+    """Build a :class:`Codebook` from the parsed YAML mapping.
+
+    Raises:
+        ValueError: If a theme has no terms or a weight is not positive.
+    """
+    themes: dict[str, Theme] = {}
+    for code, spec in data["themes"].items():
+        terms = {str(k): float(v) for k, v in (spec.get("terms") or {}).items()}
+        setting = tuple(str(s) for s in spec.get("setting") or ())
+        if not terms and not setting:
+            raise ValueError(f"theme {code!r} has no terms")
+        if any(w <= 0 for w in terms.values()):
+            raise ValueError(f"theme {code!r} has a non-positive weight")
+        themes[code] = Theme(
+            code, spec["label"], spec.get("description", ""), bool(spec.get("level")), terms, setting
+        )
+    index: dict[str, list[tuple[str, float, bool]]] = {}
+    for code, th in themes.items():
+        for t, w in th.terms.items():
+            index.setdefault(t, []).append((code, w, False))
+        for t in th.setting:
+            index.setdefault(t, []).append((code, 1.0, True))
+    blockers = frozenset(str(b) for b in data.get("blockers") or ())
+    heads = data.get("general_section_headings") or []
+    return Codebook(
+        version=int(data.get("version", 1)),
+        themes=themes,
+        threshold=float(data.get("threshold", 1.0)),
+        bare_list_factor=float(data.get("bare_list_factor", 0.5)),
+        bare_list_min_items=int(data.get("bare_list_min_items", 3)),
+        bare_list_max_item_chars=int(data.get("bare_list_max_item_chars", 8)),
+        setting_weight_with_subject=float(data.get("setting_weight_with_subject", 0.34)),
+        setting_weight_alone=float(data.get("setting_weight_alone", 0.5)),
+        setting_count_weight=float(data.get("setting_count_weight", 1.0)),
+        passage_threshold=float(data.get("passage_threshold", 2.0)),
+        general_heading_re=re.compile("|".join(map(re.escape, heads))) if heads else None,
+        skip_kinds=frozenset(data.get("skip_kinds") or ()),
+        mask_res=tuple(re.compile(p, re.M) for p in data.get("mask_patterns") or ()),
+        blockers=blockers,
+        overlaps={str(k): tuple(v) for k, v in (data.get("overlaps") or {}).items()},
+        co_tag_rules=tuple(data.get("co_tag_rules") or ()),
+        construction_verbs=tuple(data.get("construction_verbs") or ()),
+        construction_theme=data.get("construction_theme"),
+        taught_subjects=frozenset((data.get("taught_subjects") or {}).get("terms") or ()),
+        taught_heads=tuple((data.get("taught_subjects") or {}).get("heads") or ()),
+        absorb_rules=tuple(data.get("absorb_rules") or ()),
+        matcher=TermMatcher([*index, *blockers]),
+        term_index={k: tuple(v) for k, v in index.items()},
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _load_codebook_cached(path: str) -> Codebook:
+    with open(path, encoding="utf-8") as fh:
+        return parse_codebook(yaml.safe_load(fh))
+
+
+def load_codebook(path: str | Path | None = None) -> Codebook:
+    """Load the theme codebook (default: the packaged ``themes.yaml``).
+
+    Args:
+        path: Another codebook file (same format).
+
+    Returns:
+        The parsed codebook (cached per path).
+    """
+    return _load_codebook_cached(str(path or resource_path("themes.yaml")))
+
+
+# --------------------------------------------------------------------------------------------------
+# Sentence tagging
+# --------------------------------------------------------------------------------------------------
+@dataclass
+class _Cand:
+    score: float = 0.0
+    terms: dict[str, float] = field(default_factory=dict)
+    rules: list[str] = field(default_factory=list)
+
+    def evidence(self) -> str:
+        parts = [f"{t}({w:.2g})" for t, w in self.terms.items()]
+        return "; ".join(parts + [f"rule:{r}" for r in self.rules])
+
+
+def is_general_section(heading: str | None, *, codebook: Codebook | None = None) -> bool:
+    """Whether a section heading marks general statements that carry no theme (rules 1-2)."""
+    cb = codebook or load_codebook()
+    return bool(heading and cb.general_heading_re is not None and cb.general_heading_re.search(heading))
+
+
+def score_sentence(text: str, *, codebook: Codebook | None = None) -> dict[str, _Cand]:
+    """Score every theme for one sentence (all candidates, including those below the threshold).
+
+    Args:
+        text: Sentence text (simplified).
+        codebook: Codebook to use (default: packaged).
+
+    Returns:
+        Theme code -> candidate with ``score``, matched ``terms`` and fired ``rules``.
+    """
+    cb = codebook or load_codebook()
+    masked = apply_masks(text, cb.mask_res)
+    hits = [h for h in cb.matcher.find(masked) if h.term in cb.term_index]
+    lists = bare_list_spans(
+        masked, min_items=cb.bare_list_min_items, max_item_chars=cb.bare_list_max_item_chars
+    )
+    subject: dict[str, _Cand] = {}
+    setting_hits: dict[str, list[tuple[Match, float]]] = {}
+    taught_rule = False
+    for h in hits:
+        factor = cb.bare_list_factor if _in_spans(h, lists) else 1.0
+        if h.term in cb.taught_subjects:
+            rest = CLAUSE_END_RE.split(masked[h.end :], maxsplit=1)[0]
+            if any(head in rest for head in cb.taught_heads):
+                taught_rule = True
+                continue
+        for code, w, is_setting in cb.term_index[h.term]:
+            if is_setting:
+                setting_hits.setdefault(code, []).append((h, factor))
+                continue
+            cand = subject.setdefault(code, _Cand())
+            cand.terms[h.term] = max(cand.terms.get(h.term, 0.0), w * factor)
+    for cand in subject.values():
+        cand.score = sum(cand.terms.values())
+    if taught_rule:
+        for cand in subject.values():
+            cand.rules.append("taught_subject_setting")
+    # absorption (rule 7): generic evaluation words stay with teachers
+    for rule in cb.absorb_rules:
+        by, theme = rule["by"], rule["theme"]
+        if theme in subject and by in subject and subject[by].score >= cb.threshold:
+            cand = subject[theme]
+            dropped = [t for t in cand.terms if t in set(rule["terms"])]
+            if dropped:
+                for t in dropped:
+                    cand.terms.pop(t)
+                cand.score = sum(cand.terms.values())
+                cand.rules.append(f"{rule['name']}_absorbed")
+    cross = any(c.score >= cb.threshold and not cb.themes[code].level for code, c in subject.items())
+    counted = False
+    for code, shits in setting_hits.items():
+        cand = subject.setdefault(code, _Cand())
+        for h, factor in shits:
+            if COUNT_AFTER_RE.match(masked[h.end :]) or COUNT_BEFORE_RE.search(
+                masked[max(0, h.start - 8) : h.start]
+            ):
+                w = cb.setting_count_weight
+                counted = True
+            elif not cross:
+                w = cb.setting_weight_alone
+            else:
+                w = cb.setting_weight_with_subject
+            cand.terms[h.term] = max(cand.terms.get(h.term, 0.0), w * factor)
+        cand.score = sum(cand.terms.values())
+        if cross:
+            cand.rules.append("setting")
+    built = cb.construction_theme
+    unbracketed = SHORT_BRACKET_RE.sub("", masked)
+    if counted and built and any(v in unbracketed for v in cb.construction_verbs):
+        cand = subject.setdefault(built, _Cand())
+        if cand.score < cb.threshold:
+            cand.score = cb.threshold
+            cand.rules.append("construction_count")
+    for rule in cb.co_tag_rules:
+        src, add = rule["if_tagged"], rule["add"]
+        if src in subject and subject[src].score >= cb.threshold and any(t in masked for t in rule["terms"]):
+            cand = subject.setdefault(add, _Cand())
+            if cand.score < cb.threshold:
+                cand.score = cb.threshold
+                cand.rules.append(rule["name"])
+    return subject
+
+
+def tag_sentence(text: str, *, codebook: Codebook | None = None) -> list[tuple[str, float, str]]:
+    """Themes of one sentence that reach the threshold.
+
+    Args:
+        text: Sentence text (simplified).
+        codebook: Codebook to use (default: packaged).
+
+    Returns:
+        ``(theme_code, score, evidence)`` tuples in codebook order.
+    """
+    cb = codebook or load_codebook()
+    cands = score_sentence(text, codebook=cb)
+    return [
+        (code, round(cands[code].score, 4), cands[code].evidence())
+        for code in cb.codes
+        if code in cands and cands[code].score >= cb.threshold
+    ]
+
+
+def _section_headings(passages: pd.DataFrame) -> list[list[str]]:
+    """For each passage: its own heading and the headings of every enclosing section (from the heading
+    passages whose section path is a prefix of its own), so items under "（二）基本理念" know their section."""
+    get = {
+        c: passages[c] if c in passages else pd.Series(None, index=passages.index)
+        for c in ("doc_id", "section_path", "heading", "kind", "text")
+    }
+    sections: dict[tuple, str] = {}
+    for doc, path, kind, text, head in zip(
+        get["doc_id"], get["section_path"], get["kind"], get["text"], get["heading"], strict=True
+    ):
+        if kind == "heading" and isinstance(path, str) and path:
+            sections[(doc, path)] = (
+                head if isinstance(head, str) and head else (text if isinstance(text, str) else "")
+            )
+    out = []
+    for doc, path, head, text in zip(
+        get["doc_id"], get["section_path"], get["heading"], get["text"], strict=True
+    ):
+        names = (
+            [head]
+            if isinstance(head, str) and head
+            else [text[:GLUED_HEADING_CHARS] if isinstance(text, str) else ""]
+        )
+        if isinstance(path, str) and path:
+            parts = path.split("/")
+            names += [sections.get((doc, "/".join(parts[:k]))) or "" for k in range(1, len(parts) + 1)]
+        out.append([n for n in names if n])
+    return out
+
+
+def _passage_context(passages: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
+    """Per passage: whether it is skipped (kind) or general (preamble, or a general section such as 指导思想)."""
+    ctx = passages[["passage_id"]].copy()
+    kinds = passages["kind"] if "kind" in passages else pd.Series("paragraph", index=passages.index)
+    paths = passages["section_path"] if "section_path" in passages else pd.Series("", index=passages.index)
+    ctx["skip"] = kinds.isin(cb.skip_kinds).to_numpy()
+    has_path = paths.map(lambda p: isinstance(p, str) and p != "")
+    docs = passages["doc_id"] if "doc_id" in passages else pd.Series("", index=passages.index)
+    structured = has_path.groupby(docs).transform("any")
+    preamble = (~has_path & structured).to_numpy()
+    ctx["general"] = [
+        bool(pre) or any(is_general_section(h, codebook=cb) for h in heads)
+        for heads, pre in zip(_section_headings(passages), preamble, strict=True)
+    ]
+    return ctx
+
+
+def tag_sentences(
+    sentences: pd.DataFrame, *, passages: pd.DataFrame | None = None, codebook: Codebook | None = None
+) -> pd.DataFrame:
+    """Tag every sentence with codebook themes.
+
+    Args:
+        sentences: The ``sentences`` table (``doc_id, passage_id, sentence_id, text``).
+        passages: The ``passages`` table; used for the kind and section context (responsibility lines are
+            skipped, sentences in general sections and in the preamble carry no theme).
+        codebook: Codebook to use (default: packaged).
+
+    Returns:
+        The ``theme_tags_sentence`` table.
+    """
+    cb = codebook or load_codebook()
+    if sentences is None or sentences.empty:
+        return THEME_TAGS_SENTENCE.empty()
+    skip: set[str] = set()
+    if passages is not None and not passages.empty:
+        ctx = _passage_context(passages, cb)
+        skip = set(ctx.loc[ctx["skip"] | ctx["general"], "passage_id"])
+    rows = []
+    sha = sentences["source_sha256"] if "source_sha256" in sentences else pd.Series("", index=sentences.index)
+    for doc, pid, sid, text, h in zip(
+        sentences["doc_id"],
+        sentences["passage_id"],
+        sentences["sentence_id"],
+        sentences["text"],
+        sha,
+        strict=True,
+    ):
+        if pid in skip or not isinstance(text, str):
+            continue
+        for code, score, ev in tag_sentence(text, codebook=cb):
+            rows.append(
+                (doc, pid, sid, code, cb.themes[code].label, score, ev, h if isinstance(h, str) else "")
+            )
+    if not rows:
+        return THEME_TAGS_SENTENCE.empty()
+    return pd.DataFrame(rows, columns=THEME_TAGS_SENTENCE.names)
+
+
+def _title_of(passage: Mapping, first_sentence: str | None) -> list[str]:
+    """Heading candidates of a passage: an item's own short lead sentence, then its section heading."""
+    out = []
+    if passage.get("kind") in ("item", "heading") and first_sentence and len(first_sentence) <= 30:
+        out.append(first_sentence)
+    head = passage.get("heading")
+    if isinstance(head, str) and head:
+        out.append(head)
+    return out
+
+
+def tag_passages(
+    sentence_tags: pd.DataFrame,
+    *,
+    sentences: pd.DataFrame,
+    passages: pd.DataFrame,
+    codebook: Codebook | None = None,
+) -> pd.DataFrame:
+    """Aggregate sentence tags to passages and choose each passage's primary theme (rule 13).
+
+    A passage carries every theme of its sentences, plus a theme whose weights summed over its sentences
+    reach ``passage_threshold`` although no single sentence did (rule ``passage_accumulation``).
+    Primary theme: the theme of the passage's heading (an item's lead sentence or its section heading) if
+    the passage carries it; else the theme with most tagged sentences; on a tie, the first mentioned.
+
+    Args:
+        sentence_tags: Output of :func:`tag_sentences`.
+        sentences: The ``sentences`` table.
+        passages: The ``passages`` table.
+        codebook: Codebook to use (default: packaged).
+
+    Returns:
+        The ``theme_tags_passage`` table.
+    """
+    cb = codebook or load_codebook()
+    if passages is None or passages.empty or sentences is None or sentences.empty:
+        return THEME_TAGS_PASSAGE.empty()
+    ctx = _passage_context(passages, cb)
+    excluded = set(ctx.loc[ctx["skip"] | ctx["general"], "passage_id"])
+    seq = dict(zip(sentences["sentence_id"], sentences["seq"], strict=True)) if "seq" in sentences else {}
+    by_pas: dict[str, list[tuple[str, str]]] = {}
+    for pid, sid, text in zip(
+        sentences["passage_id"], sentences["sentence_id"], sentences["text"], strict=True
+    ):
+        by_pas.setdefault(pid, []).append((sid, text if isinstance(text, str) else ""))
+    tags_by_pas: dict[str, pd.DataFrame] = (
+        dict(tuple(sentence_tags.groupby("passage_id", sort=False))) if len(sentence_tags) else {}
+    )
+    rows = []
+    for p in passages.to_dict("records"):
+        pid = p["passage_id"]
+        if pid in excluded:
+            continue
+        sents = sorted(by_pas.get(pid, []), key=lambda s: seq.get(s[0], 0))
+        st = tags_by_pas.get(pid)
+        agg: dict[str, dict] = {}
+        if st is not None:
+            for r in st.itertuples(index=False):
+                a = agg.setdefault(
+                    r.theme_code, {"score": 0.0, "n": 0, "first": seq.get(r.sentence_id, 0), "ev": []}
+                )
+                a["score"] += float(r.score)
+                a["n"] += 1
+                a["first"] = min(a["first"], seq.get(r.sentence_id, 0))
+                a["ev"].append(r.evidence)
+        # accumulation over sentences
+        acc: dict[str, _Cand] = {}
+        for sid, text in sents:
+            for code, cand in score_sentence(text, codebook=cb).items():
+                if code in agg or cand.score <= 0:
+                    continue
+                a = acc.setdefault(code, _Cand())
+                a.score += cand.score
+                a.terms.update(cand.terms)
+                a.rules.append(sid)
+        for code, a in acc.items():
+            if a.score >= cb.passage_threshold:
+                first = min(seq.get(s, 0) for s in a.rules)
+                ev = "; ".join(f"{t}({w:.2g})" for t, w in a.terms.items()) + "; rule:passage_accumulation"
+                agg[code] = {"score": a.score, "n": 0, "first": first, "ev": [ev]}
+        if not agg:
+            continue
+        primary, why = _primary(agg, _title_of(p, sents[0][1] if sents else None), cb)
+        sha = p.get("source_sha256", "")
+        for code in sorted(agg, key=lambda c: (agg[c]["first"], cb.codes.index(c))):
+            a = agg[code]
+            ev = "; ".join(dict.fromkeys("; ".join(a["ev"]).split("; ")))
+            rows.append(
+                (
+                    p["doc_id"],
+                    pid,
+                    code,
+                    cb.themes[code].label,
+                    round(a["score"], 4),
+                    a["n"],
+                    code == primary,
+                    why if code == primary else None,
+                    ev,
+                    sha if isinstance(sha, str) else "",
+                )
+            )
+    if not rows:
+        return THEME_TAGS_PASSAGE.empty()
+    return pd.DataFrame(rows, columns=THEME_TAGS_PASSAGE.names)
+
+
+def _primary(agg: dict[str, dict], titles: list[str], cb: Codebook) -> tuple[str, str]:
+    # a heading naming a level ("推进普通高中优质特色发展") maps to it: level names count alone here
+    heading_min = min(cb.threshold, cb.setting_weight_alone)
+    for title in titles:
+        cands = score_sentence(title, codebook=cb)
+        ranked = sorted(
+            (c for c in cands if cands[c].score >= heading_min and c in agg), key=lambda c: -cands[c].score
+        )
+        if ranked:
+            return ranked[0], "heading"
+    best = max(agg.values(), key=lambda a: a["n"])["n"]
+    top = [c for c in agg if agg[c]["n"] == best]
+    if len(top) == 1:
+        return top[0], "most_measures"
+    return min(top, key=lambda c: (agg[c]["first"], cb.codes.index(c))), "first_mentioned"
+
+
+# --------------------------------------------------------------------------------------------------
+# TF-IDF second opinion
+# --------------------------------------------------------------------------------------------------
+def tfidf_suggestions(
+    passage_tags: pd.DataFrame,
+    *,
+    tokens: pd.DataFrame,
+    passages: pd.DataFrame,
+    min_similarity: float = 0.15,
+    codebook: Codebook | None = None,
+) -> pd.DataFrame:
+    """Suggest themes for passages with no lexicon tag that are close to a theme's tagged passages.
+
+    A TF-IDF model is fitted on the passages' content tokens (stopwords and numbers excluded). Each theme
+    is represented by its tagged passages; an untagged passage is suggested the theme of its most similar
+    tagged passage when the cosine similarity reaches ``min_similarity``.
+
+    Args:
+        passage_tags: Output of :func:`tag_passages`.
+        tokens: The ``tokens`` table.
+        passages: The ``passages`` table (responsibility lines and general sections are not suggested).
+        min_similarity: Cosine threshold.
+        codebook: Codebook to use (default: packaged).
+
+    Returns:
+        The ``theme_suggestions`` table (separate from the tags).
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    cb = codebook or load_codebook()
+    if (
+        tokens is None
+        or tokens.empty
+        or passages is None
+        or passages.empty
+        or passage_tags is None
+        or passage_tags.empty
+    ):
+        return THEME_SUGGESTIONS.empty()
+    content = tokens[~tokens["is_stopword"].astype(bool) & ~tokens["is_number"].astype(bool)]
+    docs = content.groupby("passage_id", sort=False)["token"].apply(list)
+    docs = docs[docs.map(len) > 0]
+    if len(docs) < 2:
+        return THEME_SUGGESTIONS.empty()
+    vec = TfidfVectorizer(analyzer=lambda x: x, min_df=1, sublinear_tf=True)
+    mat = vec.fit_transform(docs.tolist())
+    vocab = np.array(vec.get_feature_names_out())
+    pid_index = {p: i for i, p in enumerate(docs.index)}
+    tagged = passage_tags.groupby("passage_id")["theme_code"].apply(set).to_dict()
+    ctx = _passage_context(passages, cb)
+    candidates = [
+        p for p in ctx.loc[~ctx["skip"] & ~ctx["general"], "passage_id"] if p not in tagged and p in pid_index
+    ]
+    kinds = dict(
+        zip(passages["passage_id"], passages.get("kind", pd.Series("", index=passages.index)), strict=True)
+    )
+    candidates = [p for p in candidates if kinds.get(p) != "heading"]
+    tagged_ids = [p for p in tagged if p in pid_index]
+    if not candidates or not tagged_ids:
+        return THEME_SUGGESTIONS.empty()
+    sims = (mat[[pid_index[p] for p in candidates]] @ mat[[pid_index[p] for p in tagged_ids]].T).toarray()
+    doc_of = dict(zip(passages["passage_id"], passages["doc_id"], strict=True))
+    rows = []
+    for i, pid in enumerate(candidates):
+        best: dict[str, tuple[float, str]] = {}
+        for j, tid in enumerate(tagged_ids):
+            s = float(sims[i, j])
+            if s < min_similarity:
+                continue
+            for code in tagged[tid]:
+                if code not in best or s > best[code][0]:
+                    best[code] = (s, tid)
+        for code, (s, tid) in best.items():
+            a = mat[pid_index[pid]].multiply(mat[pid_index[tid]]).toarray().ravel()
+            top = vocab[np.argsort(-a)[:5]][a[np.argsort(-a)[:5]] > 0]
+            rows.append(
+                (doc_of.get(pid, ""), pid, code, cb.themes[code].label, round(s, 4), tid, "、".join(top))
+            )
+    if not rows:
+        return THEME_SUGGESTIONS.empty()
+    out = pd.DataFrame(rows, columns=THEME_SUGGESTIONS.names)
+    return out.sort_values(["passage_id", "similarity"], ascending=[True, False]).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# Validation against hand labels
+# --------------------------------------------------------------------------------------------------
+def _norm(s: str) -> str:
+    return SPACE_RE.sub("", s or "")
+
+
+def read_labels(path: str | Path) -> pd.DataFrame:
+    """Read hand labels (``doc_id, snippet, themes, split, note``; themes separated by ``;``)."""
+    labels = pd.read_csv(path, dtype=str, keep_default_na=False)
+    labels["themes"] = labels["themes"].fillna("")
+    return labels
+
+
+def locate_labels(labels: pd.DataFrame, passages: pd.DataFrame) -> pd.DataFrame:
+    """Find the passage each label's snippet belongs to (first passage of the doc containing it).
+
+    Returns:
+        ``labels`` with a ``passage_id`` column (None when the snippet is not found).
+    """
+    out = labels.copy()
+    texts = {
+        d: list(zip(g["passage_id"], g["text"].map(_norm), strict=True))
+        for d, g in passages.groupby("doc_id", sort=False)
+    }
+    found = []
+    for doc, snip in zip(out["doc_id"], out["snippet"], strict=True):
+        s = _norm(snip)
+        pid = next((p for p, t in texts.get(doc, []) if s and s in t), None)
+        found.append(pid)
+    out["passage_id"] = found
+    return out
+
+
+def prf_table(
+    expected: list[set[str]], predicted: list[set[str]], *, codes: list[str], labels: Mapping[str, str]
+) -> pd.DataFrame:
+    """Per-theme and micro/macro precision, recall and F1 for multi-label sets.
+
+    Macro averages are over themes with at least one expected or predicted label (a theme nobody has
+    and nobody predicts has no defined score).
+    """
+    rows = []
+    tp_all = fp_all = fn_all = 0
+    for code in codes:
+        tp = sum(code in e and code in p for e, p in zip(expected, predicted, strict=True))
+        fp = sum(code not in e and code in p for e, p in zip(expected, predicted, strict=True))
+        fn = sum(code in e and code not in p for e, p in zip(expected, predicted, strict=True))
+        tp_all, fp_all, fn_all = tp_all + tp, fp_all + fp, fn_all + fn
+        prec = tp / (tp + fp) if tp + fp else np.nan
+        rec = tp / (tp + fn) if tp + fn else np.nan
+        f1 = 2 * tp / (2 * tp + fp + fn) if (2 * tp + fp + fn) else np.nan
+        rows.append((code, labels.get(code, code), tp + fn, tp, fp, fn, prec, rec, f1))
+    df = pd.DataFrame(
+        rows, columns=["theme_code", "theme_label", "support", "tp", "fp", "fn", "precision", "recall", "f1"]
+    )
+    active = df[(df["support"] > 0) | (df["fp"] > 0)]
+    micro_p = tp_all / (tp_all + fp_all) if tp_all + fp_all else np.nan
+    micro_r = tp_all / (tp_all + fn_all) if tp_all + fn_all else np.nan
+    micro_f = 2 * tp_all / (2 * tp_all + fp_all + fn_all) if (2 * tp_all + fp_all + fn_all) else np.nan
+    summary = pd.DataFrame(
+        [
+            ("micro", "微平均", int(df["support"].sum()), tp_all, fp_all, fn_all, micro_p, micro_r, micro_f),
+            (
+                "macro",
+                "宏平均",
+                int(df["support"].sum()),
+                tp_all,
+                fp_all,
+                fn_all,
+                active["precision"].fillna(0).mean() if len(active) else np.nan,
+                active["recall"].fillna(0).mean() if len(active) else np.nan,
+                active["f1"].fillna(0).mean() if len(active) else np.nan,
+            ),
+        ],
+        columns=df.columns,
+    )
+    return pd.concat([df, summary], ignore_index=True)
+
+
+def validate_against_labels(
+    passage_tags: pd.DataFrame,
+    *,
+    passages: pd.DataFrame,
+    labels: pd.DataFrame,
+    codebook: Codebook | None = None,
+) -> pd.DataFrame:
+    """Compare passage tags with hand labels: per-theme and micro/macro P/R/F1 per split.
+
+    Args:
+        passage_tags: Output of :func:`tag_passages`.
+        passages: The ``passages`` table (to locate label snippets).
+        labels: Hand labels (:func:`read_labels`), with a ``split`` column (e.g. ``tune``/``heldout``).
+        codebook: Codebook (default: packaged).
+
+    Returns:
+        Long table with ``split`` (``all`` plus each split), the per-theme rows and ``micro``/``macro`` rows;
+        ``attrs["unmatched"]`` lists label snippets not found in any passage.
+    """
+    cb = codebook or load_codebook()
+    located = locate_labels(labels, passages)
+    missing = located[located["passage_id"].isna()]
+    located = located[located["passage_id"].notna()]
+    pred = passage_tags.groupby("passage_id")["theme_code"].apply(set).to_dict() if len(passage_tags) else {}
+    splits = {"all": located}
+    if "split" in located:
+        splits.update({s: g for s, g in located.groupby("split", sort=True)})
+    parts = []
+    for name, g in splits.items():
+        exp = [set(filter(None, (t.strip() for t in th.split(";")))) for th in g["themes"]]
+        prd = [pred.get(p, set()) for p in g["passage_id"]]
+        t = prf_table(exp, prd, codes=cb.codes, labels=cb.labels)
+        t.insert(0, "split", name)
+        t.insert(1, "n_passages", len(g))
+        parts.append(t)
+    out = pd.concat(parts, ignore_index=True)
+    out.attrs["unmatched"] = list(zip(missing["doc_id"], missing["snippet"], strict=True))
+    return out
+
+
+def label_comparison(
+    passage_tags: pd.DataFrame, *, passages: pd.DataFrame, labels: pd.DataFrame
+) -> pd.DataFrame:
+    """Each labelled passage with expected and predicted themes, for auditing disagreements."""
+    located = locate_labels(labels, passages)
+    pred = (
+        passage_tags.groupby("passage_id")["theme_code"].apply(lambda s: ";".join(sorted(s))).to_dict()
+        if len(passage_tags)
+        else {}
+    )
+    located["predicted"] = located["passage_id"].map(lambda p: pred.get(p, "") if p else "")
+    located["expected"] = located["themes"].map(
+        lambda s: ";".join(sorted(filter(None, (t.strip() for t in s.split(";")))))
+    )
+    located["agree"] = located["predicted"] == located["expected"]
+    return located
+
+
+# --------------------------------------------------------------------------------------------------
+# Stage hooks
+# --------------------------------------------------------------------------------------------------
+def document_tables(tables: dict[str, pd.DataFrame], *, documents: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Per-document stage: theme tags (sentence + passage), instrument tags and commitment strength.
+
+    Args:
+        tables: ``passages``, ``sentences`` (and ``tokens``) of one document.
+        documents: The documents table (unused; part of the hook signature).
+
+    Returns:
+        ``theme_tags_sentence``, ``theme_tags_passage``, ``instrument_tags``, ``strength``.
+    """
+    from compare import instruments, strength
+
+    passages = tables.get("passages")
+    sentences = tables.get("sentences")
+    st = tag_sentences(sentences, passages=passages)
+    pt = tag_passages(st, sentences=sentences, passages=passages)
+    return {
+        "theme_tags_sentence": st,
+        "theme_tags_passage": pt,
+        "instrument_tags": instruments.tag_instruments(sentences, passages=passages),
+        "strength": strength.sentence_strength(sentences, passages=passages),
+    }
+
+
+def corpus_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Cross-document stage: coverage, co-occurrence, theme x instrument, strength shares, similarity,
+    distinctive terms and the TF-IDF second opinion.
+
+    Args:
+        tables: Every table built so far for the whole corpus.
+
+    Returns:
+        Named tables (see :mod:`compare.coverage`).
+    """
+    from compare import coverage, instruments, strength
+
+    sentences = tables.get("sentences")
+    passages = tables.get("passages")
+    tokens = tables.get("tokens")
+    documents = tables.get("documents")
+    st = tables.get("theme_tags_sentence")
+    pt = tables.get("theme_tags_passage")
+    it = tables.get("instrument_tags")
+    sg = tables.get("strength")
+    if st is None:
+        st = tag_sentences(sentences, passages=passages)
+    if pt is None:
+        pt = tag_passages(st, sentences=sentences, passages=passages)
+    if tokens is not None and passages is not None and len(tokens):
+        ctx = _passage_context(passages, load_codebook())
+        tokens = tokens[~tokens["passage_id"].isin(set(ctx.loc[ctx["skip"], "passage_id"]))]
+    cov = coverage.coverage_table(st, passage_tags=pt, sentences=sentences, documents=documents, taggable=sg)
+    ti = instruments.theme_instrument_matrix(st, it) if it is not None else None
+    out = {
+        "coverage": cov,
+        "theme_cooccurrence": coverage.cooccurrence(pt),
+        "theme_suggestions": tfidf_suggestions(pt, tokens=tokens, passages=passages),
+        "similarity": coverage.similarity_long(tokens=tokens, coverage=cov),
+        "distinctive_terms": coverage.distinctive_terms(tokens, exclude=coverage.place_names(documents)),
+        "only_here": coverage.only_here(
+            cov, sentence_tags=st, sentences=sentences, theme_instrument=ti, instrument_tags=it
+        ),
+    }
+    if ti is not None:
+        out["theme_instrument"] = ti
+    if sg is not None:
+        out["strength_shares"] = strength.strength_shares(sg, sentence_tags=st)
+    return out
