@@ -45,10 +45,12 @@ NOTES_CODES = [
 # Goals of the issue (micro-F1 >= 0.85, macro-F1 >= 0.75, on the sample and on held-out passages).
 MICRO_F1_GOAL = 0.85
 MACRO_F1_GOAL = 0.75
-# The micro goal is NOT reached (codebook v1 measured micro-F1 0.82 on the tuned sample, 0.83 on the held-out
-# ningbo_2023, precision ~0.76 being the weak side). These floors are regression guards at the measured level,
-# stated openly, not the goal; raise them when the tagger improves.
-MICRO_F1_FLOOR = 0.80
+# The micro goal is reached on the tuned split only. Measured after the precision round (codebook v2):
+# tune 0.874 (P 0.85, R 0.90), held-out ningbo_2023 0.831, held-out2 (56 taizhou_zj_2021 passages labelled
+# before the tagger was run on them) 0.803 clean / 0.808 after one matching-bug fix, all 0.844. The floors
+# below are regression guards at the measured level minus a small margin, stated openly, NOT the goal: the
+# goal is asserted for a split only where it is met; raise the floors when the tagger improves.
+MICRO_F1_FLOOR = {"tune": MICRO_F1_GOAL, "heldout": 0.81, "heldout2": 0.78, "all": 0.82}
 
 
 @pytest.fixture(scope="module")
@@ -168,6 +170,80 @@ def test_agency_lists_are_masked():
     assert themes.tag_sentence("（牵头单位：市体育局、市财政局）") == []
 
 
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # rule 3: a level's own term that modifies a cross-cutting measure is only its setting
+        ("加大公办园全额拨款编制教师招聘力度，推行教师备案制管理。", {"teachers"}),
+        ("开展存量托育机构消防安全达标整治。", {"safety"}),
+        ("逐步构建覆盖学前教育、义务教育、高中教育全学段的质量监测体系。", {"evaluation_supervision"}),
+        # ... but not when a predicate separates two measures
+        ("推进县域义务教育优质均衡发展和城乡一体化。", {"compulsory", "equity_rural"}),
+        # rule 5: a subject's reform pilot is that subject's
+        ("扩大学校体育综合改革试点县和试点高校范围。", {"health_sports"}),
+        # one phrase matched by two overlapping level names (中等职业 + 职业教育) is one mention
+        ("各地区要建立幼儿园、普通高中和中等职业教育收费动态调整机制。", set()),
+        # slogans (rule 1)
+        ("推进高校治理体系和治理能力现代化。", set()),
+    ],
+)
+def test_setting_reform_and_slogan_rules(sentence, expected):
+    assert {c for c, _, _ in themes.tag_sentence(sentence)} == expected
+
+
+def test_absorption_is_scoped_and_conditional():
+    # teacher pay absorbs funding words only in the clause that names the teachers (rule 9)
+    tags = {c: ev for c, _, ev in themes.tag_sentence("设立硕士学位点申建专项资金，用好高层次人才专用编制。")}
+    assert {"funding", "teachers"} <= set(tags)
+    tags = {c: ev for c, _, ev in themes.tag_sentence("加大公办园全额拨款编制教师招聘力度。")}
+    assert "funding" not in tags and "rule:teacher_pay_absorbed" not in tags["teachers"]
+    # accountability for safety incidents stays with safety
+    assert {c for c, _, _ in themes.tag_sentence("建立校园安全事故追责问责机制。")} == {"safety"}
+    # merging rural schools is layout (rule 4); building them up is equity
+    assert {c for c, _, _ in themes.tag_sentence("有序推进部分农村小规模学校整合，优化学校布局。")} == {
+        "school_supply"
+    }
+    assert "equity_rural" in {c for c, _, _ in themes.tag_sentence("持续推进乡村小规模学校建设。")}
+
+
+def test_enumeration_after_a_verb_is_still_a_bare_list():
+    spans = themes.bare_list_spans(
+        "推动课后服务与体育、美育、劳动教育有效衔接", min_items=3, max_item_chars=8
+    )
+    assert spans and spans[0][0] >= len("推动课后服务")  # the verb phrase is not part of the list
+    codes = {c for c, _, _ in themes.tag_sentence("推动课后服务与体育、美育、劳动教育有效衔接。")}
+    assert "burden_reduction" in codes and "health_sports" not in codes
+
+
+def test_overall_goal_paragraph_keeps_only_quantified_sentences():
+    passages = pd.DataFrame(
+        {
+            "doc_id": ["d"] * 3,
+            "passage_id": ["d/p1", "d/p2", "d/p3"],
+            "section_path": ["一", "一/（一）", "一/（一）"],
+            "heading": ["一、主要任务", "（一）总体目标", "（一）总体目标"],
+            "kind": ["heading", "heading", "paragraph"],
+            "text": ["一、主要任务", "（一）总体目标", "x"],
+        }
+    )
+    sentences = pd.DataFrame(
+        {
+            "doc_id": ["d", "d"],
+            "passage_id": ["d/p3", "d/p3"],
+            "sentence_id": ["d/s1", "d/s2"],
+            "seq": [1, 2],
+            "text": [
+                "终身教育体系不断完善，教师队伍整体素质明显提高。",
+                "公办幼儿园在园幼儿占比达到60%以上。",
+            ],
+        }
+    )
+    st = themes.tag_sentences(sentences, passages=passages)
+    assert set(st["sentence_id"]) == {"d/s2"} and set(st["theme_code"]) == {"preschool"}
+    pt = themes.tag_passages(st, sentences=sentences, passages=passages)
+    assert set(pt["theme_code"]) == {"preschool"}
+
+
 # ---------------------------------------------------------------------------------------------- real corpus
 def test_real_tags_validate_and_carry_evidence(tables):
     st, pt = tables["theme_tags_sentence"], tables["theme_tags_passage"]
@@ -227,7 +303,10 @@ def test_labels_cover_80_passages_in_all_five_documents_and_are_all_found(tables
     labels = themes.read_labels(LABELS)
     assert len(labels) >= 80
     assert set(labels["doc_id"]) == set(tables["documents"]["doc_id"])
-    assert set(labels["split"]) == {"tune", "heldout"}
+    # tune: tuned on; heldout: ningbo_2023, never tuned on; heldout2: taizhou_zj_2021 passages labelled from the
+    # codebook before the tagger was run on them (precision round of issue 3)
+    assert set(labels["split"]) == {"tune", "heldout", "heldout2"}
+    assert (labels["split"] == "heldout2").sum() >= 30
     codes = {t for s in labels["themes"] for t in s.split(";") if t}
     assert codes <= set(NOTES_CODES)
     assert validation.attrs["unmatched"] == []
@@ -249,15 +328,15 @@ def test_prf_table_counts_by_hand():
     )  # theme c has no support: left out
 
 
-@pytest.mark.parametrize("split", ["tune", "heldout", "all"])
+@pytest.mark.parametrize("split", ["tune", "heldout", "heldout2", "all"])
 def test_validation_macro_f1_meets_the_goal(validation, split):
     assert _f1(validation, split, "macro") >= MACRO_F1_GOAL
 
 
-@pytest.mark.parametrize("split", ["tune", "heldout", "all"])
+@pytest.mark.parametrize("split", ["tune", "heldout", "heldout2", "all"])
 def test_validation_micro_f1_floor(validation, split):
-    # goal MICRO_F1_GOAL not reached yet; guard the measured level (see the constants above)
-    assert _f1(validation, split, "micro") >= MICRO_F1_FLOOR
+    # goal MICRO_F1_GOAL reached on "tune" only; the held-out splits guard the measured level (see above)
+    assert _f1(validation, split, "micro") >= MICRO_F1_FLOOR[split]
 
 
 def test_items_under_a_general_section_carry_no_theme(tables):

@@ -2,8 +2,10 @@
 
 Sentences are matched against each theme's lexicon on the cleaned simplified text (longest term wins, a
 term inside a longer matched term or blocker is ignored), with the codebook's coding rules: passing
-mentions and slogans carry no theme, bare enumerations count half, school-level names are only a setting
-when the sentence is about a cross-cutting theme, declared co-tags and absorptions. Every tag carries its
+mentions and slogans carry no theme, bare enumerations count half, school-level names (and a level's own
+terms that modify a cross-cutting measure) are only a setting when the sentence is about a cross-cutting
+theme, subject reform pilots keep their subject, overlapping hits of one theme count once, only quantified
+sentences of an overall-goal paragraph count, declared co-tags and (conditional, clause-scoped) absorptions. Every tag carries its
 evidence (matched terms with weights, or the rule that fired) and a score. Passages get the union of their
 sentences' tags (plus themes that only accumulate over several sentences) and a primary theme.
 
@@ -49,6 +51,9 @@ CLAUSE_END_RE = re.compile(r"[，,；;：:。！？!?]")
 DIGIT_RE = re.compile(r"[0-9*]")
 #: Short bracketed insertions ("新（改、扩）建"), ignored when looking for construction verbs.
 SHORT_BRACKET_RE = re.compile(r"[（(][^（）()]{0,6}[）)]")
+#: A quantified target (digits, masks, percentages or a Chinese numeral with a measure word): in an overall goal
+#: section only such sentences are specific goal clauses (rule 2).
+QUANTIFIED_RE = re.compile(r"[0-9*％%]|百分之|[一二三四五六七八九十百千万两]+\s*(?:所|个|家|座|项|万人|成)")
 #: A passage without a heading may have its heading glued to its text ("一、指导思想坚持…"): look this far.
 GLUED_HEADING_CHARS = 10
 #: Punctuation trimmed from snippets when locating labels.
@@ -189,13 +194,19 @@ def bare_list_spans(text: str, *, min_items: int, max_item_chars: int) -> list[t
     pos = 0
     for part in CLAUSE_SPLIT_RE.split(text):
         items = part.split(ENUM_SEP)
+        middle = items[1:-1]
         if (
             len(items) >= min_items
-            and all(0 < len(i) <= max_item_chars for i in items[:-1])
+            and all(0 < len(i) <= max_item_chars for i in middle)
+            and len(items[0]) > 0
             and not any(DIGIT_RE.search(i) for i in items)
         ):
+            # a verb before the first item ("推动课后服务与体育、美育、劳动教育…") does not stop the
+            # enumeration: the first item is its last characters, as long as the longest middle item
+            first = min(len(items[0]), max(map(len, middle)) + 1, max_item_chars)
+            start = pos + len(items[0]) - first
             end = pos + len(part) - len(items[-1]) + min(len(items[-1]), max_item_chars)
-            spans.append((pos, end))
+            spans.append((start, end))
         pos += len(part) + 1
     return spans
 
@@ -232,8 +243,13 @@ class Codebook:
     setting_weight_with_subject: float
     setting_weight_alone: float
     setting_count_weight: float
+    modifier_gap: int
+    modifier_breaks: tuple[str, ...]
+    subject_reform_terms: frozenset[str]
+    subject_reform_gap: int
     passage_threshold: float
     general_heading_re: re.Pattern | None
+    goal_heading_re: re.Pattern | None
     skip_kinds: frozenset[str]
     mask_res: tuple[re.Pattern, ...]
     blockers: frozenset[str]
@@ -292,6 +308,8 @@ def parse_codebook(data: Mapping) -> Codebook:
             index.setdefault(t, []).append((code, 1.0, True))
     blockers = frozenset(str(b) for b in data.get("blockers") or ())
     heads = data.get("general_section_headings") or []
+    goal_heads = data.get("overall_goal_headings") or []
+    reform = data.get("subject_reform") or {}
     return Codebook(
         version=int(data.get("version", 1)),
         themes=themes,
@@ -302,8 +320,13 @@ def parse_codebook(data: Mapping) -> Codebook:
         setting_weight_with_subject=float(data.get("setting_weight_with_subject", 0.34)),
         setting_weight_alone=float(data.get("setting_weight_alone", 0.5)),
         setting_count_weight=float(data.get("setting_count_weight", 1.0)),
+        modifier_gap=int(data.get("level_modifier_gap", 0)),
+        modifier_breaks=tuple(data.get("level_modifier_breaks") or ()),
+        subject_reform_terms=frozenset(reform.get("terms") or ()),
+        subject_reform_gap=int(reform.get("max_gap", 2)),
         passage_threshold=float(data.get("passage_threshold", 2.0)),
         general_heading_re=re.compile("|".join(map(re.escape, heads))) if heads else None,
+        goal_heading_re=re.compile("|".join(map(re.escape, goal_heads))) if goal_heads else None,
         skip_kinds=frozenset(data.get("skip_kinds") or ()),
         mask_res=tuple(re.compile(p, re.M) for p in data.get("mask_patterns") or ()),
         blockers=blockers,
@@ -357,6 +380,35 @@ def is_general_section(heading: str | None, *, codebook: Codebook | None = None)
     return bool(heading and cb.general_heading_re is not None and cb.general_heading_re.search(heading))
 
 
+def _merge_overlaps(hits: list[tuple[Match, float]]) -> list[tuple[Match, float]]:
+    """One theme's hits with partly overlapping hits merged (中等职业教育 is one mention, not 中等职业 + 职业教育):
+    of two overlapping hits only the heavier (on a tie, the first) is kept."""
+    kept: list[tuple[Match, float]] = []
+    for h, w in sorted(hits, key=lambda x: (x[0].start, -x[1])):
+        if kept and h.start < kept[-1][0].end:
+            if w > kept[-1][1]:
+                kept[-1] = (h, w)
+            continue
+        kept.append((h, w))
+    return kept
+
+
+def _cand(hits: list[tuple[Match, float]]) -> _Cand:
+    cand = _Cand()
+    for h, w in _merge_overlaps(hits):
+        cand.terms[h.term] = max(cand.terms.get(h.term, 0.0), w)
+    cand.score = sum(cand.terms.values())
+    return cand
+
+
+def _clause_no(text: str, pos: int) -> int:
+    return len(CLAUSE_END_RE.findall(text[:pos]))
+
+
+def _same_clause(text: str, start: int, end: int) -> bool:
+    return start <= end and not CLAUSE_END_RE.search(text[start:end])
+
+
 def score_sentence(text: str, *, codebook: Codebook | None = None) -> dict[str, _Cand]:
     """Score every theme for one sentence (all candidates, including those below the threshold).
 
@@ -373,8 +425,10 @@ def score_sentence(text: str, *, codebook: Codebook | None = None) -> dict[str, 
     lists = bare_list_spans(
         masked, min_items=cb.bare_list_min_items, max_item_chars=cb.bare_list_max_item_chars
     )
-    subject: dict[str, _Cand] = {}
+    asides = [(m.start(), m.end()) for m in SHORT_BRACKET_RE.finditer(masked)]
+    subj_hits: dict[str, list[tuple[Match, float]]] = {}
     setting_hits: dict[str, list[tuple[Match, float]]] = {}
+    rules: dict[str, list[str]] = {}
     taught_rule = False
     for h in hits:
         factor = cb.bare_list_factor if _in_spans(h, lists) else 1.0
@@ -385,30 +439,59 @@ def score_sentence(text: str, *, codebook: Codebook | None = None) -> dict[str, 
                 continue
         for code, w, is_setting in cb.term_index[h.term]:
             if is_setting:
-                setting_hits.setdefault(code, []).append((h, factor))
+                # a level named in a short bracket ("民办学校（幼儿园）") is an aside: it counts like a list item
+                aside = cb.bare_list_factor if _in_spans(h, asides) else 1.0
+                setting_hits.setdefault(code, []).append((h, factor * aside))
+            else:
+                subj_hits.setdefault(code, []).append((h, w * factor))
+    subj_hits = {code: _merge_overlaps(hs) for code, hs in subj_hits.items()}
+    # rule 5: a reform pilot named after a subject ("学校体育综合改革试点") belongs to that subject
+    reform_code = next((c for c, th in cb.themes.items() if cb.subject_reform_terms & set(th.terms)), None)
+    if reform_code in subj_hits:
+        others = [h for c, hs in subj_hits.items() if c != reform_code for h, _ in hs]
+        others += [h for hs in setting_hits.values() for h, _ in hs]
+        kept = []
+        for h, w in subj_hits[reform_code]:
+            if h.term in cb.subject_reform_terms and any(
+                0 <= h.start - o.end <= cb.subject_reform_gap and _same_clause(masked, o.end, h.start)
+                for o in others
+            ):
+                rules.setdefault(reform_code, []).append("subject_reform")
                 continue
-            cand = subject.setdefault(code, _Cand())
-            cand.terms[h.term] = max(cand.terms.get(h.term, 0.0), w * factor)
-    for cand in subject.values():
-        cand.score = sum(cand.terms.values())
+            kept.append((h, w))
+        subj_hits[reform_code] = kept
+    subject = {code: _cand(hs) for code, hs in subj_hits.items() if hs}
+    cross_codes = {
+        code for code, c in subject.items() if c.score >= cb.threshold and not cb.themes[code].level
+    }
+    # rule 3: a level's own term that modifies a cross-cutting measure ("公办园…编制教师", "高中教育…质量监测",
+    # "托育机构消防安全") is only its setting
+    if cb.modifier_gap and cross_codes:
+        heads = sorted(h.start for c in cross_codes for h, _ in subj_hits[c])
+        for code in [c for c in subject if cb.themes[c].level]:
+            new = []
+            for h, w in subj_hits[code]:
+                nxt = next((s for s in heads if s >= h.end), None)
+                if (
+                    nxt is not None
+                    and nxt - h.end <= cb.modifier_gap
+                    and _same_clause(masked, h.end, nxt)
+                    and not any(b in masked[h.end : nxt] for b in cb.modifier_breaks)
+                    and w > cb.setting_weight_with_subject
+                ):
+                    w = cb.setting_weight_with_subject
+                    if "level_modifier" not in rules.get(code, []):
+                        rules.setdefault(code, []).append("level_modifier")
+                new.append((h, w))
+            subj_hits[code] = new
+            subject[code] = _cand(new)
     if taught_rule:
-        for cand in subject.values():
-            cand.rules.append("taught_subject_setting")
-    # absorption (rule 7): generic evaluation words stay with teachers
-    for rule in cb.absorb_rules:
-        by, theme = rule["by"], rule["theme"]
-        if theme in subject and by in subject and subject[by].score >= cb.threshold:
-            cand = subject[theme]
-            dropped = [t for t in cand.terms if t in set(rule["terms"])]
-            if dropped:
-                for t in dropped:
-                    cand.terms.pop(t)
-                cand.score = sum(cand.terms.values())
-                cand.rules.append(f"{rule['name']}_absorbed")
-    cross = any(c.score >= cb.threshold and not cb.themes[code].level for code, c in subject.items())
+        for code in subject:
+            rules.setdefault(code, []).append("taught_subject_setting")
+    cross = bool(cross_codes)
     counted = False
     for code, shits in setting_hits.items():
-        cand = subject.setdefault(code, _Cand())
+        weighted = []
         for h, factor in shits:
             if COUNT_AFTER_RE.match(masked[h.end :]) or COUNT_BEFORE_RE.search(
                 masked[max(0, h.start - 8) : h.start]
@@ -419,10 +502,44 @@ def score_sentence(text: str, *, codebook: Codebook | None = None) -> dict[str, 
                 w = cb.setting_weight_alone
             else:
                 w = cb.setting_weight_with_subject
-            cand.terms[h.term] = max(cand.terms.get(h.term, 0.0), w * factor)
-        cand.score = sum(cand.terms.values())
+            weighted.append((h, w * factor))
+        merged = _merge_overlaps(weighted)
+        setting_score = sum({h.term: w for h, w in merged}.values())
+        cand = subject.setdefault(code, _Cand())
+        for h, w in merged:
+            cand.terms.setdefault(h.term, 0.0)
+            cand.terms[h.term] = max(cand.terms[h.term], w)
+        cand.score = sum(w for t, w in cand.terms.items() if t not in {h.term for h, _ in merged})
+        cand.score += setting_score
         if cross:
-            cand.rules.append("setting")
+            rules.setdefault(code, []).append("setting")
+    # absorption (rules 7, 9, 11 ...): generic words of `theme` stay with `by` when `by` is tagged
+    for rule in cb.absorb_rules:
+        by, theme = rule["by"], rule["theme"]
+        if theme not in subject or by not in subject or subject[by].score < cb.threshold:
+            continue
+        if rule.get("when") and not any(t in masked for t in rule["when"]):
+            continue
+        cand = subject[theme]
+        dropped = [t for t in cand.terms if t in set(rule["terms"])]
+        if rule.get("scope") == "clause":
+            # only words in a clause that also names `by` ("设立…专项资金，用好…编制" keeps its fund)
+            by_clauses = {
+                _clause_no(masked, h.start) for h, _ in [*subj_hits.get(by, []), *setting_hits.get(by, [])]
+            }
+            dropped = [
+                t
+                for t in dropped
+                if any(_clause_no(masked, h.start) in by_clauses for h, _ in subj_hits[theme] if h.term == t)
+            ]
+        if dropped:
+            for t in dropped:
+                cand.score -= cand.terms.pop(t)
+            cand.score = max(cand.score, 0.0)
+            rules.setdefault(theme, []).append(f"{rule['name']}_absorbed")
+    for code, rs in rules.items():
+        if code in subject:
+            subject[code].rules.extend(rs)
     built = cb.construction_theme
     unbracketed = SHORT_BRACKET_RE.sub("", masked)
     if counted and built and any(v in unbracketed for v in cb.construction_verbs):
@@ -500,11 +617,30 @@ def _passage_context(passages: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
     docs = passages["doc_id"] if "doc_id" in passages else pd.Series("", index=passages.index)
     structured = has_path.groupby(docs).transform("any")
     preamble = (~has_path & structured).to_numpy()
+    headings = _section_headings(passages)
     ctx["general"] = [
         bool(pre) or any(is_general_section(h, codebook=cb) for h in heads)
-        for heads, pre in zip(_section_headings(passages), preamble, strict=True)
+        for heads, pre in zip(headings, preamble, strict=True)
+    ]
+    # the passage's own heading (or glued heading) names the overall goal: only quantified sentences count
+    ctx["overall_goal"] = [
+        bool(heads and cb.goal_heading_re is not None and cb.goal_heading_re.search(heads[0]))
+        for heads in headings
     ]
     return ctx
+
+
+def _general_sentences(sentences: pd.DataFrame, ctx: pd.DataFrame) -> set[str]:
+    """Sentences of overall-goal passages without a quantified target (rule 2)."""
+    goal = set(ctx.loc[ctx["overall_goal"], "passage_id"])
+    if not goal:
+        return set()
+    sel = sentences[sentences["passage_id"].isin(goal)]
+    return {
+        sid
+        for sid, text in zip(sel["sentence_id"], sel["text"], strict=True)
+        if not (isinstance(text, str) and QUANTIFIED_RE.search(text))
+    }
 
 
 def tag_sentences(
@@ -525,9 +661,11 @@ def tag_sentences(
     if sentences is None or sentences.empty:
         return THEME_TAGS_SENTENCE.empty()
     skip: set[str] = set()
+    general_sents: set[str] = set()
     if passages is not None and not passages.empty:
         ctx = _passage_context(passages, cb)
         skip = set(ctx.loc[ctx["skip"] | ctx["general"], "passage_id"])
+        general_sents = _general_sentences(sentences, ctx)
     rows = []
     sha = sentences["source_sha256"] if "source_sha256" in sentences else pd.Series("", index=sentences.index)
     for doc, pid, sid, text, h in zip(
@@ -538,7 +676,7 @@ def tag_sentences(
         sha,
         strict=True,
     ):
-        if pid in skip or not isinstance(text, str):
+        if pid in skip or sid in general_sents or not isinstance(text, str):
             continue
         for code, score, ev in tag_sentence(text, codebook=cb):
             rows.append(
@@ -588,12 +726,14 @@ def tag_passages(
         return THEME_TAGS_PASSAGE.empty()
     ctx = _passage_context(passages, cb)
     excluded = set(ctx.loc[ctx["skip"] | ctx["general"], "passage_id"])
+    general_sents = _general_sentences(sentences, ctx)
     seq = dict(zip(sentences["sentence_id"], sentences["seq"], strict=True)) if "seq" in sentences else {}
     by_pas: dict[str, list[tuple[str, str]]] = {}
     for pid, sid, text in zip(
         sentences["passage_id"], sentences["sentence_id"], sentences["text"], strict=True
     ):
-        by_pas.setdefault(pid, []).append((sid, text if isinstance(text, str) else ""))
+        if sid not in general_sents:
+            by_pas.setdefault(pid, []).append((sid, text if isinstance(text, str) else ""))
     tags_by_pas: dict[str, pd.DataFrame] = (
         dict(tuple(sentence_tags.groupby("passage_id", sort=False))) if len(sentence_tags) else {}
     )
@@ -620,9 +760,11 @@ def tag_passages(
             for code, cand in score_sentence(text, codebook=cb).items():
                 if code in agg or cand.score <= 0:
                     continue
+                # distinct terms over the passage: a term repeated in several sentences counts once
                 a = acc.setdefault(code, _Cand())
-                a.score += cand.score
-                a.terms.update(cand.terms)
+                for t, w in cand.terms.items():
+                    a.terms[t] = max(a.terms.get(t, 0.0), w)
+                a.score = sum(a.terms.values())
                 a.rules.append(sid)
         for code, a in acc.items():
             if a.score >= cb.passage_threshold:
