@@ -26,6 +26,7 @@ $(STAMP)/data: $(STAMP)/install $(RAW) $(SRC)
 
 ## Main job: environment, data/processed, executed notebooks and HTML briefings
 report: data
+	$(PY) -m compare report
 
 ## Run the whole test suite
 test: $(STAMP)/install

@@ -10,7 +10,7 @@ import logging
 import sys
 from pathlib import Path
 
-from compare.config import PROCESSED_DATA_DIR, RAW_DATA_DIR
+from compare.config import NOTEBOOKS_DIR, PROCESSED_DATA_DIR, RAW_DATA_DIR, REPORTS_DIR
 
 DESCRIPTION = """\
 policy-compare: compare Chinese local education plans across cities.
@@ -19,6 +19,7 @@ Typical use:
   policy-compare build                      # data/raw -> data/processed (all tables)
   policy-compare build --raw my_plans --out my_processed --keep-going
   policy-compare info                       # what is in data/processed
+  policy-compare report                     # executed notebooks + offline HTML briefings in reports/
 
 Drop plan files (.txt in any Chinese encoding, .html, .docx, .pdf with a text layer) into the raw folder;
 describe them in manifest.csv if you can (doc_id, city, province, genre, period …) — whatever the manifest
@@ -33,6 +34,19 @@ targets, and write the tables to OUT as Parquet and CSV (UTF-8 with BOM, opens i
 Raw files are never modified. Documents that did not change since the last build are taken from the cache.
 If a document cannot be read the build stops, names the file and the problem, and writes nothing;
 with --keep-going it builds the others and lists the failures in OUT/errors.csv.
+"""
+
+
+REPORT_HELP = """\
+Execute every notebook in NOTEBOOKS headless (papermill) on the processed tables and export each to a
+standalone HTML page in OUT (the briefing without code), plus OUT/index.html linking them and
+OUT/briefing_tables.xlsx (one sheet per key table). Pages open offline: charts are embedded.
+
+  policy-compare report                                     # all documents
+  policy-compare report --docs changzhou_2023 taizhou_js_2023 --out reports/changzhou_vs_taizhou
+
+Notebooks whose inputs (notebook, processed data, code, parameters) did not change are not re-run.
+Run `policy-compare build` first (`make report` does both).
 """
 
 
@@ -77,28 +91,50 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument(
         "--out", type=Path, default=PROCESSED_DATA_DIR, help="processed folder (default: %(default)s)"
     )
+
+    r = sub.add_parser(
+        "report", help="execute the notebooks and export offline HTML briefings", description=REPORT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    r.add_argument("--docs", nargs="+", metavar="ID", default=None, help="compare only these doc ids")
+    r.add_argument(
+        "--cities", nargs="+", metavar="CITY", default=None, help="compare only these cities (e.g. 常州 泰州)"
+    )
+    r.add_argument("--out", type=Path, default=REPORTS_DIR, help="report folder (default: %(default)s)")
+    r.add_argument(
+        "--processed", type=Path, default=PROCESSED_DATA_DIR, help="processed tables (default: %(default)s)"
+    )
+    r.add_argument(
+        "--notebooks", type=Path, default=NOTEBOOKS_DIR, help="notebook folder (default: %(default)s)"
+    )
+    r.add_argument(
+        "--only", nargs="+", metavar="NAME", default=None, help="run only notebooks whose name contains NAME"
+    )
+    r.add_argument(
+        "--force", action="store_true", help="re-run notebooks even if their inputs did not change"
+    )
+    r.add_argument(
+        "--jobs", type=int, default=None, help="notebooks executed at the same time (default: all cores)"
+    )
     return parser
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
     from compare.build import build
 
-    kwargs = {}
-    if args.executor == "dask" or args.address:
-        kwargs["address"] = args.address
     result = build(
         args.raw,
         args.out,
-        executor=args.executor,
+        executor="dask" if args.address else args.executor,  # an address means a running Dask cluster
         workers=args.workers,
+        address=args.address,
         keep_going=args.keep_going,
         backend=args.tokenizer,
         use_cache=not args.no_cache,
         write_csv=not args.no_csv,
         progress=not args.no_progress,
-        **kwargs,
     )
-    rows = ", ".join(f"{name} {len(df)}" for name, df in result.tables.items())
+    rows = ", ".join(f"{name} {n}" for name, n in result.rows.items())  # large corpora keep tables on disk
     print(
         f"built {result.n_documents} document(s) ({result.n_cached} unchanged, from cache) "
         f"in {result.seconds:.1f} s -> {result.out_dir}\n  rows: {rows}"
@@ -136,8 +172,25 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from compare.report import ReportError, run_report
+
+    try:
+        result = run_report(
+            notebooks_dir=args.notebooks, processed=args.processed, out=args.out, docs=args.docs,
+            only=args.only, force=args.force, jobs=args.jobs, cities=args.cities,
+        )  # fmt: skip
+    except ReportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 4
+    for run in result.runs:
+        print(f"  {run.name:28s} {run.status:9s} {run.seconds:6.1f} s  -> {run.html}")
+    print(f"report in {result.seconds:.1f} s: open {result.index}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (0 ok, 2 bad input, 3 some documents failed)."""
+    """Run the CLI; returns the exit code (0 ok, 2 bad input, 3 some documents failed, 4 a notebook failed)."""
     from compare.errors import PolicyCompareError
 
     parser = _parser()
@@ -149,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return {"build": _cmd_build, "info": _cmd_info}[args.command](args)
+        return {"build": _cmd_build, "info": _cmd_info, "report": _cmd_report}[args.command](args)
     except PolicyCompareError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
