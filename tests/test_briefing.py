@@ -61,8 +61,27 @@ def test_html_snippets_escape_document_text():
     assert html.escape(payload) in briefing.note_html(payload)
     page = briefing.table_html(pd.DataFrame({"quote": [payload]}), caption=payload)
     assert "<script>" not in page and "<img" not in page and "&lt;script&gt;" in page
-    esc = briefing.escape_columns(pd.DataFrame({"quote": [payload], "n": [1]}), ["quote"])
-    assert esc.loc[0, "quote"] == html.escape(payload) and esc.loc[0, "n"] == 1
+
+
+def test_chart_hovers_escape_document_text(tables):
+    """Charts escape document text themselves (wrapped first, so no entity is cut): markup shows as text."""
+    from compare.plots import targets as target_charts
+    from compare.plots import themes as theme_charts
+
+    payload = '<script>alert(1)</script><img src=x onerror="alert(2)">'
+    cov = tables["coverage"]
+    first = cov[cov["n_sentences"] > 0].iloc[0]
+    examples = pd.DataFrame(
+        {"doc_id": [first["doc_id"]], "theme_code": [first["theme_code"]], "example": [payload]}
+    )
+    heat = theme_charts.heatmap_plotly(cov, examples=examples)
+    cells = " ".join(str(c[3]) for row in heat.data[0].customdata for c in row)
+    assert "<script" not in cells and "<img" not in cells and "&lt;script&gt;" in cells
+    aligned = tables["aligned_indicators"].query("unit == '%'").copy()
+    aligned["quote"] = payload
+    fig = target_charts.aligned_dot_plot(aligned, backend="plotly")
+    hovers = " ".join(str(h) for tr in fig.data for h in (tr.hovertext or []))
+    assert "<script" not in hovers and "<img" not in hovers and "&lt;script&gt;" in hovers
 
 
 def test_methods_box_reports_versions_validation_and_provenance(tables, built):

@@ -28,7 +28,6 @@ __all__ = [
     "briefing_tables",
     "corpus_headline",
     "coverage_headline",
-    "escape_columns",
     "headline_html",
     "load_build_info",
     "methods_box_html",
@@ -132,8 +131,8 @@ def briefing_tables(
         else:
             cov = sel["coverage"]
         out["coverage"] = cov
-        out["coverage_examples"] = escape_columns(
-            cov_mod.example_sentences(sel["theme_tags_sentence"], sentences=sel["sentences"]), ["example"]
+        out["coverage_examples"] = cov_mod.example_sentences(
+            sel["theme_tags_sentence"], sentences=sel["sentences"]
         )
         if subset:
             only = cov_mod.only_here(
@@ -177,15 +176,6 @@ def _only_here_quotes(only: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> pd
         )  # fmt: skip
         if len(rows):
             out.at[i, "example"] = rows["text"].iloc[0]
-    return out
-
-
-def escape_columns(df: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
-    """A copy of ``df`` with the given text columns HTML-escaped (for chart hovers; plotly decodes entities)."""
-    out = df.copy()
-    for col in columns:
-        if col in out.columns:
-            out[col] = out[col].map(lambda v: html.escape(v) if isinstance(v, str) else v)
     return out
 
 

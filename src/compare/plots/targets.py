@@ -9,6 +9,7 @@ so 泰州(江苏) and 台州(浙江) stay apart. Aggregations come from :mod:`co
 from __future__ import annotations
 
 import functools
+import html
 import textwrap
 
 import matplotlib
@@ -70,7 +71,12 @@ def theme_label(code: str) -> str:
 
 
 def _wrap(s: str, width: int = 40) -> str:
-    return "<br>".join(textwrap.wrap(str(s), width)) if s else ""
+    """Wrap document text for a hover and HTML-escape each line (markup in a document shows as text)."""
+    return "<br>".join(html.escape(line) for line in textwrap.wrap(str(s), width)) if s else ""
+
+
+def _esc(s) -> str:
+    return html.escape(str(s)) if s is not None else ""
 
 
 def _empty(backend: str, title: str):
@@ -136,14 +142,14 @@ def aligned_dot_plot(
             d = df[df["city_label"] == city]
             y = [ypos[r] + offset[city] for r in d["row"]]
             hover = [
-                f"{city}<br>{r.indicator}<br>{r.comparator} {r.value:g}{r.unit or ''}"
+                f"{_esc(city)}<br>{_esc(r.indicator)}<br>{_esc(r.comparator)} {r.value:g}{_esc(r.unit or '')}"
                 + (
                     f"（{int(r.baseline_year)}年基线 {r.baseline_value:g}）"
                     if pd.notna(r.baseline_value)
                     else ""
                 )
                 + (f"<br>{int(r.target_year)}年" if pd.notna(r.target_year) else "")
-                + (f"<br>⚠ {r.flag}" if isinstance(r.flag, str) else "")
+                + (f"<br>⚠ {_esc(r.flag)}" if isinstance(r.flag, str) else "")
                 + f"<br>“{_wrap(r.quote)}”"
                 for r in d.itertuples()
             ]
@@ -363,7 +369,7 @@ def plan_gantt(timeline: pd.DataFrame, *, documents: pd.DataFrame | None = None,
                     orientation="h",
                     marker_color="#c6dbef",
                     showlegend=False,
-                    hovertext=f"{r.city_label}：{int(y0)}–{int(r.year)}（{r.deadline_text}）",
+                    hovertext=f"{_esc(r.city_label)}：{int(y0)}–{int(r.year)}（{_esc(r.deadline_text)}）",
                     hoverinfo="text",
                 )
             )

@@ -8,6 +8,7 @@ Chinese labels: matplotlib uses the registered Noto Sans CJK SC font, plotly a C
 
 from __future__ import annotations
 
+import html
 import textwrap
 from collections.abc import Mapping
 
@@ -158,7 +159,8 @@ def heatmap_plotly(
                     int(r["n_sentences"]) if r is not None else 0,
                     int(r["n_passages"]) if r is not None else 0,
                     float(r["emphasis"]) if r is not None else 0.0,
-                    "<br>".join(textwrap.wrap(example or "—", 30)),
+                    # wrap, then escape each line: markup in a document shows as text in the hover
+                    "<br>".join(html.escape(line) for line in textwrap.wrap(example or "—", 30)),
                 ]
             )
         custom.append(row)
