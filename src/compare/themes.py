@@ -883,19 +883,24 @@ def tfidf_suggestions(
             s = float(sims[i, j])
             if s < min_similarity:
                 continue
-            for code in tagged[tid]:
+            for code in sorted(tagged[tid]):
                 if code not in best or s > best[code][0]:
                     best[code] = (s, tid)
         for code, (s, tid) in best.items():
             a = mat[pid_index[pid]].multiply(mat[pid_index[tid]]).toarray().ravel()
-            top = vocab[np.argsort(-a)[:5]][a[np.argsort(-a)[:5]] > 0]
+            order = np.argsort(-a, kind="stable")[:5]
+            top = vocab[order][a[order] > 0]
             rows.append(
                 (doc_of.get(pid, ""), pid, code, cb.themes[code].label, round(s, 4), tid, "、".join(top))
             )
     if not rows:
         return THEME_SUGGESTIONS.empty()
     out = pd.DataFrame(rows, columns=THEME_SUGGESTIONS.names)
-    return out.sort_values(["passage_id", "similarity"], ascending=[True, False]).reset_index(drop=True)
+    # deterministic order: identical inputs give identical files
+    out = out.sort_values(
+        ["passage_id", "similarity", "theme_code"], ascending=[True, False, True], kind="stable"
+    )
+    return out.reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------------
