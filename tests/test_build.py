@@ -60,7 +60,9 @@ def test_outputs_on_disk_read_back(built):
         assert (out / f"{name}.parquet").exists() and (out / f"{name}.csv").exists()
         assert (out / f"{name}.csv").read_bytes()[:3] == b"\xef\xbb\xbf"  # BOM for Excel
     back = load_corpus(out)
-    pd.testing.assert_frame_equal(back["passages"], built.tables["passages"], check_dtype=False)
+    pd.testing.assert_frame_equal(
+        back["passages"].convert_dtypes(), built.tables["passages"].convert_dtypes(), check_dtype=False
+    )
     assert (out / "build_info.json").exists()
 
 

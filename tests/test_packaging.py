@@ -61,7 +61,7 @@ def test_notebooks_committed_without_outputs():
 
 
 def test_every_table_is_documented_in_architecture():
-    import compare.targets  # noqa: F401  (registers the stage tables)
+    import compare.targets
     import compare.themes  # noqa: F401
     from compare.build import stage_modules
     from compare.schemas import SCHEMAS

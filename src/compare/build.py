@@ -1,10 +1,23 @@
-"""Build ``data/processed/`` from a raw folder: the per-document pipeline, caching, stage hooks, writing.
+"""Build ``data/processed/`` from a raw folder: the per-document pipeline, chunks, caching, stage hooks, writing.
 
 ``process_document`` is a pure function of one document (read → clean → segment → tokenise → per-document
-stages) so any executor can map it. ``build`` discovers the documents, reuses cached results of documents
-whose raw bytes, manifest row and pipeline code have not changed, runs the rest, combines the tables, runs
-the cross-document stages and writes every table atomically. Nothing is written when a document fails,
-unless ``keep_going`` is set, in which case the failures are listed in the ``errors`` table.
+stages) so any executor can map it. ``build`` discovers the documents, groups them into chunks and maps
+:func:`run_chunk` over them with an executor from :mod:`compare.executors` (serial, local processes, Dask).
+Each chunk writes its own Parquet part of every table; documents whose raw bytes, manifest row, pipeline code
+and stages have not changed come from the per-document cache, and chunks whose documents have not changed are
+skipped altogether (a re-run resumes). Then the cross-document stages run and every table is written
+atomically. Nothing is written when a document fails, unless ``keep_going`` is set, in which case the
+failures are listed in the ``errors`` table.
+
+On disk (``out_dir``):
+
+- ``parts/<table>/part-<chunk>.parquet``: the per-document tables, one part per chunk, one fixed schema per
+  table (``pd.read_parquet(out_dir / "parts" / "tokens")`` reads the dataset). These are the tables as the
+  per-document stages made them; a cross-document stage may rewrite a table (``targets``), and then
+  ``<table>.parquet`` holds the final version.
+- ``<table>.parquet`` / ``.csv``: every table in one file (per-document tables are streamed from the parts,
+  one part in memory at a time; skipped with ``consolidate=False``).
+- ``.parts/<chunk key>/`` (chunk work folders, the resume state) and ``.cache/<doc_id>/<key>/`` (per document).
 """
 
 from __future__ import annotations
@@ -19,13 +32,14 @@ import os
 import platform
 import shutil
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from compare.errors import InputError, PolicyCompareError
+from compare.executors import EXECUTORS, Chunk
 from compare.ingest import DocSpec, MetadataWarning, discover, document_row
 from compare.schemas import DOCUMENTS, ERRORS, SCHEMAS, validate
 
@@ -35,7 +49,23 @@ FOUNDATION_TABLES = ("documents", "passages", "sentences", "tokens", "repairs")
 #: Modules providing ``document_tables`` / ``corpus_tables`` hooks, run in this order when installed.
 STAGE_MODULES = ("compare.themes", "compare.targets")
 CACHE_DIRNAME = ".cache"
-EXECUTORS = ("serial", "process", "dask")
+#: Chunk work folders (parts + ``_done.json``); the resume state of the build.
+WORK_DIRNAME = ".parts"
+#: The published per-document dataset: ``parts/<table>/part-<chunk>.parquet``.
+PARTS_DIRNAME = "parts"
+DONE_FILE = "_done.json"
+#: Bump when the layout of chunk work folders changes (invalidates completed chunks).
+PARTS_VERSION = 1
+#: Corpora up to this size give the cross-document stages every table in full (see ``build(gather=…)``).
+GATHER_MAX_DOCS = 1000
+#: What the cross-document stages get for larger corpora: no repairs, documents without their full texts
+#: (passages and sentences carry the same text), and content tokens only (every token-based corpus stage
+#: drops stopwords and numbers first).
+STREAM_SKIP_TABLES = ("repairs",)
+STREAM_DROP_COLUMNS = {"documents": ("text", "text_original")}
+STREAM_ROW_FILTERS = {"tokens": [("is_stopword", "=", False), ("is_number", "=", False)]}
+#: Test-only: a document whose file name contains this variable's value kills its worker (``os._exit(137)``).
+CRASH_TEST_ENV = "POLICY_COMPARE_TEST_CRASH_ON"
 
 
 class BuildError(PolicyCompareError):
@@ -61,6 +91,9 @@ class BuildResult:
         n_cached: Of those, how many came from the cache.
         seconds: Wall time of the build.
         out_dir: Where the tables were written.
+        warnings: Metadata warnings of the documents built in this run.
+        rows: Rows written per table.
+        parts_dir: The per-document Parquet dataset (``parts/<table>/``).
     """
 
     tables: dict[str, pd.DataFrame]
@@ -70,6 +103,8 @@ class BuildResult:
     seconds: float
     out_dir: Path
     warnings: list[str] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=dict)
+    parts_dir: Path | None = None
 
 
 @functools.lru_cache(maxsize=1)
@@ -180,6 +215,7 @@ def _cache_key(spec: DocSpec, *, backend: str | None) -> str:
     h.update(spec.doc_id.encode())
     h.update(pipeline_fingerprint().encode())
     h.update((backend or default_backend()).encode())
+    h.update(",".join(m.__name__ for m in stage_modules()).encode())  # stage tables cached with the document
     return h.hexdigest()[:24]
 
 
@@ -204,54 +240,115 @@ def _cache_save(cache_dir: Path, spec: DocSpec, key: str, tables: dict[str, pd.D
     write_json({"tables": list(tables)}, folder / "_done.json")
 
 
-def _init_worker(backend: str | None) -> None:
-    """Process-pool initializer: build the tokenizer (and its dictionary) once per worker process."""
-    from compare.tokenize import get_tokenizer
+def _crash_if_test_asks(spec: DocSpec) -> None:
+    """Test-only hook: kill this worker process when :data:`CRASH_TEST_ENV` names the document's file.
 
-    get_tokenizer(backend)
-    stage_modules()
-
-
-def _process_safe(spec: DocSpec, backend: str | None) -> tuple[DocSpec, dict | None, dict | None]:
-    try:
-        return spec, process_document(spec, backend=backend), None
-    except StageError as exc:
-        return spec, None, exc.record()
-
-
-def _run(
-    specs: list[DocSpec], *, executor: str, workers: int | None, backend: str | None
-) -> Iterator[tuple[DocSpec, dict | None, dict | None]]:
-    if executor == "serial" or len(specs) <= 1:
-        for spec in specs:
-            yield _process_safe(spec, backend)
+    Stands in for an out-of-memory kill or a segfault in the crash tests. It does nothing unless the
+    variable is set, and in the driver process it raises instead of exiting (so it can never kill a build's
+    own process).
+    """
+    token = os.environ.get(CRASH_TEST_ENV)
+    if not token or token not in spec.path.name:
         return
-    if executor == "process":
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+    import multiprocessing as mp
 
-        n = workers or os.cpu_count() or 1
-        with ProcessPoolExecutor(
-            max_workers=n, mp_context=mp.get_context("spawn"), initializer=_init_worker, initargs=(backend,)
-        ) as pool:
-            futures = {pool.submit(_process_safe, spec, backend): spec for spec in specs}
-            for fut in as_completed(futures):
-                spec = futures[fut]
+    if mp.parent_process() is None:
+        raise RuntimeError(f"{CRASH_TEST_ENV} asked to crash on {spec.path.name}, but this is the driver")
+    os._exit(137)
+
+
+def run_chunk(chunk: Chunk) -> dict:
+    """Build one chunk of documents and write its Parquet parts (runs in a worker).
+
+    Each document comes from the per-document cache when its inputs are unchanged, else from
+    :func:`process_document`. A failing document becomes an error record; the others are built. Each table
+    is written to ``<chunk.work_dir>/<table>.parquet`` with the table's fixed Arrow schema, then
+    ``_done.json`` marks the chunk complete (a re-run with the same inputs skips it).
+
+    Args:
+        chunk: The chunk.
+
+    Returns:
+        A summary: ``index``, ``key``, ``doc_ids`` (built), ``n_cached``, ``errors`` (records),
+        ``warnings`` (metadata warnings), ``rows`` (``{table: rows}``, in first-seen order), ``pid`` (of the
+        process that built it).
+    """
+    import warnings as _warnings
+
+    from compare.store import write_json, write_parquet
+
+    stage_modules()  # registers the stage tables' schemas, even when every document is cached
+    work = Path(chunk.work_dir)
+    shutil.rmtree(work, ignore_errors=True)  # leftovers of a run that died
+    cache_dir = Path(chunk.cache_dir) if chunk.cache_dir else None
+    frames: dict[str, list[pd.DataFrame]] = {}
+    built, errors, n_cached = [], [], 0
+    with _warnings.catch_warnings(record=True) as warned:
+        _warnings.simplefilter("always", MetadataWarning)
+        for spec, key in zip(chunk.specs, chunk.doc_keys, strict=True):
+            tables = _cache_load(cache_dir, spec, key) if cache_dir is not None else None
+            if tables is not None:
+                n_cached += 1
+            else:
                 try:
-                    yield fut.result()
-                except Exception as exc:  # a worker that died (BrokenProcessPool) costs its document
-                    yield (
-                        spec,
-                        None,
-                        {
-                            "doc_id": spec.doc_id,
-                            "file": str(spec.path),
-                            "stage": "worker",
-                            "message": f"{type(exc).__name__}: {exc}",
-                        },
-                    )
-        return
-    raise ValueError(f"unknown executor {executor!r}; choose one of {EXECUTORS}")
+                    _crash_if_test_asks(spec)
+                    tables = process_document(spec, backend=chunk.backend)
+                except StageError as exc:
+                    errors.append(exc.record())
+                    continue
+                except Exception as exc:  # the test hook in the driver, or anything process_document let out
+                    errors.append(StageError(spec, "worker", exc).record())
+                    continue
+                if cache_dir is not None:
+                    _cache_save(cache_dir, spec, key, tables)
+            built.append(spec.doc_id)
+            for name, df in tables.items():
+                frames.setdefault(name, []).append(df)
+    messages = [str(w.message) for w in warned if issubclass(w.category, MetadataWarning)]
+    for w in warned:
+        if not issubclass(w.category, MetadataWarning):
+            LOG.debug("%s: %s", w.category.__name__, w.message)
+    rows = {}
+    for name, parts in frames.items():
+        df = _concat(parts, name)
+        write_parquet(df, work / f"{name}.parquet", schema=SCHEMAS.get(name))
+        rows[name] = len(df)
+    summary = {
+        "index": chunk.index,
+        "key": chunk.key,
+        "doc_ids": built,
+        "n_cached": n_cached,
+        "errors": errors,
+        "warnings": messages,
+        "rows": rows,
+        "pid": os.getpid(),
+    }
+    write_json(summary, work / DONE_FILE)
+    return summary
+
+
+def _chunk_key(doc_keys: Iterable[str]) -> str:
+    h = hashlib.sha256(f"chunk-v{PARTS_VERSION}".encode())
+    for key in doc_keys:
+        h.update(key.encode())
+    return h.hexdigest()[:24]
+
+
+def _load_done(chunk: Chunk) -> dict | None:
+    """The summary of a chunk completed by an earlier run with the same inputs, if all its parts exist."""
+    folder = Path(chunk.work_dir)
+    done = folder / DONE_FILE
+    if not done.exists():
+        return None
+    try:
+        summary = json.loads(done.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if summary.get("key") != chunk.key or not all(
+        (folder / f"{name}.parquet").exists() for name in summary.get("rows", {})
+    ):
+        return None
+    return {**summary, "index": chunk.index, "n_cached": len(summary["doc_ids"])}
 
 
 def _concat(frames: Iterable[pd.DataFrame], name: str) -> pd.DataFrame:
@@ -263,123 +360,336 @@ def _concat(frames: Iterable[pd.DataFrame], name: str) -> pd.DataFrame:
     return validate(df, schema) if schema is not None else df
 
 
+def _read_for_corpus(name: str, paths: list[Path], *, gather: bool) -> pd.DataFrame | None:
+    """One table for the cross-document stages, read from the chunk parts.
+
+    With ``gather`` every column and row of every table (the small-corpus behaviour). Without it only what
+    the corpus stages use: documents without their full texts, content tokens only (stopwords and numbers
+    are filtered out by every token-based corpus stage), no repairs; strings stay Arrow-backed.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if gather:
+        return _concat((_read_part(p, name) for p in paths), name)
+    if name in STREAM_SKIP_TABLES:
+        return None
+    schema = SCHEMAS.get(name)
+    columns = None
+    if schema is not None:
+        drop = STREAM_DROP_COLUMNS.get(name, ())
+        columns = [c for c in schema.names if c not in drop]
+    filters = STREAM_ROW_FILTERS.get(name)
+    parts = [pq.read_table(p, columns=columns, filters=filters) for p in paths]
+    if not parts:
+        return None
+    return pa.concat_tables(parts).to_pandas()
+
+
+def _read_part(path: Path, name: str) -> pd.DataFrame:
+    """One part as a DataFrame with the dtypes the pipeline makes (strings as Python objects, nulls None)."""
+    df = pd.read_parquet(path)
+    schema = SCHEMAS.get(name)
+    if schema is not None:
+        for col in schema.columns:
+            if col.kind == "str" and col.name in df.columns:
+                df[col.name] = df[col.name].astype(object).where(df[col.name].notna(), None)
+    return df
+
+
+def _provenance(documents: pd.DataFrame | None, paths: list[Path]) -> pd.DataFrame:
+    """``doc_id``, ``file``, ``source_sha256`` of the built documents (read from the parts if not in memory)."""
+    cols = ["doc_id", "file", "source_sha256"]
+    if documents is not None:
+        return documents[cols]
+    frames = [pd.read_parquet(p, columns=cols) for p in paths]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+
+
+def _consolidate(paths: list[Path], dest: Path, *, name: str, csv_dest: Path | None) -> None:
+    """Stream a table's parts into one Parquet file (and optionally one CSV), one part in memory at a time."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = SCHEMAS.get(name)
+    if schema is not None:  # with the pandas metadata write_parquet gives (nullable Int64, boolean …)
+        arrow_schema = pa.Table.from_pandas(
+            schema.empty(), schema=schema.arrow_schema(), preserve_index=False
+        ).schema
+    else:
+        arrow_schema = pq.read_schema(paths[0])
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with pq.ParquetWriter(dest, arrow_schema) as writer:
+        if not paths:
+            writer.write_table(pa.Table.from_pylist([], schema=arrow_schema))
+        for path in paths:
+            writer.write_table(pq.read_table(path, schema=arrow_schema))
+    if csv_dest is None:
+        return
+    with csv_dest.open("w", encoding="utf-8-sig", newline="") as fh:  # BOM once, for Excel
+        if not paths:
+            (schema.empty() if schema is not None else pd.DataFrame()).to_csv(fh, index=False)
+        for i, path in enumerate(paths):
+            df = pd.read_parquet(path)
+            if schema is not None:
+                df = validate(df, schema)
+            df.to_csv(fh, index=False, header=i == 0)
+
+
+def _publish_parts(parts: dict[str, list[tuple[int, Path]]], staging: Path) -> None:
+    """Lay out ``parts/<table>/part-<chunk>.parquet`` in the staging folder (hard links to the chunk files)."""
+    for name, items in parts.items():
+        folder = staging / PARTS_DIRNAME / name
+        folder.mkdir(parents=True, exist_ok=True)
+        for index, src in items:
+            dst = folder / f"part-{index:05d}.parquet"
+            try:
+                os.link(src, dst)
+            except OSError:  # another filesystem, or no hard links: copy
+                shutil.copy2(src, dst)
+
+
+def _swap_dir(new: Path, target: Path) -> None:
+    """Replace folder ``target`` with ``new`` (old one removed after the rename)."""
+    old = target.with_name(f".old-{target.name}-{os.getpid()}")
+    if target.exists():
+        os.replace(target, old)
+    os.replace(new, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _prune_work(work_root: Path, keep: set[str]) -> None:
+    """Remove chunk folders of earlier runs that this corpus no longer uses."""
+    if not work_root.is_dir():
+        return
+    for folder in work_root.iterdir():
+        if folder.is_dir() and folder.name not in keep:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def build(
     raw_dir: str | Path,
     out_dir: str | Path,
     *,
     executor: str = "serial",
     workers: int | None = None,
+    address: str | None = None,
+    chunk_size: int | None = None,
     keep_going: bool = False,
     backend: str | None = None,
     use_cache: bool = True,
     write_csv: bool = True,
+    consolidate: bool = True,
+    gather: bool | None = None,
     progress: bool = False,
 ) -> BuildResult:
     """Build every processed table from a raw folder.
 
+    Documents are processed in chunks; each chunk writes its own Parquet part of every table to
+    ``<out_dir>/parts/<table>/part-<chunk>.parquet`` (one fixed schema per table, so
+    ``pd.read_parquet(<out_dir>/parts/<table>)`` reads the dataset). Then the cross-document stages run and
+    every table is also written as ``<out_dir>/<table>.parquet`` (+ ``.csv``).
+
     Args:
         raw_dir: Folder of raw plan files (and optional ``manifest.csv``); never written.
         out_dir: Folder for the processed tables.
-        executor: ``"serial"`` or ``"process"`` (all local cores, spawn start method).
+        executor: ``"serial"``, ``"process"`` (all local cores, spawn start method) or ``"dask"`` (a local
+            Dask cluster, or the running one at ``address``).
         workers: Number of worker processes (default: all cores).
+        address: Address of a running Dask scheduler, e.g. ``tcp://10.0.0.5:8786`` (``executor="dask"``);
+            workers must have ``compare`` installed and see ``raw_dir`` and ``out_dir`` at the same paths.
+        chunk_size: Documents per chunk (default: about four chunks per worker, at most 25 documents).
         keep_going: Build the good documents when some fail, listing failures in the ``errors`` table.
             Without it a failure stops the build and nothing is written.
         backend: Tokenizer backend.
-        use_cache: Reuse results of unchanged documents (same bytes, manifest row and pipeline code).
+        use_cache: Reuse results of unchanged documents and chunks (same bytes, manifest rows, pipeline code
+            and stages); a re-run after an interruption resumes where it stopped.
         write_csv: Also write each table as CSV (UTF-8 with BOM).
+        consolidate: Also write each per-document table as one file ``<table>.parquet`` (streamed from the
+            parts, one part in memory at a time). Off, those tables exist only under ``parts/``.
+        gather: Give the cross-document stages every table in full (all tokens in driver memory). Default:
+            only for corpora of at most :data:`GATHER_MAX_DOCS` documents; larger corpora give them the
+            documents without texts, passages, sentences, content tokens and the stage tables.
         progress: Show a progress bar over documents.
 
     Returns:
-        A :class:`BuildResult`.
+        A :class:`BuildResult` (its ``tables`` are those given to and returned by the corpus stages).
 
     Raises:
         InputError: The raw folder or manifest is unusable, or holds no documents.
         BuildError: A document failed and ``keep_going`` is off (nothing written).
     """
-    import warnings as _warnings
-
-    from compare.store import write_csv as _write_csv
+    from compare.executors import Chunk, chunk_size_for, default_workers, failure_records, map_chunks
     from compare.store import write_json, write_parquet
 
     t0 = time.perf_counter()
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     if executor not in EXECUTORS:
         raise ValueError(f"unknown executor {executor!r}; choose one of {EXECUTORS}")
+    if address is not None and executor != "dask":
+        raise ValueError("an address needs executor='dask'")
     specs = discover(raw_dir)
     if not specs:
         raise InputError(raw_dir, "no plan documents found (.txt, .html, .docx or .pdf)")
+    modules = stage_modules()
     cache_dir = out_dir / CACHE_DIRNAME
-    results: dict[str, dict[str, pd.DataFrame]] = {}
+    work_root = out_dir / WORK_DIRNAME
     errors: list[dict] = []
-    todo, keys = [], {}
+    present: list[DocSpec] = []
     for spec in specs:
-        if not spec.path.is_file():
-            errors.append(
-                {
-                    "doc_id": spec.doc_id,
-                    "file": str(spec.path),
-                    "stage": "read",
-                    "message": f"{spec.path}: file not found",
-                }
-            )
-            continue
-        keys[spec.doc_id] = _cache_key(spec, backend=backend)
-        cached = _cache_load(cache_dir, spec, keys[spec.doc_id]) if use_cache else None
-        if cached is not None:
-            results[spec.doc_id] = cached
+        if spec.path.is_file():
+            present.append(spec)
         else:
-            todo.append(spec)
-    n_cached = len(results)
-    caught: list[str] = []
-    bar = _progress(len(todo), enabled=progress and bool(todo))
-    with _warnings.catch_warnings(record=True) as warned:
-        _warnings.simplefilter("always", MetadataWarning)
-        for spec, tables, error in _run(todo, executor=executor, workers=workers, backend=backend):
-            bar.update(1)
-            if error is not None:
-                errors.append(error)
-                continue
-            results[spec.doc_id] = tables
-            if use_cache:
-                _cache_save(cache_dir, spec, keys[spec.doc_id], tables)
-        caught = [str(w.message) for w in warned if issubclass(w.category, MetadataWarning)]
-    bar.close()
+            message = f"{spec.path}: file not found"
+            errors.append(
+                {"doc_id": spec.doc_id, "file": str(spec.path), "stage": "read", "message": message}
+            )
+    keys = [_cache_key(spec, backend=backend) for spec in present]
+    size = chunk_size or chunk_size_for(len(present), n_workers=workers or default_workers(executor))
+    chunks = []
+    for index, lo in enumerate(range(0, len(present), size)):
+        doc_keys = tuple(keys[lo : lo + size])
+        key = _chunk_key(doc_keys)
+        chunks.append(
+            Chunk(
+                index=index,
+                key=key,
+                specs=tuple(present[lo : lo + size]),
+                doc_keys=doc_keys,
+                work_dir=str(work_root / key),
+                cache_dir=str(cache_dir) if use_cache else None,
+                backend=backend,
+            )
+        )
+    summaries: dict[int, dict] = {}
+    todo = []
+    for chunk in chunks:
+        done = _load_done(chunk) if use_cache else None
+        if done is not None:
+            summaries[chunk.index] = done
+        else:
+            todo.append(chunk)
+    lost: dict[int, list[dict]] = {}
+    bar = _progress(sum(len(c.specs) for c in todo), enabled=progress and bool(todo))
+    try:
+        for chunk, summary, exc in map_chunks(
+            run_chunk, todo, executor=executor, workers=workers, address=address
+        ):
+            bar.update(len(chunk.specs))
+            if summary is not None:
+                summaries[chunk.index] = summary
+            else:
+                LOG.warning("chunk %d lost: %s: %s", chunk.index, type(exc).__name__, exc)
+                lost[chunk.index] = failure_records(chunk, exc)
+    finally:
+        bar.close()
+    t_chunks = time.perf_counter()
+    ordered = [summaries[c.index] for c in chunks if c.index in summaries]
+    for chunk in chunks:
+        errors.extend(summaries[chunk.index]["errors"] if chunk.index in summaries else lost[chunk.index])
+    caught = [w for s in ordered for w in s["warnings"]]
     for message in caught:
         LOG.warning(message)
     errors_df = validate(pd.DataFrame(errors, columns=ERRORS.names), ERRORS) if errors else ERRORS.empty()
-    if len(errors_df) and not keep_going:
+    n_built = sum(len(s["doc_ids"]) for s in ordered)
+    if (len(errors_df) and not keep_going) or not n_built:
         raise BuildError(errors_df)
-    if not results:
-        raise BuildError(errors_df)
+    n_cached = sum(s["n_cached"] for s in ordered)
 
-    order = [s.doc_id for s in specs if s.doc_id in results]
-    names: list[str] = []
-    for doc_id in order:
-        names.extend(n for n in results[doc_id] if n not in names)
-    tables = {name: _concat((results[d].get(name) for d in order), name) for name in names}
-    for module in stage_modules():
+    # the parts of every per-document table, in corpus order
+    parts: dict[str, list[tuple[int, Path]]] = {}
+    for s in ordered:
+        for name in s["rows"]:
+            parts.setdefault(name, []).append((s["index"], work_root / s["key"] / f"{name}.parquet"))
+    if gather is None:
+        gather = n_built <= GATHER_MAX_DOCS
+    tables: dict[str, pd.DataFrame] = {}
+    if gather or any(hasattr(m, "corpus_tables") for m in modules):
+        for name, items in parts.items():
+            df = _read_for_corpus(name, [p for _, p in items], gather=gather)
+            if df is not None:
+                tables[name] = df
+    t_read = time.perf_counter()
+    corpus_names: list[str] = []
+    for module in modules:
         if hasattr(module, "corpus_tables"):
-            tables.update(module.corpus_tables(tables))
+            produced = module.corpus_tables(tables)
+            tables.update(produced)
+            corpus_names.extend(n for n in produced if n not in corpus_names)
+    t_corpus = time.perf_counter()
     tables["errors"] = errors_df
-    tables = {name: (validate(df, SCHEMAS[name]) if name in SCHEMAS else df) for name, df in tables.items()}
+    for name in tables:  # parts were validated when written; big corpora keep their Arrow-backed strings
+        if name in SCHEMAS and (gather or name in corpus_names or name == "errors"):
+            tables[name] = validate(tables[name], SCHEMAS[name])
 
     # write everything to a staging folder first; only a complete set of tables replaces the old outputs
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = out_dir / f".staging-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
+    rows = {name: sum(s["rows"].get(name, 0) for s in ordered) for name in parts}
     try:
-        for name, df in tables.items():
+        for name, items in parts.items():
+            if name in corpus_names or not consolidate:
+                continue
+            csv_dest = staging / f"{name}.csv" if write_csv else None
+            _consolidate([p for _, p in items], staging / f"{name}.parquet", name=name, csv_dest=csv_dest)
+        for name in [*corpus_names, "errors"]:
+            df = tables[name]
+            rows[name] = len(df)
             write_parquet(df, staging / f"{name}.parquet", schema=SCHEMAS.get(name))
             if write_csv:
                 _write_csv(df, staging / f"{name}.csv")
+        _publish_parts(parts, staging)
         seconds = time.perf_counter() - t0
-        info = _build_info(tables, seconds=seconds, n_cached=n_cached, warnings=caught)
+        info = _build_info(
+            _provenance(tables.get("documents"), [p for _, p in parts.get("documents", [])]),
+            rows=rows,
+            seconds=seconds,
+            n_cached=n_cached,
+            warnings=caught,
+            run={
+                "executor": executor,
+                "workers": workers or default_workers(executor),
+                "address": address,
+                "chunks": len(chunks),
+                "chunk_size": size,
+                "chunks_reused": len(chunks) - len(todo),
+                "gathered": gather,
+                "stages": [m.__name__ for m in modules],
+                "timings": {  # seconds: documents in chunks, reading corpus-stage inputs, corpus stages, writing
+                    "chunks": round(t_chunks - t0, 3),
+                    "read": round(t_read - t_chunks, 3),
+                    "corpus_stages": round(t_corpus - t_read, 3),
+                    "write": round(seconds - (t_corpus - t0), 3),
+                },
+            },
+        )
         write_json(info, staging / "build_info.json")
         for path in sorted(staging.iterdir()):
-            os.replace(path, out_dir / path.name)
+            if path.is_dir():
+                _swap_dir(path, out_dir / path.name)
+            else:
+                os.replace(path, out_dir / path.name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return BuildResult(tables, errors_df, len(order), n_cached, seconds, out_dir, caught)
+    _prune_work(work_root, {c.key for c in chunks})
+    return BuildResult(
+        tables,
+        errors_df,
+        n_built,
+        n_cached,
+        seconds,
+        out_dir,
+        caught,
+        rows=rows,
+        parts_dir=out_dir / PARTS_DIRNAME,
+    )
+
+
+def _write_csv(df: pd.DataFrame, path: Path) -> None:
+    from compare.store import write_csv
+
+    write_csv(df, path)
 
 
 def _progress(total: int, *, enabled: bool):
@@ -389,17 +699,25 @@ def _progress(total: int, *, enabled: bool):
 
 
 def _build_info(
-    tables: dict[str, pd.DataFrame], *, seconds: float, n_cached: int, warnings: list[str]
+    docs: pd.DataFrame, *, rows: dict[str, int], seconds: float, n_cached: int, warnings: list[str], run: dict
 ) -> dict:
     from importlib.metadata import PackageNotFoundError, version
 
     versions = {}
-    for pkg in ("policy-compare", "pandas", "pyarrow", "jieba", "opencc", "rjieba", "scikit-learn"):
+    for pkg in (
+        "policy-compare",
+        "pandas",
+        "pyarrow",
+        "jieba",
+        "opencc",
+        "rjieba",
+        "scikit-learn",
+        "distributed",
+    ):
         try:
             versions[pkg] = version(pkg)
         except PackageNotFoundError:
             versions[pkg] = None
-    docs = tables.get("documents", pd.DataFrame())
     return {
         "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "seconds": round(seconds, 3),
@@ -407,7 +725,8 @@ def _build_info(
         "pipeline_fingerprint": pipeline_fingerprint(),
         "python": platform.python_version(),
         "packages": versions,
+        "run": run,
         "files": {r.doc_id: {"file": r.file, "sha256": r.source_sha256} for r in docs.itertuples()},
-        "rows": {name: len(df) for name, df in tables.items()},
+        "rows": rows,
         "warnings": warnings,
     }
