@@ -3,7 +3,7 @@
 Scenarios (each in a fresh subprocess so peak memory is its own):
   seeds-cold   the 5 seeds, empty cache (tokenizer dictionary load included)
   seeds-warm   the 5 seeds again, unchanged (per-document cache)
-  synth-200    200 synthetic documents recombined from seed passages, empty cache
+  synth        N synthetic documents recombined from seed passages (benchmarks/synth.py), empty cache
   tokenizer    bare tokenizer throughput on the same cleaned text as synth-200 (the ceiling)
 
 Usage: python benchmarks/bench_build.py [--docs 200] [--stages ""]
@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import resource
 import shutil
 import subprocess
@@ -25,26 +24,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw"
-
-
-def make_synthetic_corpus(out: Path, n_docs: int, *, seed: int = 7) -> int:
-    """Write n_docs plan-like documents recombined from the seeds' passages; returns total characters."""
-    from compare.clean import clean_text
-    from compare.segment import split_passages
-
-    rng = random.Random(seed)
-    pool = []
-    for path in sorted(RAW.glob("*.txt")):
-        r = clean_text(path.read_text(encoding="utf-8"))
-        pool.extend(split_passages(r.text_original, doc_id="x")["text"].tolist())
-    out.mkdir(parents=True, exist_ok=True)
-    total = 0
-    for i in range(n_docs):
-        k = max(5, int(rng.lognormvariate(3.3, 0.6)))
-        text = "某市教育高质量发展行动方案（2024—2026年）\n" + "\n".join(rng.choice(pool) for _ in range(k))
-        (out / f"synthetic_{i:05d}.txt").write_text(text, encoding="utf-8")
-        total += len(text)
-    return total
 
 
 def _peak_mb() -> float:
@@ -115,9 +94,11 @@ def main() -> None:
         return
     workdir = Path(tempfile.mkdtemp(prefix="pc-bench-"))
     try:
-        sys.path.insert(0, str(ROOT / "src"))
-        total = make_synthetic_corpus(workdir / "synth-raw", args.docs)
-        print(f"synthetic corpus: {args.docs} documents, {total:,} characters")
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from synth import make_corpus  # the same recombined-seed corpus as the scale benchmark
+
+        info = make_corpus(args.docs, workdir / "synth-raw")
+        print(f"synthetic corpus: {info['documents']} documents, {info['characters']:,} characters")
         rows = []
         for name in ("seeds-cold", "seeds-warm", "synth", "tokenizer"):
             res = subprocess.run(
