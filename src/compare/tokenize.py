@@ -195,6 +195,9 @@ def tokenize(
     src = sentences.iloc[row_of]
     tok = pd.Series(tokens, dtype=object)
     stop = stopwords()
+    unique = set(tokens)  # classify each distinct token once: tokens repeat a lot
+    is_stop = {t: t in stop or PUNCT_RE.match(t) is not None for t in unique}
+    is_num = {t: NUMBER_TOKEN_RE.fullmatch(t) is not None for t in unique}
     df = pd.DataFrame(
         {
             "doc_id": src["doc_id"].to_numpy(),
@@ -203,12 +206,8 @@ def tokenize(
             "token_index": pd.array(index, dtype="Int64"),
             "token": tok.to_numpy(),
             "start": pd.array(starts, dtype="Int64"),
-            "is_stopword": pd.array(
-                [t in stop or PUNCT_RE.match(t) is not None for t in tokens], dtype="boolean"
-            ),
-            "is_number": pd.array(
-                [NUMBER_TOKEN_RE.fullmatch(t) is not None for t in tokens], dtype="boolean"
-            ),
+            "is_stopword": pd.array([is_stop[t] for t in tokens], dtype="boolean"),
+            "is_number": pd.array([is_num[t] for t in tokens], dtype="boolean"),
             "source_sha256": src["source_sha256"].to_numpy(),
         }
     )
