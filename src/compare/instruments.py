@@ -9,7 +9,7 @@ per document.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -181,19 +181,8 @@ def tag_instruments(
     lex = lexicon or load_instruments()
     if sentences is None or sentences.empty:
         return INSTRUMENT_TAGS.empty()
-    skip = _skipped_passages(passages)
-    sha = sentences["source_sha256"] if "source_sha256" in sentences else pd.Series("", index=sentences.index)
     rows = []
-    for doc, pid, sid, text, h in zip(
-        sentences["doc_id"],
-        sentences["passage_id"],
-        sentences["sentence_id"],
-        sentences["text"],
-        sha,
-        strict=True,
-    ):
-        if pid in skip or not isinstance(text, str):
-            continue
+    for doc, pid, sid, text, h in taggable_sentences(sentences, passages):
         for code, score, ev in instruments_of(text, lexicon=lex):
             inst = lex.instruments[code]
             rows.append(
@@ -204,13 +193,31 @@ def tag_instruments(
     return pd.DataFrame(rows, columns=INSTRUMENT_TAGS.names)
 
 
-def _skipped_passages(passages: pd.DataFrame | None) -> set[str]:
-    if passages is None or passages.empty:
-        return set()
-    from compare.themes import _passage_context
+def taggable_sentences(
+    sentences: pd.DataFrame, passages: pd.DataFrame | None
+) -> Iterator[tuple[str, str, str, str, str]]:
+    """``(doc_id, passage_id, sentence_id, text, source_sha256)`` of the sentences measures can be read from.
 
-    ctx = _passage_context(passages, load_codebook())
-    return set(ctx.loc[ctx["skip"] | ctx["general"], "passage_id"])
+    Sentences of passages the theme codebook skips (responsibility lines, slogans, general sections) are left
+    out, so instruments and commitment strength are read from the same sentences as themes.
+    """
+    skip: set[str] = set()
+    if passages is not None and not passages.empty:
+        from compare.themes import _passage_context
+
+        ctx = _passage_context(passages, load_codebook())
+        skip = set(ctx.loc[ctx["skip"] | ctx["general"], "passage_id"])
+    sha = sentences["source_sha256"] if "source_sha256" in sentences else pd.Series("", index=sentences.index)
+    for doc, pid, sid, text, h in zip(
+        sentences["doc_id"],
+        sentences["passage_id"],
+        sentences["sentence_id"],
+        sentences["text"],
+        sha,
+        strict=True,
+    ):
+        if pid not in skip and isinstance(text, str):
+            yield doc, pid, sid, text, h
 
 
 def theme_instrument_matrix(

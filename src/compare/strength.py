@@ -147,24 +147,13 @@ def sentence_strength(
     Returns:
         The ``strength`` table.
     """
-    from compare.instruments import _skipped_passages
+    from compare.instruments import taggable_sentences
 
     lex = lexicon or load_strength()
     if sentences is None or sentences.empty:
         return STRENGTH.empty()
-    skip = _skipped_passages(passages)
-    sha = sentences["source_sha256"] if "source_sha256" in sentences else pd.Series("", index=sentences.index)
     rows = []
-    for doc, pid, sid, text, h in zip(
-        sentences["doc_id"],
-        sentences["passage_id"],
-        sentences["sentence_id"],
-        sentences["text"],
-        sha,
-        strict=True,
-    ):
-        if pid in skip or not isinstance(text, str):
-            continue
+    for doc, pid, sid, text, h in taggable_sentences(sentences, passages):
         label, counts, ev = strength_of(text, lexicon=lex)
         rows.append(
             (
