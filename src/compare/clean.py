@@ -67,8 +67,14 @@ class CleanResult:
     text: str
     repairs: list[dict] = field(default_factory=list)
 
-    def repairs_frame(self, *, doc_id: str, source_sha256: str) -> pd.DataFrame:
-        """The repairs as a table with the ``repairs`` schema columns."""
+    def repairs_frame(self, *, doc_id: str, source_sha256: str, check: bool = True) -> pd.DataFrame:
+        """The repairs as a table with the ``repairs`` schema columns.
+
+        Args:
+            doc_id: The document's id.
+            source_sha256: SHA-256 of the raw file.
+            check: Validate against the schema (the build validates once per chunk instead).
+        """
         from compare.schemas import REPAIRS, validate
 
         if not self.repairs:
@@ -76,7 +82,7 @@ class CleanResult:
         df = pd.DataFrame(self.repairs)
         df.insert(0, "doc_id", doc_id)
         df["source_sha256"] = source_sha256
-        return validate(df, REPAIRS)
+        return validate(df, REPAIRS) if check else df
 
 
 @functools.lru_cache(maxsize=1)
@@ -328,6 +334,8 @@ def _small_cn_number(s: str) -> int | None:
 
 PUNCT_MAP = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！", "(": "（", ")": "）"}
 ASCII_PUNCT_RE = re.compile(r"[,;:?!()]")
+CHINESE_BEFORE_RE = re.compile(rf"[{CJK}{CJK_PUNCT}\d%*]")  # a character after which punctuation is Chinese
+CHINESE_AFTER_RE = re.compile(rf"[{CJK}{CJK_PUNCT}]")
 
 
 def _unify_punctuation(line: str) -> str:
@@ -341,9 +349,7 @@ def _unify_punctuation(line: str) -> str:
             return ch
         if ch in "()":
             return PUNCT_MAP[ch]
-        if re.match(rf"[{CJK}{CJK_PUNCT}\d%*]", before or "x") or re.match(
-            rf"[{CJK}{CJK_PUNCT}]", after or "x"
-        ):
+        if CHINESE_BEFORE_RE.match(before or "x") or CHINESE_AFTER_RE.match(after or "x"):
             return PUNCT_MAP[ch]
         return ch
 
@@ -369,6 +375,9 @@ def to_simplified(text: str) -> str:
     """
     conv = _converter()
     fixes = _rules()["t2s_fixes"]
+    whole = conv.convert(text)
+    if len(whole) == len(text) and not any(wrong in whole for wrong in fixes):
+        return whole  # the usual case: one call into OpenCC
     out_lines = []
     for line in text.split("\n"):
         simp = conv.convert(line)

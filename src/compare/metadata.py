@@ -26,7 +26,7 @@ from compare.config import resource_path
 # ----------------------------------------------------------------------------------------------------------
 # Regexes (compiled once)
 # ----------------------------------------------------------------------------------------------------------
-HAN_RE = re.compile(r"[\u4e00-\u9fff]")
+HAN_FIRST, HAN_LAST = "\u4e00", "\u9fff"
 WS_RE = re.compile(r"[\s\u3000]+")
 # Lines that are web/viewer chrome, never a title.
 CHROME_RE = re.compile(
@@ -272,6 +272,13 @@ def _count_short(text: str, short: str) -> int:
     return len(re.findall(re.escape(short) + r"(?!省|自治区)", text))
 
 
+@functools.lru_cache(maxsize=1)
+def _names_re() -> re.Pattern:
+    """Every prefecture name and short name, longest first (a name inside a longer match is not reported)."""
+    names = {r["short"] for r in _prefectures()} | {r["name"] for r in _prefectures()}
+    return re.compile("|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)))
+
+
 def _label(city: str | None, province: str | None) -> str:
     if city:
         return city if city == province else f"{city}({province})"
@@ -280,9 +287,10 @@ def _label(city: str | None, province: str | None) -> str:
 
 def _alias_evidence(text: str) -> tuple[dict | None, list[str]]:
     hits: dict[str, list[str]] = {}
+    chars = set(text)
     for row in _prefectures():
         for alias in row["aliases"]:
-            if alias not in text:
+            if alias not in chars:
                 continue
             a = re.escape(alias)
             found = re.findall(ALIAS_CONTEXT_TEMPLATE.format(a=a), text)
@@ -315,8 +323,12 @@ def infer_place(text: str, *, title: str | None = None) -> dict:
     """
     title = title or ""
     best, best_key, evidence = None, None, None
+    # one scan for every gazetteer name finds the few that occur; only those are counted one by one
+    present = set(_names_re().findall(text))
     for row in _prefectures():
         in_title = row["short"] in title
+        if not in_title and row["short"] not in present and row["name"] not in present:
+            continue
         full = text.count(row["name"])
         short = _count_short(text, row["short"])
         if not (in_title or full or short >= MIN_SHORT_MENTIONS):
@@ -496,7 +508,7 @@ def detect_script(text: str, *, threshold: float = 0.9, min_han: int = 20) -> st
     Returns:
         ``"simplified"``, ``"traditional"``, ``"mixed"`` or ``"unknown"``.
     """
-    han = Counter(HAN_RE.findall(text))
+    han = {c: n for c, n in Counter(text).items() if HAN_FIRST <= c <= HAN_LAST}  # Han characters
     if sum(han.values()) < min_han:
         return "unknown"
     trad = sum(n for c, n in han.items() if _changed_by("t2s", c))

@@ -245,13 +245,19 @@ def split_passages(
 
     if not rows:
         return PASSAGES.empty()
-    df = pd.DataFrame(rows)
-    df.insert(0, "doc_id", doc_id)
-    df["seq"] = range(len(df))
-    df["passage_id"] = [f"{doc_id}/p{k + 1:04d}" for k in range(len(df))]
-    df["text"] = [text[a:b] for a, b in zip(df["start"], df["end"], strict=True)]
-    df["text_original"] = [original[a:b] for a, b in zip(df["start"], df["end"], strict=True)]
-    df["source_sha256"] = source_sha256
+    n = len(rows)
+    cols = {key: [r[key] for r in rows] for key in rows[0]}
+    df = pd.DataFrame(
+        {
+            **cols,
+            "doc_id": [doc_id] * n,
+            "seq": range(n),
+            "passage_id": [f"{doc_id}/p{k + 1:04d}" for k in range(n)],
+            "text": [text[r["start"] : r["end"]] for r in rows],
+            "text_original": [original[r["start"] : r["end"]] for r in rows],
+            "source_sha256": [source_sha256] * n,
+        }
+    )
     return validate(df, PASSAGES) if check else df[PASSAGES.names]
 
 
@@ -303,34 +309,34 @@ def split_sentences(passages: pd.DataFrame, *, check: bool = True) -> pd.DataFra
     Returns:
         The sentences table (see :data:`compare.schemas.SENTENCES`).
     """
-    rows = []
-    for doc_id, group in passages.groupby("doc_id", sort=False):
-        seq = 0
-        for p in group.itertuples(index=False):
-            if p.kind == "table":
-                spans, pos = [], 0
-                for line in p.text.split("\n"):
-                    if line.strip():
-                        spans.append((pos, pos + len(line)))
-                    pos += len(line) + 1
-            else:
-                spans = sentence_spans(p.text)
-            for a, b in spans:
-                seq += 1
-                rows.append(
-                    {
-                        "doc_id": doc_id,
-                        "passage_id": p.passage_id,
-                        "sentence_id": f"{doc_id}/s{seq:05d}",
-                        "seq": seq - 1,
-                        "text": p.text[a:b],
-                        "text_original": p.text_original[a:b],
-                        "start": p.start + a,
-                        "end": p.start + b,
-                        "source_sha256": p.source_sha256,
-                    }
-                )
-    if not rows:
+    cols: dict[str, list] = {name: [] for name in SENTENCES.names}
+    seqs: dict[str, int] = {}  # sentences numbered per document, in passage order
+    columns = ("doc_id", "passage_id", "kind", "text", "text_original", "start", "source_sha256")
+    for doc_id, passage_id, kind, text, original, p_start, sha in zip(
+        *(passages[c].tolist() for c in columns), strict=True
+    ):
+        if kind == "table":
+            spans, pos = [], 0
+            for line in text.split("\n"):
+                if line.strip():
+                    spans.append((pos, pos + len(line)))
+                pos += len(line) + 1
+        else:
+            spans = sentence_spans(text)
+        seq = seqs.get(doc_id, 0)
+        for a, b in spans:
+            seq += 1
+            cols["doc_id"].append(doc_id)
+            cols["passage_id"].append(passage_id)
+            cols["sentence_id"].append(f"{doc_id}/s{seq:05d}")
+            cols["seq"].append(seq - 1)
+            cols["text"].append(text[a:b])
+            cols["text_original"].append(original[a:b])
+            cols["start"].append(p_start + a)
+            cols["end"].append(p_start + b)
+            cols["source_sha256"].append(sha)
+        seqs[doc_id] = seq
+    if not cols["sentence_id"]:
         return SENTENCES.empty()
-    df = pd.DataFrame(rows)
+    df = pd.DataFrame(cols)
     return validate(df, SENTENCES) if check else df

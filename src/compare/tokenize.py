@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from compare.config import resource_path
@@ -155,60 +156,71 @@ def tokenize(
         The tokens table (see :data:`compare.schemas.TOKENS`); whitespace tokens are dropped.
     """
     seg = get_tokenizer(backend)
-    row_of: list[int] = []
-    tokens: list[str] = []
-    starts: list[int] = []
-    index: list[int] = []
-    texts, offsets = sentences["text"].tolist(), [int(x) for x in sentences["start"]]
+    n = len(sentences)
+    if not n:
+        return TOKENS.empty()
+    texts = sentences["text"].tolist()
+    offsets = [int(x) for x in sentences["start"]]
     passages = sentences["passage_id"].tolist()
     skip = skip_passages or set()
-    # Cut a passage at a time (fewer calls into jieba); end marks and line ends are never inside a word, so
-    # each token falls in exactly one sentence. Gaps between sentences are padded with spaces.
-    i, n = 0, len(texts)
+    rows: list[int] = []
+    tokens: list[str] = []
+    starts: list[int] = []
+    # Cut runs of sentences that touch (same passage, no gap between them) as one string, like cutting a
+    # line: end marks are never inside a word, so each token falls in exactly one sentence, and jieba is
+    # called about once per line instead of once per sentence.
+    i = 0
     while i < n:
-        j = i
-        while j + 1 < n and passages[j + 1] == passages[i]:
+        if passages[i] in skip:
+            i += 1
+            continue
+        j, end = i, offsets[i] + len(texts[i])
+        while j + 1 < n and passages[j + 1] == passages[i] and offsets[j + 1] == end:
             j += 1
-        if passages[i] not in skip:
-            base = offsets[i]
-            parts, length = [], 0
-            for r in range(i, j + 1):
-                parts.append(" " * (offsets[r] - base - length) + texts[r])
-                length = offsets[r] - base + len(texts[r])
-            text = "".join(parts)
-            ends = [offsets[r] + len(texts[r]) for r in range(i, j + 1)]
-            pos, r, k = base, i, 0
-            for token in _cut_with(seg, text):
-                if token.strip():
-                    while ends[r - i] <= pos:
+            end += len(texts[j])
+        if j == i:
+            text, bounds = texts[i], None
+        else:
+            text = "".join(texts[i : j + 1])
+            bounds = [offsets[r] + len(texts[r]) for r in range(i, j + 1)]
+        pos, r = offsets[i], i
+        for token in _cut_with(seg, text):
+            if token.strip():
+                if bounds is not None:
+                    while bounds[r - i] <= pos:
                         r += 1
-                        k = 0
-                    row_of.append(r)
-                    tokens.append(token)
-                    starts.append(pos)
-                    index.append(k)
-                    k += 1
-                pos += len(token)
+                rows.append(r)
+                tokens.append(token)
+                starts.append(pos)
+            pos += len(token)
         i = j + 1
     if not tokens:
         return TOKENS.empty()
-    src = sentences.iloc[row_of]
-    tok = pd.Series(tokens, dtype=object)
+    row = np.asarray(rows, dtype=np.int64)
+    first = np.ones(len(row), dtype=bool)
+    first[1:] = row[1:] != row[:-1]
+    position = np.arange(len(row), dtype=np.int64)
+    token_index = position - np.maximum.accumulate(np.where(first, position, 0))
+    no_nulls = np.zeros(len(row), dtype=bool)
     stop = stopwords()
     unique = set(tokens)  # classify each distinct token once: tokens repeat a lot
     is_stop = {t: t in stop or PUNCT_RE.match(t) is not None for t in unique}
     is_num = {t: NUMBER_TOKEN_RE.fullmatch(t) is not None for t in unique}
     df = pd.DataFrame(
         {
-            "doc_id": src["doc_id"].to_numpy(),
-            "passage_id": src["passage_id"].to_numpy(),
-            "sentence_id": src["sentence_id"].to_numpy(),
-            "token_index": pd.array(index, dtype="Int64"),
-            "token": tok.to_numpy(),
-            "start": pd.array(starts, dtype="Int64"),
-            "is_stopword": pd.array([is_stop[t] for t in tokens], dtype="boolean"),
-            "is_number": pd.array([is_num[t] for t in tokens], dtype="boolean"),
-            "source_sha256": src["source_sha256"].to_numpy(),
+            "doc_id": sentences["doc_id"].to_numpy(dtype=object)[row],
+            "passage_id": np.asarray(passages, dtype=object)[row],
+            "sentence_id": sentences["sentence_id"].to_numpy(dtype=object)[row],
+            "token_index": pd.arrays.IntegerArray(token_index, no_nulls),
+            "token": np.asarray(tokens, dtype=object),
+            "start": pd.arrays.IntegerArray(np.asarray(starts, dtype=np.int64), no_nulls.copy()),
+            "is_stopword": pd.arrays.BooleanArray(
+                np.fromiter((is_stop[t] for t in tokens), dtype=bool, count=len(tokens)), no_nulls.copy()
+            ),
+            "is_number": pd.arrays.BooleanArray(
+                np.fromiter((is_num[t] for t in tokens), dtype=bool, count=len(tokens)), no_nulls.copy()
+            ),
+            "source_sha256": sentences["source_sha256"].to_numpy(dtype=object)[row],
         }
     )
     return validate(df, TOKENS) if check else df
