@@ -89,6 +89,11 @@ def test_web_chrome_removed_table_cells_kept(cleaned):
     # breadcrumb rule must not eat indicator-table cells like ">97"
     assert "\n>97\n" in r.text and "\n>60/>95\n" in r.text
     assert "掃一掃" not in cleaned["changzhou_2023"].text_original
+    # the share bar's lone "|" line under it is chrome too, not a passage
+    assert "\n|" not in cleaned["changzhou_2023"].text and not cleaned["changzhou_2023"].text.endswith("|")
+    assert any(x["before"] == "|" for x in cleaned["changzhou_2023"].repairs)
+    kept = clean_text("一、总体要求\n——\n坚持立德树人，到2025年新建学校10所。\n|  |\n━━━━\n").text
+    assert kept == "一、总体要求\n坚持立德树人，到2025年新建学校10所。"
 
 
 def test_sharing_banner_and_page_markers(seed_raw, cleaned):
