@@ -17,25 +17,11 @@ import pandas as pd
 
 from compare.clean import CleanResult
 from compare.errors import InputError
+from compare.manifest import META_FIELDS
 from compare.readers import RawDocument
 
 LOG = logging.getLogger(__name__)
 
-META_FIELDS = (
-    "city",
-    "city_label",
-    "province",
-    "names_city",
-    "city_evidence",
-    "genre",
-    "title",
-    "period_start",
-    "period_end",
-    "issue_date",
-    "script",
-    "source",
-    "notes",
-)
 # fields a researcher expects to know about any plan; a warning lists those that could not be inferred
 EXPECTED_FIELDS = ("title", "city", "province", "genre", "period_start", "period_end", "script")
 DOC_ID_CLEAN_RE = re.compile(r"[^a-z0-9_]+")

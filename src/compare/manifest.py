@@ -22,9 +22,7 @@ from compare.readers import SUPPORTED_EXTENSIONS
 from compare.schemas import SCRIPTS
 
 #: Columns of the manifest, in order (the documents table uses the same names).
-MANIFEST_COLUMNS: tuple[str, ...] = (
-    "doc_id",
-    "file",
+META_FIELDS: tuple[str, ...] = (  # what a manifest row says about a document (besides doc_id and file)
     "city",
     "city_label",
     "province",
@@ -39,6 +37,7 @@ MANIFEST_COLUMNS: tuple[str, ...] = (
     "source",
     "notes",
 )
+MANIFEST_COLUMNS: tuple[str, ...] = ("doc_id", "file", *META_FIELDS)
 REQUIRED_COLUMNS: tuple[str, ...] = ("doc_id", "file")
 
 #: Words accepted in the ``names_city`` column (case-insensitive), and the value they stand for.
