@@ -6,7 +6,10 @@ Scenarios (each in a fresh subprocess so peak memory is its own):
   synth        N synthetic documents recombined from seed passages (benchmarks/synth.py), empty cache
   tokenizer    bare tokenizer throughput on the same cleaned text as synth-200 (the ceiling)
 
-Usage: python benchmarks/bench_build.py [--docs 200] [--stages ""]
+The foundation build (documents, passages, sentences, tokens, repairs) is what issue 2 measures, so the
+stage modules are off by default; ``--stages themes,targets`` adds them (POLICY_COMPARE_STAGES).
+
+Usage: python benchmarks/bench_build.py [--docs 200] [--stages themes,targets]
 """
 
 from __future__ import annotations
@@ -86,6 +89,9 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--docs", type=int, default=200)
+    parser.add_argument(
+        "--stages", default="", help="stage modules to run besides the foundation (default: none)"
+    )
     parser.add_argument("--scenario", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -99,11 +105,13 @@ def main() -> None:
 
         info = make_corpus(args.docs, workdir / "synth-raw")
         print(f"synthetic corpus: {info['documents']} documents, {info['characters']:,} characters")
+        print(f"stages: foundation{' + ' + args.stages if args.stages else ' only'}")
         rows = []
         for name in ("seeds-cold", "seeds-warm", "synth", "tokenizer"):
             res = subprocess.run(
                 [sys.executable, __file__, "--scenario", name, "--workdir", str(workdir)],
-                capture_output=True, text=True, check=True, env=os.environ.copy(),
+                capture_output=True, text=True, check=True,
+                env={**os.environ, "POLICY_COMPARE_STAGES": args.stages},
             )  # fmt: skip
             rows.append(json.loads(res.stdout.strip().splitlines()[-1]))
         print(f"{'scenario':12s} {'docs':>5s} {'seconds':>8s} {'chars/s':>10s} {'peak MB':>8s}")

@@ -27,6 +27,7 @@ NUMBER_TOKEN_RE = re.compile(
     r"|[<>≥≤]?\d+(?:\.\d+)?(?:\s*[-~～—至到]\s*\d+(?:\.\d+)?)?(?:\s*[%‰])?"  # 7.6 / 90% / 2-3 / >97
 )
 PUNCT_RE = re.compile(r"^[\s\W_]+$")
+WHITESPACE_RE = re.compile(r"\s")
 BACKENDS = ("jieba", "rjieba")
 USERDICT = "userdict_education.txt"
 STOPWORDS = "stopwords.txt"
@@ -163,12 +164,13 @@ def tokenize(
     offsets = [int(x) for x in sentences["start"]]
     passages = sentences["passage_id"].tolist()
     skip = skip_passages or set()
-    rows: list[int] = []
     tokens: list[str] = []
-    starts: list[int] = []
+    row_parts: list[np.ndarray] = []
+    start_parts: list[np.ndarray] = []
     # Cut runs of sentences that touch (same passage, no gap between them) as one string, like cutting a
     # line: end marks are never inside a word, so each token falls in exactly one sentence, and jieba is
-    # called about once per line instead of once per sentence.
+    # called about once per line instead of once per sentence. Offsets and sentence rows are computed
+    # with numpy per run, not token by token.
     i = 0
     while i < n:
         if passages[i] in skip:
@@ -178,25 +180,29 @@ def tokenize(
         while j + 1 < n and passages[j + 1] == passages[i] and offsets[j + 1] == end:
             j += 1
             end += len(texts[j])
+        text = texts[i] if j == i else "".join(texts[i : j + 1])
+        cut_tokens = _cut_with(seg, text)
+        lengths = np.fromiter(map(len, cut_tokens), dtype=np.int64, count=len(cut_tokens))
+        run_starts = offsets[i] + np.cumsum(lengths) - lengths
+        if WHITESPACE_RE.search(text):  # rare inside a sentence: drop whitespace tokens
+            keep = np.fromiter((not t.isspace() for t in cut_tokens), dtype=bool, count=len(cut_tokens))
+            cut_tokens = [t for t, k in zip(cut_tokens, keep, strict=True) if k]
+            run_starts = run_starts[keep]
         if j == i:
-            text, bounds = texts[i], None
+            run_rows = np.full(len(cut_tokens), i, dtype=np.int64)
         else:
-            text = "".join(texts[i : j + 1])
-            bounds = [offsets[r] + len(texts[r]) for r in range(i, j + 1)]
-        pos, r = offsets[i], i
-        for token in _cut_with(seg, text):
-            if token.strip():
-                if bounds is not None:
-                    while bounds[r - i] <= pos:
-                        r += 1
-                rows.append(r)
-                tokens.append(token)
-                starts.append(pos)
-            pos += len(token)
+            ends = np.fromiter(
+                (offsets[r] + len(texts[r]) for r in range(i, j + 1)), dtype=np.int64, count=j - i + 1
+            )
+            run_rows = i + np.searchsorted(ends, run_starts, side="right")
+        tokens.extend(cut_tokens)
+        row_parts.append(run_rows)
+        start_parts.append(run_starts)
         i = j + 1
     if not tokens:
         return TOKENS.empty()
-    row = np.asarray(rows, dtype=np.int64)
+    row = np.concatenate(row_parts)
+    token_starts = np.concatenate(start_parts)
     first = np.ones(len(row), dtype=bool)
     first[1:] = row[1:] != row[:-1]
     position = np.arange(len(row), dtype=np.int64)
@@ -213,12 +219,12 @@ def tokenize(
             "sentence_id": sentences["sentence_id"].to_numpy(dtype=object)[row],
             "token_index": pd.arrays.IntegerArray(token_index, no_nulls),
             "token": np.asarray(tokens, dtype=object),
-            "start": pd.arrays.IntegerArray(np.asarray(starts, dtype=np.int64), no_nulls.copy()),
+            "start": pd.arrays.IntegerArray(token_starts, no_nulls.copy()),
             "is_stopword": pd.arrays.BooleanArray(
-                np.fromiter((is_stop[t] for t in tokens), dtype=bool, count=len(tokens)), no_nulls.copy()
+                np.fromiter(map(is_stop.__getitem__, tokens), dtype=bool, count=len(tokens)), no_nulls.copy()
             ),
             "is_number": pd.arrays.BooleanArray(
-                np.fromiter((is_num[t] for t in tokens), dtype=bool, count=len(tokens)), no_nulls.copy()
+                np.fromiter(map(is_num.__getitem__, tokens), dtype=bool, count=len(tokens)), no_nulls.copy()
             ),
             "source_sha256": sentences["source_sha256"].to_numpy(dtype=object)[row],
         }
