@@ -5,9 +5,14 @@ term inside a longer matched term or blocker is ignored), with the codebook's co
 mentions and slogans carry no theme, bare enumerations count half, school-level names (and a level's own
 terms that modify a cross-cutting measure) are only a setting when the sentence is about a cross-cutting
 theme, subject reform pilots keep their subject, overlapping hits of one theme count once, only quantified
-sentences of an overall-goal paragraph count, declared co-tags and (conditional, clause-scoped) absorptions. Every tag carries its
-evidence (matched terms with weights, or the rule that fired) and a score. Passages get the union of their
-sentences' tags (plus themes that only accumulate over several sentences) and a primary theme.
+sentences of an overall-goal paragraph and specific results of a review section count, declared co-tags and
+(conditional, clause-scoped) absorptions. Codebook v3 adds: a level gets its own project when named with a
+supply term (rule 4), a construction verb with a school building as object is school_supply without a count,
+a level's own structure words (专业, 招生, 办学水平 ...) count for the level named with them (rule 3), a degree
+as staff qualification is not higher education, and a platform that is only used is not digital (rule 10).
+Every tag carries its evidence (matched terms with weights, or the rule that fired) and a score. Passages get
+the union of their sentences' tags (plus themes that only accumulate over several sentences) and a primary
+theme.
 
 A TF-IDF model over passage tokens is a separate second opinion: it suggests themes for passages that
 the lexicon left untagged but that sit close to a theme's tagged passages; it is reported in its own
@@ -21,7 +26,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,12 +41,16 @@ from compare.schemas import C as _C
 LOG = logging.getLogger(__name__)
 
 #: Digits, masks or Chinese numerals followed by a measure word: a level gets its own count (rule 4).
+#: A quoted numeral is a slogan ("四个融合"), and a count after a conjunction belongs to the next item
+#: ("高职院校和10所中职学校"), so neither quotes nor 和/与/及/或 may stand between the name and its count.
 COUNT_AFTER_RE = re.compile(
-    r"^[^，。；、]{0,3}?(?:[0-9]+|\*+|[一二三四五六七八九十百千万两]+)(?:-[0-9]+)?\s*(?:所|个|家|座|万个)"
+    r"^[^，。；、“”\"‘’《》和与及或]{0,3}?(?:[0-9]+|\*+|[一二三四五六七八九十百千万两]+)(?:-[0-9]+)?\s*(?:所|个|家|座|万个)"
 )
 COUNT_BEFORE_RE = re.compile(
     r"(?:[0-9]+|\*+|[一二三四五六七八九十百千万两]+)\s*(?:所|个|家|座)[^，。；、]{0,2}$"
 )
+#: What may stand between two coordinated level names ("高等学校、职业院校", "小学和初中").
+COORDINATION_RE = re.compile(r"[、和与及或]?")
 #: Clause separators used to find bare enumerations (rule 1).
 CLAUSE_SPLIT_RE = re.compile(r"[，,；;：:。！？!?（）()]")
 ENUM_SEP = "、"
@@ -49,6 +58,9 @@ ENUM_SEP = "、"
 CLAUSE_END_RE = re.compile(r"[，,；;：:。！？!?]")
 #: Items with a number (or mask) are counted measures, not a bare enumeration.
 DIGIT_RE = re.compile(r"[0-9*]")
+#: Between a construction verb and its object, and what may follow the object noun ("建设特殊教育学校。").
+OBJECT_GAP = r"[^，。；：、\s]"
+OBJECT_END = r"(?=[，。；：、和及与等）)]|$)"
 #: Short bracketed insertions ("新（改、扩）建"), ignored when looking for construction verbs.
 SHORT_BRACKET_RE = re.compile(r"[（(][^（）()]{0,6}[）)]")
 #: A quantified target (digits, masks, percentages or a Chinese numeral with a measure word): in an overall goal
@@ -250,6 +262,8 @@ class Codebook:
     passage_threshold: float
     general_heading_re: re.Pattern | None
     goal_heading_re: re.Pattern | None
+    review_heading_re: re.Pattern | None
+    review_marker_re: re.Pattern | None
     skip_kinds: frozenset[str]
     mask_res: tuple[re.Pattern, ...]
     blockers: frozenset[str]
@@ -260,6 +274,14 @@ class Codebook:
     construction_theme: str | None
     taught_heads: tuple[str, ...]
     absorb_rules: tuple[dict, ...]
+    construction_object_res: tuple[re.Pattern, ...]
+    usage_terms: frozenset[str]
+    usage_verbs: tuple[str, ...]
+    usage_gap: int
+    qualification_terms: frozenset[str]
+    qualification_heads: tuple[str, ...]
+    level_terms: frozenset[str]
+    level_term_weight: float
     matcher: TermMatcher = field(repr=False, compare=False)
     #: term -> list of (theme, weight, is_setting)
     term_index: Mapping[str, tuple[tuple[str, float, bool], ...]] = field(repr=False, compare=False)
@@ -310,6 +332,11 @@ def parse_codebook(data: Mapping) -> Codebook:
     heads = data.get("general_section_headings") or []
     goal_heads = data.get("overall_goal_headings") or []
     reform = data.get("subject_reform") or {}
+    quals = data.get("staff_qualifications") or {}
+    usage = data.get("usage_only") or {}
+    review = data.get("review_sections") or {}
+    structure = data.get("level_structure") or {}
+    level_terms = frozenset(str(t) for t in structure.get("terms") or ())
     return Codebook(
         version=int(data.get("version", 1)),
         themes=themes,
@@ -327,6 +354,8 @@ def parse_codebook(data: Mapping) -> Codebook:
         passage_threshold=float(data.get("passage_threshold", 2.0)),
         general_heading_re=re.compile("|".join(map(re.escape, heads))) if heads else None,
         goal_heading_re=re.compile("|".join(map(re.escape, goal_heads))) if goal_heads else None,
+        review_heading_re=re.compile(_alternation(review["headings"])) if review.get("headings") else None,
+        review_marker_re=re.compile(_alternation(review["markers"])) if review.get("markers") else None,
         skip_kinds=frozenset(data.get("skip_kinds") or ()),
         mask_res=tuple(re.compile(p, re.M) for p in data.get("mask_patterns") or ()),
         blockers=blockers,
@@ -337,9 +366,41 @@ def parse_codebook(data: Mapping) -> Codebook:
         taught_subjects=frozenset((data.get("taught_subjects") or {}).get("terms") or ()),
         taught_heads=tuple((data.get("taught_subjects") or {}).get("heads") or ()),
         absorb_rules=tuple(data.get("absorb_rules") or ()),
-        matcher=TermMatcher([*index, *blockers]),
+        construction_object_res=_construction_object_res(data.get("construction_objects") or {}),
+        usage_terms=frozenset(usage.get("terms") or ()),
+        usage_verbs=tuple(usage.get("verbs") or ()),
+        usage_gap=int(usage.get("max_gap", 8)),
+        qualification_terms=frozenset(quals.get("terms") or ()),
+        qualification_heads=tuple(quals.get("heads") or ()),
+        level_terms=level_terms,
+        level_term_weight=float(structure.get("weight", 0.5)),
+        matcher=TermMatcher([*index, *blockers, *level_terms]),
         term_index={k: tuple(v) for k, v in index.items()},
     )
+
+
+def _alternation(words: Iterable[str]) -> str:
+    return "(?:" + "|".join(map(re.escape, sorted(words, key=len, reverse=True))) + ")"
+
+
+def _construction_object_res(spec: Mapping) -> tuple[re.Pattern, ...]:
+    """Patterns of a construction verb with a school building as its object (rule 4): verb + noun
+    ("建设特殊教育学校", "新建幼儿园") and noun + verb ("配套幼儿园建设", "校区建设"), the noun not named
+    after a brand ("智慧校园建设", "清廉学校建设" are not buildings)."""
+    verbs, nouns = spec.get("verbs") or (), spec.get("nouns") or ()
+    if not verbs or not nouns:
+        return ()
+    gap = int(spec.get("max_gap", 2))
+    brands = spec.get("brand_modifiers") or ()
+    not_brand = "".join(f"(?<!{re.escape(b)})" for b in brands)
+    verb_noun = f"{_alternation(verbs)}{OBJECT_GAP}{{0,{gap}}}?{_alternation(nouns)}{OBJECT_END}"
+    noun_verb = (
+        not_brand
+        + _alternation(spec.get("nouns_before_verb") or nouns)
+        + "的?"
+        + _alternation(spec.get("verbs_after_noun") or verbs)
+    )
+    return re.compile(verb_noun), re.compile(noun_verb)
 
 
 @functools.lru_cache(maxsize=8)
@@ -405,6 +466,13 @@ def _clause_no(text: str, pos: int) -> int:
     return len(CLAUSE_END_RE.findall(text[:pos]))
 
 
+def _clause_text(text: str, pos: int) -> str:
+    """The clause (between clause separators) around position ``pos``."""
+    start = max((m.end() for m in CLAUSE_END_RE.finditer(text, 0, pos)), default=0)
+    end = CLAUSE_END_RE.search(text, pos)
+    return text[start : end.start() if end else len(text)]
+
+
 def _same_clause(text: str, start: int, end: int) -> bool:
     return start <= end and not CLAUSE_END_RE.search(text[start:end])
 
@@ -421,7 +489,9 @@ def score_sentence(text: str, *, codebook: Codebook | None = None) -> dict[str, 
     """
     cb = codebook or load_codebook()
     masked = apply_masks(text, cb.mask_res)
-    hits = [h for h in cb.matcher.find(masked) if h.term in cb.term_index]
+    found = cb.matcher.find(masked)
+    hits = [h for h in found if h.term in cb.term_index]
+    structure_hits = [h for h in found if h.term in cb.level_terms]
     lists = bare_list_spans(
         masked, min_items=cb.bare_list_min_items, max_item_chars=cb.bare_list_max_item_chars
     )
@@ -429,14 +499,28 @@ def score_sentence(text: str, *, codebook: Codebook | None = None) -> dict[str, 
     subj_hits: dict[str, list[tuple[Match, float]]] = {}
     setting_hits: dict[str, list[tuple[Match, float]]] = {}
     rules: dict[str, list[str]] = {}
-    taught_rule = False
+    taught_rule = qual_rule = False
     for h in hits:
+        if h.term in cb.usage_terms:
+            before = CLAUSE_END_RE.split(masked[max(0, h.start - cb.usage_gap) : h.start])[-1]
+            if any(v in before for v in cb.usage_verbs):
+                # rule 10: using a platform ("依托/推广…平台") is not building one
+                for code, _, _ in cb.term_index[h.term]:
+                    if "platform_use" not in rules.get(code, []):
+                        rules.setdefault(code, []).append("platform_use")
+                continue
         factor = cb.bare_list_factor if _in_spans(h, lists) else 1.0
         if h.term in cb.taught_subjects:
             rest = CLAUSE_END_RE.split(masked[h.end :], maxsplit=1)[0]
             if any(head in rest for head in cb.taught_heads):
                 taught_rule = True
                 continue
+        if h.term in cb.qualification_terms and any(
+            head in _clause_text(masked, h.start) for head in cb.qualification_heads
+        ):
+            # a degree as the qualification of staff ("教师研究生学历比例") is a teachers measure (rule 3)
+            qual_rule = True
+            continue
         for code, w, is_setting in cb.term_index[h.term]:
             if is_setting:
                 # a level named in a short bracket ("民办学校（幼儿园）") is an aside: it counts like a list item
@@ -467,7 +551,8 @@ def score_sentence(text: str, *, codebook: Codebook | None = None) -> dict[str, 
     # rule 3: a level's own term that modifies a cross-cutting measure ("公办园…编制教师", "高中教育…质量监测",
     # "托育机构消防安全") is only its setting
     if cb.modifier_gap and cross_codes:
-        heads = sorted(h.start for c in cross_codes for h, _ in subj_hits[c])
+        # (building or expanding the level's own schools is its project, rule 4: "公办园普惠园扩容计划")
+        heads = sorted(h.start for c in cross_codes - {cb.construction_theme} for h, _ in subj_hits[c])
         for code in [c for c in subject if cb.themes[c].level]:
             new = []
             for h, w in subj_hits[code]:
@@ -488,8 +573,19 @@ def score_sentence(text: str, *, codebook: Codebook | None = None) -> dict[str, 
     if taught_rule:
         for code in subject:
             rules.setdefault(code, []).append("taught_subject_setting")
+    if qual_rule:
+        for code in subject:
+            rules.setdefault(code, []).append("staff_qualification_setting")
     cross = bool(cross_codes)
     counted = False
+    # rule 4: a level named in a clause with a full-weight supply term gets its own project
+    # ("制定高中学校基本建设攻坚行动方案", "改善高校办学条件", "优化职业学校布局")
+    # (a bare construction verb is not a project: "新建或改扩建中小学及幼儿园" is school building in general)
+    project_clauses = {
+        _clause_no(masked, h.start)
+        for h, w in subj_hits.get(cb.construction_theme or "", [])
+        if w >= cb.threshold and not any(v in h.term for v in cb.construction_verbs)
+    }
     for code, shits in setting_hits.items():
         weighted = []
         for h, factor in shits:
@@ -498,6 +594,10 @@ def score_sentence(text: str, *, codebook: Codebook | None = None) -> dict[str, 
             ):
                 w = cb.setting_count_weight
                 counted = True
+            elif _clause_no(masked, h.start) in project_clauses:
+                w = cb.setting_count_weight
+                if "level_project" not in rules.get(code, []):
+                    rules.setdefault(code, []).append("level_project")
             elif not cross:
                 w = cb.setting_weight_alone
             else:
@@ -513,6 +613,36 @@ def score_sentence(text: str, *, codebook: Codebook | None = None) -> dict[str, 
         cand.score += setting_score
         if cross:
             rules.setdefault(code, []).append("setting")
+    # rule 3: a level's own structure (programmes, enrolment, standing) belongs to the level named last before
+    # it in its clause ("高校…重点学科建设"; "示范高中办学质量、录取…高校人数" is the 高中's), else the first after it
+    # (levels coordinated right before it share it: "高等学校、职业院校办学层次")
+    mentions = sorted(
+        (h.start, h.end, code)
+        for code, hs in [*setting_hits.items(), *subj_hits.items()]
+        if cb.themes[code].level
+        for h, _ in hs
+    )
+    for h in structure_hits:
+        clause = _clause_no(masked, h.start)
+        same = [m for m in mentions if _clause_no(masked, m[0]) == clause]
+        before = [m for m in same if m[1] <= h.start]
+        owners: list[str] = []
+        if before:
+            owners.append(before[-1][2])
+            for prev, nxt in zip(before[-2::-1], before[:0:-1], strict=True):
+                if not COORDINATION_RE.fullmatch(masked[prev[1] : nxt[0]]):
+                    break
+                owners.append(prev[2])
+        else:
+            owners = [m[2] for m in same if m[0] >= h.end][:1]
+        w = cb.level_term_weight * (cb.bare_list_factor if _in_spans(h, lists) else 1.0)
+        for owner in dict.fromkeys(owners):
+            cand = subject.setdefault(owner, _Cand())
+            if w > cand.terms.get(h.term, 0.0):
+                cand.score += w - cand.terms.get(h.term, 0.0)
+                cand.terms[h.term] = w
+                if "level_structure" not in rules.get(owner, []):
+                    rules.setdefault(owner, []).append("level_structure")
     # absorption (rules 7, 9, 11 ...): generic words of `theme` stay with `by` when `by` is tagged
     for rule in cb.absorb_rules:
         by, theme = rule["by"], rule["theme"]
@@ -542,6 +672,12 @@ def score_sentence(text: str, *, codebook: Codebook | None = None) -> dict[str, 
             subject[code].rules.extend(rs)
     built = cb.construction_theme
     unbracketed = SHORT_BRACKET_RE.sub("", masked)
+    objects = [m.group(0) for pat in cb.construction_object_res for m in pat.finditer(unbracketed)]
+    if built and objects:
+        cand = subject.setdefault(built, _Cand())
+        if cand.score < cb.threshold:
+            cand.score = cb.threshold
+            cand.rules.append("construction_object:" + "/".join(dict.fromkeys(objects)))
     if counted and built and any(v in unbracketed for v in cb.construction_verbs):
         cand = subject.setdefault(built, _Cand())
         if cand.score < cb.threshold:
@@ -627,20 +763,36 @@ def _passage_context(passages: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
         bool(heads and cb.goal_heading_re is not None and cb.goal_heading_re.search(heads[0]))
         for heads in headings
     ]
+    # a section reviewing past achievements (its own or its innermost section heading, so that "一、主要成就与
+    # 赶超指向 / （二）赶超指向" is not one): only specific results count
+    ctx["review"] = [
+        bool(
+            heads
+            and cb.review_heading_re is not None
+            and cb.review_heading_re.search(heads[0] + " " + heads[-1])
+        )
+        for heads in headings
+    ]
     return ctx
 
 
-def _general_sentences(sentences: pd.DataFrame, ctx: pd.DataFrame) -> set[str]:
-    """Sentences of overall-goal passages without a quantified target (rule 2)."""
+def _general_sentences(sentences: pd.DataFrame, ctx: pd.DataFrame, cb: Codebook) -> set[str]:
+    """Sentences of overall-goal passages without a quantified target, and sentences of review sections
+    with neither a number nor a marker of a specific result ("列为", "率先", a quoted name) (rule 2)."""
     goal = set(ctx.loc[ctx["overall_goal"], "passage_id"])
-    if not goal:
+    review = set(ctx.loc[ctx["review"], "passage_id"]) - goal if "review" in ctx else set()
+    if not goal and not review:
         return set()
-    sel = sentences[sentences["passage_id"].isin(goal)]
-    return {
-        sid
-        for sid, text in zip(sel["sentence_id"], sel["text"], strict=True)
-        if not (isinstance(text, str) and QUANTIFIED_RE.search(text))
-    }
+    sel = sentences[sentences["passage_id"].isin(goal | review)]
+    out = set()
+    for sid, pid, text in zip(sel["sentence_id"], sel["passage_id"], sel["text"], strict=True):
+        text = text if isinstance(text, str) else ""
+        if QUANTIFIED_RE.search(text):
+            continue
+        if pid in review and cb.review_marker_re is not None and cb.review_marker_re.search(text):
+            continue
+        out.add(sid)
+    return out
 
 
 def tag_sentences(
@@ -665,7 +817,7 @@ def tag_sentences(
     if passages is not None and not passages.empty:
         ctx = _passage_context(passages, cb)
         skip = set(ctx.loc[ctx["skip"] | ctx["general"], "passage_id"])
-        general_sents = _general_sentences(sentences, ctx)
+        general_sents = _general_sentences(sentences, ctx, cb)
     rows = []
     sha = sentences["source_sha256"] if "source_sha256" in sentences else pd.Series("", index=sentences.index)
     for doc, pid, sid, text, h in zip(
@@ -726,7 +878,7 @@ def tag_passages(
         return THEME_TAGS_PASSAGE.empty()
     ctx = _passage_context(passages, cb)
     excluded = set(ctx.loc[ctx["skip"] | ctx["general"], "passage_id"])
-    general_sents = _general_sentences(sentences, ctx)
+    general_sents = _general_sentences(sentences, ctx, cb)
     seq = dict(zip(sentences["sentence_id"], sentences["seq"], strict=True)) if "seq" in sentences else {}
     by_pas: dict[str, list[tuple[str, str]]] = {}
     for pid, sid, text in zip(
@@ -874,25 +1026,92 @@ def tfidf_suggestions(
     tagged_ids = [p for p in tagged if p in pid_index]
     if not candidates or not tagged_ids:
         return THEME_SUGGESTIONS.empty()
-    sims = (mat[[pid_index[p] for p in candidates]] @ mat[[pid_index[p] for p in tagged_ids]].T).toarray()
     doc_of = dict(zip(passages["passage_id"], passages["doc_id"], strict=True))
+    return suggestions_from_vectors(
+        mat,
+        vocab=vocab,
+        pid_index=pid_index,
+        candidates=candidates,
+        tagged={p: tagged[p] for p in tagged_ids},
+        doc_of=doc_of,
+        min_similarity=min_similarity,
+        codebook=cb,
+    )
+
+
+#: Cells of one block of candidate x tagged similarities (bounds the memory of the TF-IDF second opinion).
+SUGGESTION_BLOCK_CELLS = 1_000_000
+
+
+def suggestions_from_vectors(
+    mat,
+    *,
+    vocab: np.ndarray,
+    pid_index: Mapping[str, int],
+    candidates: list[str],
+    tagged: Mapping[str, set[str]],
+    doc_of: Mapping[str, str],
+    min_similarity: float = 0.15,
+    codebook: Codebook | None = None,
+) -> pd.DataFrame:
+    """The ``theme_suggestions`` rows from fitted TF-IDF passage vectors (the core of :func:`tfidf_suggestions`).
+
+    Each candidate gets, per theme, its most similar tagged passage of that theme (ties: the smallest
+    passage id) when the cosine similarity reaches ``min_similarity``. Candidates are scored in blocks of at
+    most :data:`SUGGESTION_BLOCK_CELLS` similarities, so memory does not grow with candidates x tagged.
+
+    Args:
+        mat: L2-normalised sparse TF-IDF rows of the passages.
+        vocab: Term of each column.
+        pid_index: Row of each passage id in ``mat``.
+        candidates: Untagged passages to score (in output order before the final sort).
+        tagged: Theme codes of each tagged passage that has a row in ``mat``.
+        doc_of: Document of each passage.
+        min_similarity: Cosine threshold.
+        codebook: Codebook (labels).
+
+    Returns:
+        The ``theme_suggestions`` table, sorted by passage, similarity (descending) and theme.
+    """
+    cb = codebook or load_codebook()
+    tagged_ids = sorted(tagged)
+    if not candidates or not tagged_ids:
+        return THEME_SUGGESTIONS.empty()
+    tmat = mat[[pid_index[p] for p in tagged_ids]]
+    # the tagged passages of each theme (columns of the similarity block), in passage-id order
+    by_code: dict[str, list[int]] = {}
+    for j, tid in enumerate(tagged_ids):
+        for code in tagged[tid]:
+            by_code.setdefault(code, []).append(j)
+    theme_cols = {code: np.asarray(cols, dtype=np.int64) for code, cols in sorted(by_code.items())}
+    block = max(1, SUGGESTION_BLOCK_CELLS // len(tagged_ids))
     rows = []
-    for i, pid in enumerate(candidates):
-        best: dict[str, tuple[float, str]] = {}
-        for j, tid in enumerate(tagged_ids):
-            s = float(sims[i, j])
-            if s < min_similarity:
-                continue
-            for code in sorted(tagged[tid]):
-                if code not in best or s > best[code][0]:
-                    best[code] = (s, tid)
-        for code, (s, tid) in best.items():
-            a = mat[pid_index[pid]].multiply(mat[pid_index[tid]]).toarray().ravel()
-            order = np.argsort(-a, kind="stable")[:5]
-            top = vocab[order][a[order] > 0]
-            rows.append(
-                (doc_of.get(pid, ""), pid, code, cb.themes[code].label, round(s, 4), tid, "、".join(top))
-            )
+    for lo in range(0, len(candidates), block):
+        cands = candidates[lo : lo + block]
+        sims = (mat[[pid_index[p] for p in cands]] @ tmat.T).toarray()
+        for code, cols in theme_cols.items():
+            # per candidate the most similar tagged passage of the theme; ties: the first in passage-id order
+            sub = sims[:, cols]
+            best = np.argmax(sub, axis=1)
+            top = sub[np.arange(len(cands)), best]
+            for i in np.flatnonzero(top >= min_similarity):
+                pid, tid = cands[i], tagged_ids[cols[best[i]]]
+                prod = mat[pid_index[pid]].multiply(mat[pid_index[tid]]).tocoo()
+                order = np.argsort(prod.col, kind="stable")
+                tcols, vals = prod.col[order], prod.data[order]
+                tcols, vals = tcols[vals > 0], vals[vals > 0]
+                terms = vocab[tcols[np.argsort(-vals, kind="stable")[:5]]]
+                rows.append(
+                    (
+                        doc_of.get(pid, ""),
+                        pid,
+                        code,
+                        cb.themes[code].label,
+                        round(float(top[i]), 4),
+                        tid,
+                        "、".join(terms),
+                    )
+                )
     if not rows:
         return THEME_SUGGESTIONS.empty()
     out = pd.DataFrame(rows, columns=THEME_SUGGESTIONS.names)
@@ -1068,18 +1287,27 @@ def document_tables(tables: dict[str, pd.DataFrame], *, documents: pd.DataFrame)
     }
 
 
-def corpus_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+def corpus_tables(
+    tables: dict[str, pd.DataFrame], *, parts: Sequence[Mapping[str, Path]] | None = None
+) -> dict[str, pd.DataFrame]:
     """Cross-document stage: coverage, co-occurrence, theme x instrument, strength shares, similarity,
     distinctive terms and the TF-IDF second opinion.
 
     Args:
-        tables: Every table built so far for the whole corpus.
+        tables: Every table built so far for the whole corpus (with ``parts``: at least ``documents``).
+        parts: Large corpora: one ``{table: Parquet part}`` per chunk, in corpus order, read one chunk at
+            a time instead of ``tables`` (see :mod:`compare.corpus_stats`; same values, similarity as
+            top-k neighbours above :data:`compare.coverage.SIMILARITY_FULL_MAX_DOCS` documents).
 
     Returns:
         Named tables (see :mod:`compare.coverage`).
     """
     from compare import coverage, instruments, strength
 
+    if parts is not None:
+        from compare.corpus_stats import theme_corpus_tables
+
+        return theme_corpus_tables(parts, documents=tables.get("documents"))
     sentences = tables.get("sentences")
     passages = tables.get("passages")
     tokens = tables.get("tokens")
