@@ -147,6 +147,22 @@ def test_keep_going_builds_the_good_documents(raw_copy, tmp_path):
     assert (tmp_path / "out" / "errors.csv").exists()
 
 
+def test_document_failing_its_schema_is_an_error_record_in_a_chunk_of_good_ones(raw_copy, tmp_path):
+    # tables are validated once per chunk; a document whose own tables break the schema (here an inferred
+    # plan period before 1949) is found and reported, the rest of its chunk is built
+    text = "某市教育事业发展规划（1901—1905年）\n\n一、总体要求\n\n坚持立德树人，到1905年新建学校10所。\n"
+    (raw_copy / "manifest.csv").unlink()
+    (raw_copy / "old.txt").write_text(text, encoding="utf-8")
+    result = build(raw_copy, tmp_path / "out", keep_going=True, use_cache=False, chunk_size=10)
+    assert result.n_documents == 5
+    [error] = result.errors.to_dict("records")
+    assert error["doc_id"] == "old" and error["stage"] == "schema"
+    assert "old.txt" in error["file"] and "period_start" in error["message"]
+    assert "old" not in set(result.tables["passages"]["doc_id"])
+    with pytest.raises(BuildError, match="old.txt"):
+        build(raw_copy, tmp_path / "out2", use_cache=False)
+
+
 def test_pdf_without_text_layer(raw_copy, tmp_path):
     pytest.importorskip("reportlab")
     from reportlab.pdfgen import canvas

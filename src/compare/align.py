@@ -15,8 +15,6 @@ import re
 import numpy as np
 import pandas as pd
 import yaml
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics.pairwise import cosine_similarity
 
 from compare.config import resource_path
 from compare.schemas import C, TableSchema, register, validate
@@ -108,32 +106,14 @@ def match_vocabulary(indicator: str) -> dict | None:
 
 
 def _similarity_groups(df: pd.DataFrame, *, min_similarity: float) -> tuple[list[int], list[float | None]]:
-    """Union-find over records of different documents, same unit, similarity ≥ threshold."""
-    n = len(df)
-    parent = list(range(n))
-    best: list[float | None] = [None] * n
-    if n < 2:
-        return parent, best
-    texts = [re.sub(r"[^\u4e00-\u9fffA-Za-z0-9]", "", s or "") or "?" for s in df["indicator"]]
-    vec = TfidfVectorizer(analyzer="char", ngram_range=(2, 3), min_df=1)
-    m = vec.fit_transform(texts)
-    sim = cosine_similarity(m)
-    docs = df["doc_id"].to_numpy()
-    units = df["unit"].fillna("").to_numpy()
+    """Union-find over records of different documents, same unit, similarity ≥ threshold.
 
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
+    Computed blockwise with sparse products (:func:`compare.corpus_stats.similarity_groups`), so a national
+    corpus's targets never make a dense targets² matrix.
+    """
+    from compare.corpus_stats import similarity_groups
 
-    for i in range(n):
-        for j in range(i + 1, n):
-            if docs[i] != docs[j] and units[i] == units[j] and sim[i, j] >= min_similarity:
-                parent[find(i)] = find(j)
-                for k in (i, j):
-                    best[k] = max(best[k] or 0.0, float(sim[i, j]))
-    return [find(i) for i in range(n)], best
+    return similarity_groups(df, min_similarity=min_similarity)
 
 
 def align_indicators(

@@ -26,6 +26,7 @@ import datetime as dt
 import functools
 import hashlib
 import importlib
+import inspect
 import json
 import logging
 import os
@@ -38,10 +39,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from compare.errors import InputError, PolicyCompareError
+from compare.errors import InputError, PolicyCompareError, SchemaError
 from compare.executors import EXECUTORS, Chunk
 from compare.ingest import DocSpec, MetadataWarning, discover, document_row
-from compare.schemas import DOCUMENTS, ERRORS, SCHEMAS, validate
+from compare.schemas import ERRORS, SCHEMAS, validate
 
 LOG = logging.getLogger(__name__)
 
@@ -58,12 +59,16 @@ DONE_FILE = "_done.json"
 PARTS_VERSION = 1
 #: Corpora up to this size give the cross-document stages every table in full (see ``build(gather=…)``).
 GATHER_MAX_DOCS = 1000
-#: What the cross-document stages get for larger corpora: no repairs, documents without their full texts
-#: (passages and sentences carry the same text), and content tokens only (every token-based corpus stage
-#: drops stopwords and numbers first).
-STREAM_SKIP_TABLES = ("repairs",)
+#: What the cross-document stages get in memory for larger corpora (table -> columns, None = all): small
+#: tables only. Documents lose their full texts; the passage tags keep what ``targets`` joins. Stages whose
+#: ``corpus_tables`` takes ``parts`` read everything else from the chunk parts, one chunk at a time.
+STREAM_TABLES = {
+    "documents": None,
+    "targets": None,
+    "timeline": None,
+    "theme_tags_passage": ("doc_id", "passage_id", "theme_code", "score", "is_primary"),
+}
 STREAM_DROP_COLUMNS = {"documents": ("text", "text_original")}
-STREAM_ROW_FILTERS = {"tokens": [("is_stopword", "=", False), ("is_number", "=", False)]}
 #: Test-only: a document whose file name contains this variable's value kills its worker (``os._exit(137)``).
 CRASH_TEST_ENV = "POLICY_COMPARE_TEST_CRASH_ON"
 
@@ -165,10 +170,11 @@ def process_document(spec: DocSpec, *, backend: str | None = None) -> dict[str, 
         if not cleaned.text.strip():
             raise InputError(spec.path, "no text left after cleaning (only page chrome or blank lines?)")
         stage = "metadata"
-        documents = validate(pd.DataFrame([document_row(spec, raw, cleaned)]), DOCUMENTS)
+        # the foundation tables skip their own schema check here: every table is validated once per chunk
+        # before it is written (validating each document's small tables cost ~20 % of the build); a
+        # document whose tables fail that check is found then and becomes an error record
+        documents = pd.DataFrame([document_row(spec, raw, cleaned)])
         stage = "segment"
-        # the foundation functions skip their own schema check here: every table is validated once per
-        # chunk before it is written (validating each document's tables cost ~20 % of the build)
         passages = split_passages(
             cleaned.text,
             doc_id=spec.doc_id,
@@ -185,7 +191,7 @@ def process_document(spec: DocSpec, *, backend: str | None = None) -> dict[str, 
             "passages": passages,
             "sentences": sentences,
             "tokens": tokens,
-            "repairs": cleaned.repairs_frame(doc_id=spec.doc_id, source_sha256=raw.sha256),
+            "repairs": cleaned.repairs_frame(doc_id=spec.doc_id, source_sha256=raw.sha256, check=False),
         }
         for module in stage_modules():
             stage = module.__name__.rsplit(".", 1)[-1]
@@ -287,8 +293,8 @@ def run_chunk(chunk: Chunk) -> dict:
     work = Path(chunk.work_dir)
     shutil.rmtree(work, ignore_errors=True)  # leftovers of a run that died
     cache_dir = Path(chunk.cache_dir) if chunk.cache_dir else None
-    frames: dict[str, list[pd.DataFrame]] = {}
-    built, errors, n_cached = [], [], 0
+    done: list[tuple[DocSpec, dict[str, pd.DataFrame]]] = []
+    errors, n_cached = [], 0
     with _warnings.catch_warnings(record=True) as warned:
         _warnings.simplefilter("always", MetadataWarning)
         for spec, key in zip(chunk.specs, chunk.doc_keys, strict=True):
@@ -307,22 +313,21 @@ def run_chunk(chunk: Chunk) -> dict:
                     continue
                 if cache_dir is not None:
                     _cache_save(cache_dir, spec, key, tables)
-            built.append(spec.doc_id)
-            for name, df in tables.items():
-                frames.setdefault(name, []).append(df)
+            done.append((spec, tables))
     messages = [str(w.message) for w in warned if issubclass(w.category, MetadataWarning)]
     for w in warned:
         if not issubclass(w.category, MetadataWarning):
             LOG.debug("%s: %s", w.category.__name__, w.message)
+    merged, rejected = _chunk_tables(done)
+    errors.extend(rejected)
     rows = {}
-    for name, parts in frames.items():
-        df = _concat(parts, name)
+    for name, df in merged.items():
         write_parquet(df, work / f"{name}.parquet", schema=SCHEMAS.get(name))
         rows[name] = len(df)
     summary = {
         "index": chunk.index,
         "key": chunk.key,
-        "doc_ids": built,
+        "doc_ids": [spec.doc_id for spec, _ in done if spec.doc_id not in {e["doc_id"] for e in rejected}],
         "n_cached": n_cached,
         "errors": errors,
         "warnings": messages,
@@ -331,6 +336,40 @@ def run_chunk(chunk: Chunk) -> dict:
     }
     write_json(summary, work / DONE_FILE)
     return summary
+
+
+def _chunk_tables(
+    done: list[tuple[DocSpec, dict[str, pd.DataFrame]]],
+) -> tuple[dict[str, pd.DataFrame], list[dict]]:
+    """Concatenate a chunk's per-document tables, each validated once against its schema.
+
+    When a table fails the check, each document's tables are checked on their own to find the culprits:
+    those documents become error records (stage ``schema``) and the chunk is built from the rest.
+
+    Returns:
+        ``({table: validated DataFrame}, error records)``.
+    """
+    names: list[str] = []
+    for _, tables in done:
+        names.extend(n for n in tables if n not in names)
+    try:
+        return {name: _concat((t[name] for _, t in done if name in t), name) for name in names}, []
+    except SchemaError as exc:
+        failure = exc
+    good, rejected = [], []
+    for spec, tables in done:
+        try:
+            for name, df in tables.items():
+                if name in SCHEMAS:
+                    validate(df, SCHEMAS[name])
+        except SchemaError as exc:
+            rejected.append(StageError(spec, "schema", exc).record())
+        else:
+            good.append((spec, tables))
+    if not rejected:  # each document is fine on its own, only their union is not: a bug, not bad input
+        raise failure
+    merged, _ = _chunk_tables(good) if good else ({}, [])
+    return merged, rejected
 
 
 def _chunk_key(doc_keys: Iterable[str]) -> str:
@@ -369,24 +408,24 @@ def _concat(frames: Iterable[pd.DataFrame], name: str) -> pd.DataFrame:
 def _read_for_corpus(name: str, paths: list[Path], *, gather: bool) -> pd.DataFrame | None:
     """One table for the cross-document stages, read from the chunk parts.
 
-    With ``gather`` every column and row of every table (the small-corpus behaviour). Without it only what
-    the corpus stages use: documents without their full texts, content tokens only (stopwords and numbers
-    are filtered out by every token-based corpus stage), no repairs; strings stay Arrow-backed.
+    With ``gather`` every column and row of every table (the small-corpus behaviour). Without it only the
+    small tables of :data:`STREAM_TABLES` (documents without their full texts, targets, timeline, the
+    passage tags' key columns); strings stay Arrow-backed. Every other table is None: the stages read it
+    from the parts.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     if gather:
         return _concat((_read_part(p, name) for p in paths), name)
-    if name in STREAM_SKIP_TABLES:
+    if name not in STREAM_TABLES:
         return None
     schema = SCHEMAS.get(name)
-    columns = None
-    if schema is not None:
+    columns = list(STREAM_TABLES[name]) if STREAM_TABLES[name] is not None else None
+    if schema is not None and columns is None:
         drop = STREAM_DROP_COLUMNS.get(name, ())
         columns = [c for c in schema.names if c not in drop]
-    filters = STREAM_ROW_FILTERS.get(name)
-    parts = [pq.read_table(p, columns=columns, filters=filters) for p in paths]
+    parts = [pq.read_table(p, columns=columns) for p in paths]
     if not parts:
         return None
     return pa.concat_tables(parts).to_pandas()
@@ -515,7 +554,8 @@ def build(
             parts, one part in memory at a time). Off, those tables exist only under ``parts/``.
         gather: Give the cross-document stages every table in full (all tokens in driver memory). Default:
             only for corpora of at most :data:`GATHER_MAX_DOCS` documents; larger corpora give them the
-            documents without texts, passages, sentences, content tokens and the stage tables.
+            small tables of :data:`STREAM_TABLES` and, to stages that take it, the chunk parts to stream
+            (``corpus_tables(tables, parts=…)``; see ``docs/scaling.md``).
         progress: Show a progress bar over documents.
 
     Returns:
@@ -623,10 +663,15 @@ def build(
             if df is not None:
                 tables[name] = df
     t_read = time.perf_counter()
+    # without gather, stages that can stream get the chunk parts ({table: part} per chunk, corpus order)
+    chunk_parts = [{name: work_root / s["key"] / f"{name}.parquet" for name in s["rows"]} for s in ordered]
     corpus_names: list[str] = []
     for module in modules:
         if hasattr(module, "corpus_tables"):
-            produced = module.corpus_tables(tables)
+            if not gather and "parts" in inspect.signature(module.corpus_tables).parameters:
+                produced = module.corpus_tables(tables, parts=chunk_parts)
+            else:
+                produced = module.corpus_tables(tables)
             tables.update(produced)
             corpus_names.extend(n for n in produced if n not in corpus_names)
     t_corpus = time.perf_counter()

@@ -15,7 +15,7 @@ division by zero.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -656,3 +656,249 @@ def compare_documents(
         else pd.DataFrame(columns=["doc_id", "theme_code", "example"]),
         "doc_labels": labels,
     }
+
+
+# --------------------------------------------------------------------------------------------------
+# Scalable forms: combine per-chunk aggregates, similarity and distinctive terms from count matrices
+# --------------------------------------------------------------------------------------------------
+#: Corpora up to this many documents get the full similarity matrix; larger ones the top-k neighbours.
+SIMILARITY_FULL_MAX_DOCS = 1000
+#: Neighbours kept per document (besides itself) when the similarity matrix is not kept in full.
+SIMILARITY_TOP_K = 50
+#: Cells of one block of a similarity product (rows x documents): bounds the memory of top-k similarity.
+SIMILARITY_BLOCK_CELLS = 1_000_000
+
+
+def combine_coverage(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """Coverage of the whole corpus from the coverage tables of its chunks (disjoint sets of documents).
+
+    Every column but ``emphasis`` is per document; ``emphasis`` is recomputed over all documents, so the
+    result equals :func:`coverage_table` over the whole corpus.
+    """
+    frames = [p for p in parts if p is not None and len(p)]
+    if not frames:
+        return _empty(COVERAGE, EMPTY_SELECTION)
+    out = pd.concat(frames, ignore_index=True)
+    mean = out.groupby("theme_code")["share_sentences"].transform("mean")
+    out["emphasis"] = _safe_div(out["share_sentences"], mean)
+    if not out["present"].any():
+        out.attrs["message"] = "no theme tagged in the selected documents"
+    return out[COVERAGE.names]
+
+
+def combine_cooccurrence(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """Co-occurrence of the whole corpus from the per-document rows of its chunks (``_all`` rows summed)."""
+    frames = [p[p["doc_id"] != "_all"] for p in parts if p is not None and len(p)]
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return _empty(COOCCURRENCE, "no tagged passages in the selection")
+    per_doc = pd.concat(frames, ignore_index=True).sort_values("doc_id", kind="stable")
+    total = (
+        per_doc.groupby(["theme_a", "theme_b"])["n_passages"].sum().rename("n_passages").reset_index()
+    ).assign(doc_id="_all")
+    return pd.concat([per_doc, total], ignore_index=True)[COOCCURRENCE.names]
+
+
+def only_here_examples(
+    rows: pd.DataFrame,
+    *,
+    sentence_tags: pd.DataFrame | None,
+    sentences: pd.DataFrame | None,
+    instrument_tags: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """Fill the ``example`` of ``only_here`` rows from the tables of (some of) their documents.
+
+    Rows whose document is not in ``sentence_tags`` are returned unchanged, so the examples of a large
+    corpus can be filled one chunk at a time; the result is what :func:`only_here` gives with every table.
+    """
+    if rows is None or rows.empty or sentence_tags is None or sentence_tags.empty:
+        return rows
+    text = (
+        dict(zip(sentences["sentence_id"], sentences["text"], strict=True)) if sentences is not None else {}
+    )
+    have = set(sentence_tags["doc_id"])
+    out = rows.copy()
+    for i, r in zip(out.index, out.itertuples(index=False), strict=True):
+        if r.doc_id not in have:
+            continue
+        if r.kind == "theme":
+            out.at[i, "example"] = _example(sentence_tags, text, r.doc_id, r.theme_code)
+        elif instrument_tags is not None and len(instrument_tags):
+            ids_i = set(
+                instrument_tags.loc[instrument_tags["instrument_code"] == r.instrument_code, "sentence_id"]
+            )
+            out.at[i, "example"] = _example(sentence_tags, text, r.doc_id, r.theme_code, only=ids_i)
+    return out
+
+
+def tfidf_rows(counts, *, fit=None):
+    """TF-IDF rows exactly as ``TfidfVectorizer(sublinear_tf=True)`` makes them, from a count matrix.
+
+    Args:
+        counts: Sparse rows x terms counts (columns in sorted term order, as the vectorizer orders them).
+        fit: Count matrix to fit the inverse document frequencies on (default: ``counts``).
+
+    Returns:
+        The L2-normalised sparse TF-IDF matrix of ``counts``' rows, and the fitted transformer.
+    """
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    tf = TfidfTransformer(sublinear_tf=True).fit(counts if fit is None else fit)
+    return tf.transform(counts), tf
+
+
+def similarity_long_from_blocks(
+    rows: Callable[[int, int], np.ndarray], *, ids: list[str], method: str, top_k: int | None = None
+) -> pd.DataFrame:
+    """One similarity measure in the long ``similarity`` format, full or as top-k neighbours.
+
+    Args:
+        rows: ``rows(lo, hi)`` gives the similarities of documents ``lo:hi`` to every document (dense
+            ``(hi - lo) x len(ids)``), e.g. :func:`cosine_rows` or :func:`profile_rows`.
+        ids: Document ids, in corpus order.
+        method: Value of the ``method`` column.
+        top_k: None: every pair (``doc_a`` major, ``doc_b`` in ``ids`` order), computed at once. Else each
+            document keeps itself and its ``top_k`` most similar other documents (ties: the earlier
+            document), listed in ``ids`` order; rows are computed in blocks of at most
+            :data:`SIMILARITY_BLOCK_CELLS` cells, so memory does not grow with the square of the corpus.
+
+    Returns:
+        ``method, doc_a, doc_b, similarity`` (clipped to [0, 1]).
+    """
+    n = len(ids)
+    if n == 0:
+        return _empty(SIMILARITY, EMPTY_SELECTION)
+    ids_arr = np.asarray(ids, dtype=object)
+    block = n if top_k is None else max(1, SIMILARITY_BLOCK_CELLS // n)
+    frames = []
+    for lo in range(0, n, block):
+        hi = min(n, lo + block)
+        sim = np.clip(rows(lo, hi), 0, 1)
+        if top_k is None:
+            a = np.repeat(np.arange(lo, hi), n)
+            b = np.tile(np.arange(n), hi - lo)
+            vals = sim.ravel()
+        else:
+            k = min(top_k, n - 1)
+            a_parts, b_parts, v_parts = [], [], []
+            for r in range(hi - lo):
+                me = lo + r
+                row = sim[r].astype(float)
+                row[me] = -np.inf
+                if k < n - 1:  # candidates: everything at least as similar as the k-th best
+                    kth = np.partition(row, n - 1 - k)[n - 1 - k]
+                    cand = np.flatnonzero(row >= kth)
+                else:
+                    cand = np.flatnonzero(row > -np.inf)
+                best = cand[np.argsort(-row[cand], kind="stable")[:k]]
+                keep = np.sort(np.append(best, me))
+                a_parts.append(np.full(len(keep), me))
+                b_parts.append(keep)
+                v_parts.append(sim[r][keep])
+            a, b, vals = np.concatenate(a_parts), np.concatenate(b_parts), np.concatenate(v_parts)
+        frames.append(pd.DataFrame({"doc_a": ids_arr[a], "doc_b": ids_arr[b], "similarity": vals}))
+    out = pd.concat(frames, ignore_index=True).assign(method=method)
+    return out[SIMILARITY.names]
+
+
+def cosine_rows(vectors) -> Callable[[int, int], np.ndarray]:
+    """Block function of :func:`similarity_long_from_blocks`: cosine similarity of sparse or dense rows
+    (sklearn's ``cosine_similarity``, so zero rows are 0 to every row, themselves included)."""
+    from sklearn.metrics.pairwise import cosine_similarity
+
+    return lambda lo, hi: cosine_similarity(vectors[lo:hi], vectors)
+
+
+def profile_rows(coverage: pd.DataFrame, *, value: str = "share_sentences"):
+    """Block function and document ids for theme-profile similarity, computed as
+    :func:`similarity_profiles` computes each cell (diagonal 1, zero profiles 0 to the others)."""
+    wide = coverage_matrix(coverage, value=value, labels=False).fillna(0.0)
+    x = wide.to_numpy(dtype=float)
+    norms = np.linalg.norm(x, axis=1)
+    safe = np.where(norms > 0, norms, 1.0)
+
+    def rows(lo: int, hi: int) -> np.ndarray:
+        sim = (x[lo:hi] @ x.T) / np.outer(safe[lo:hi], safe)
+        sim[np.arange(hi - lo), np.arange(lo, hi)] = 1.0
+        return sim
+
+    return rows, list(wide.index)
+
+
+def distinctive_terms_from_counts(
+    counts,
+    *,
+    terms: list[str],
+    ids: list[str],
+    top_n: int | None = 30,
+    prior_scale: float = 1.0,
+    min_count: int = 2,
+    exclude: Iterable[str] = (),
+) -> pd.DataFrame:
+    """:func:`distinctive_terms` from a sparse documents x terms count matrix (same formula, same output).
+
+    Only the terms a document uses at least ``min_count`` times are scored, so the work per document is
+    proportional to its vocabulary, not the corpus's.
+
+    Args:
+        counts: Sparse documents (rows, ``ids`` order) x terms (``terms``, sorted) counts of content tokens.
+        terms: Column terms, sorted.
+        ids: Row document ids.
+        top_n, prior_scale, min_count, exclude: As in :func:`distinctive_terms` (one-character terms are
+            excluded as there).
+
+    Returns:
+        The ``distinctive_terms`` table.
+    """
+    import scipy.sparse as sp
+
+    if len(ids) < 2:
+        return _empty(
+            DISTINCTIVE, "distinctive terms need at least two documents" if ids else EMPTY_SELECTION
+        )
+    excluded = set(exclude)
+    terms_arr = np.asarray(terms, dtype=object)
+    keep = np.array([len(t) > 1 and t not in excluded for t in terms], dtype=bool)
+    x = sp.csr_matrix(counts)[:, np.flatnonzero(keep)]
+    x.sum_duplicates()
+    x.sort_indices()
+    terms_arr = terms_arr[keep]
+    present = np.asarray(x.sum(axis=0)).ravel() > 0
+    if not present.any():
+        return _empty(DISTINCTIVE, "no content tokens in the selection")
+    total = np.asarray(x.sum(axis=0), dtype=float).ravel()
+    alpha = prior_scale * total
+    a0 = float(alpha[present].sum())
+    n_all = float(total.sum())
+    rows = []
+    for k, doc in enumerate(ids):
+        lo, hi = x.indptr[k], x.indptr[k + 1]
+        cols = x.indices[lo:hi]
+        yi_all = x.data[lo:hi].astype(float)
+        ni = float(yi_all.sum())
+        nj = n_all - ni
+        if ni == 0 or nj == 0:
+            continue
+        sel = yi_all >= min_count
+        cols, yi = cols[sel], yi_all[sel]
+        a = alpha[cols]
+        yj = total[cols] - yi
+        d = np.log((yi + a) / (ni + a0 - yi - a)) - np.log((yj + a) / (nj + a0 - yj - a))
+        var = 1.0 / (yi + a) + 1.0 / (yj + a)
+        z = d / np.sqrt(var)
+        df = pd.DataFrame(
+            {
+                "doc_id": doc,
+                "term": terms_arr[cols],
+                "count": yi.astype(int),
+                "count_rest": yj.astype(int),
+                "log_odds": d,
+                "z": z,
+            }
+        )
+        df = df.sort_values("z", ascending=False)
+        df["rank"] = np.arange(1, len(df) + 1)
+        rows.append(df.head(top_n) if top_n else df)
+    if not rows:
+        return _empty(DISTINCTIVE, "no document has content tokens")
+    return pd.concat(rows, ignore_index=True)[DISTINCTIVE.names]

@@ -1,0 +1,185 @@
+"""Cross-document theme tables streamed from the chunk parts (large-corpus mode) against the in-memory path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from compare import coverage
+from compare.build import build
+from compare.corpus_stats import theme_corpus_tables
+from compare.schemas import validate
+
+from .conftest import RAW
+
+CORPUS_TABLES = (
+    "coverage",
+    "theme_cooccurrence",
+    "theme_suggestions",
+    "similarity",
+    "distinctive_terms",
+    "only_here",
+    "theme_instrument",
+    "strength_shares",
+    "targets",
+    "timeline",
+    "aligned_indicators",
+)
+
+
+@pytest.fixture(scope="module")
+def streamed(tmp_path_factory):
+    """The seeds built in two-document chunks with the corpus stages streamed from the parts."""
+    out = tmp_path_factory.mktemp("streamed")
+    return build(RAW, out, gather=False, use_cache=False, write_csv=False, chunk_size=2)
+
+
+def _chunk_parts(out_dir: Path) -> list[dict[str, Path]]:
+    """``{table: part}`` per chunk, from the published ``parts/`` dataset."""
+    parts: dict[str, dict[str, Path]] = {}
+    for folder in sorted((out_dir / "parts").iterdir()):
+        for path in sorted(folder.glob("part-*.parquet")):
+            parts.setdefault(path.stem, {})[folder.name] = path
+    return [parts[k] for k in sorted(parts)]
+
+
+def test_streamed_tables_equal_the_gathered_ones_exactly(streamed, built):
+    info = json.loads((streamed.out_dir / "build_info.json").read_text(encoding="utf-8"))
+    assert info["run"]["gathered"] is False and info["run"]["chunks"] == 3
+    for name in CORPUS_TABLES:
+        got = pd.read_parquet(streamed.out_dir / f"{name}.parquet")
+        want = pd.read_parquet(built.out_dir / f"{name}.parquet")
+        assert len(want), name
+        pd.testing.assert_frame_equal(got, want, check_dtype=False, check_exact=True, obj=name)
+
+
+def test_streaming_keeps_no_corpus_wide_token_or_sentence_table(streamed):
+    held = set(streamed.tables)
+    assert not held & {"tokens", "sentences", "passages", "repairs", "theme_tags_sentence", "strength"}
+    assert "text" not in streamed.tables["documents"].columns
+    # the per-document tables are still published in full
+    assert streamed.rows["tokens"] == len(pd.read_parquet(streamed.out_dir / "tokens.parquet"))
+
+
+def test_top_k_similarity_keeps_each_documents_nearest(streamed, built):
+    full = built.tables["similarity"]
+    top = theme_corpus_tables(_chunk_parts(streamed.out_dir), documents=built.tables["documents"], top_k=2)
+    sim = validate(top["similarity"], "similarity")
+    ids = list(built.tables["documents"]["doc_id"])
+    for method in ("tfidf_tokens", "theme_profile"):
+        square = full[full["method"] == method].pivot(index="doc_a", columns="doc_b", values="similarity")
+        rows = sim[sim["method"] == method]
+        for doc in ids:
+            mine = rows[rows["doc_a"] == doc]
+            assert len(mine) == 3 and doc in set(mine["doc_b"])  # itself + its 2 nearest
+            assert list(mine["doc_b"]) == [d for d in ids if d in set(mine["doc_b"])]  # corpus order
+            others = square.loc[doc].drop(doc).sort_values(ascending=False, kind="stable")
+            kept = mine[mine["doc_b"] != doc]
+            assert sorted(kept["similarity"], reverse=True) == pytest.approx(list(others.iloc[:2]), abs=1e-12)
+            assert kept["similarity"].min() >= others.iloc[2] - 1e-12
+            for b, s in zip(mine["doc_b"], mine["similarity"], strict=True):
+                assert s == pytest.approx(square.loc[doc, b], abs=1e-12)
+
+
+def test_top_k_does_not_depend_on_the_block_size(streamed, built, monkeypatch):
+    parts = _chunk_parts(streamed.out_dir)
+    docs = built.tables["documents"]
+    big = theme_corpus_tables(parts, documents=docs, top_k=3)["similarity"]
+    monkeypatch.setattr(coverage, "SIMILARITY_BLOCK_CELLS", 5)  # one row per block
+    small = theme_corpus_tables(parts, documents=docs, top_k=3)["similarity"]
+    pd.testing.assert_frame_equal(big, small)
+    assert len(big) == 2 * 5 * 4
+
+
+def test_top_k_ties_keep_the_earlier_document():
+    x = np.array([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    out = coverage.similarity_long_from_blocks(
+        coverage.cosine_rows(x), ids=["a", "b", "c", "d"], method="tfidf_tokens", top_k=1
+    )
+    pairs = list(zip(out["doc_a"], out["doc_b"], strict=True))
+    # a, b, c are identical: each keeps the earliest other one; d is 0 to all and keeps a
+    assert pairs == [
+        ("a", "a"),
+        ("a", "b"),
+        ("b", "a"),
+        ("b", "b"),
+        ("c", "a"),
+        ("c", "c"),
+        ("d", "a"),
+        ("d", "d"),
+    ]
+
+
+def test_combined_chunks_equal_one_coverage_and_cooccurrence(tables):
+    st, pt, sents, sg = (
+        tables[n] for n in ("theme_tags_sentence", "theme_tags_passage", "sentences", "strength")
+    )
+    ids = list(tables["documents"]["doc_id"])
+    halves = [ids[:2], ids[2:]]
+    cov_parts, co_parts = [], []
+    for docs in halves:
+        sel = {n: t[t["doc_id"].isin(docs)] for n, t in (("st", st), ("pt", pt), ("s", sents), ("sg", sg))}
+        cov_parts.append(
+            coverage.coverage_table(sel["st"], passage_tags=sel["pt"], sentences=sel["s"], taggable=sel["sg"])
+        )
+        co_parts.append(coverage.cooccurrence(sel["pt"]))
+    whole = coverage.coverage_table(st, passage_tags=pt, sentences=sents, taggable=sg)
+    pd.testing.assert_frame_equal(coverage.combine_coverage(cov_parts), whole, check_exact=True)
+    assert not np.allclose(cov_parts[0]["emphasis"], whole["emphasis"].iloc[: len(cov_parts[0])])
+    pd.testing.assert_frame_equal(
+        coverage.combine_cooccurrence(co_parts).reset_index(drop=True),
+        coverage.cooccurrence(pt).reset_index(drop=True),
+        check_dtype=False,
+    )
+
+
+def test_distinctive_terms_from_counts_match_the_token_version(tables):
+    import scipy.sparse as sp
+
+    tok = tables["tokens"]
+    content = tok[~tok["is_stopword"] & ~tok["is_number"]]
+    counts = content.groupby(["doc_id", "token"]).size()
+    ids = list(dict.fromkeys(content["doc_id"]))
+    terms = sorted(set(content["token"]))
+    col = {t: i for i, t in enumerate(terms)}
+    row = {d: i for i, d in enumerate(ids)}
+    mat = sp.csr_matrix(
+        (
+            counts.to_numpy(dtype=float),
+            ([row[d] for d, _ in counts.index], [col[t] for _, t in counts.index]),
+        ),
+        shape=(len(ids), len(terms)),
+    )
+    exclude = coverage.place_names(tables["documents"])
+    got = coverage.distinctive_terms_from_counts(mat, terms=terms, ids=ids, top_n=10, exclude=exclude)
+    want = coverage.distinctive_terms(content, top_n=10, exclude=exclude)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    one = coverage.distinctive_terms_from_counts(mat[:1], terms=terms, ids=ids[:1])
+    assert one.empty and "two documents" in one.attrs["message"]
+
+
+def _align_input(tables) -> pd.DataFrame:
+    from compare.align import match_vocabulary
+
+    df = tables["targets"]
+    df = df[~df["is_repeat"].astype(bool)].reset_index(drop=True)
+    return df[[match_vocabulary(s) is None for s in df["indicator"]]]
+
+
+@pytest.mark.parametrize("cells", [1_000_000, 7])
+def test_similarity_groups_equal_the_dense_alignment(tables, monkeypatch, cells):
+    from compare import align, corpus_stats
+
+    rest = _align_input(tables)
+    # the seeds' unmatched targets, and the same targets again as if from three more documents
+    copies = [rest.assign(doc_id=rest["doc_id"] + f"_copy{k}") for k in range(3)]
+    monkeypatch.setattr(corpus_stats, "GROUP_BLOCK_CELLS", cells)
+    for df in (rest, pd.concat([rest, *copies], ignore_index=True)):
+        roots, best = corpus_stats.similarity_groups(df, min_similarity=align.DEFAULT_MIN_SIMILARITY)
+        want_roots, want_best = align._similarity_groups(df, min_similarity=align.DEFAULT_MIN_SIMILARITY)
+        assert roots == want_roots and best == want_best
+    assert len(set(roots)) < len(df) / 2 and all(b is not None for b in best)  # the copies were grouped
