@@ -33,7 +33,7 @@ import os
 import platform
 import shutil
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +43,7 @@ from compare.errors import InputError, PolicyCompareError, SchemaError
 from compare.executors import EXECUTORS, Chunk
 from compare.ingest import DocSpec, MetadataWarning, discover, document_row
 from compare.schemas import ERRORS, SCHEMAS, validate
+from compare.store import OutputTables
 
 LOG = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ class BuildResult:
         parts_dir: The per-document Parquet dataset (``parts/<table>/``).
     """
 
-    tables: dict[str, pd.DataFrame]
+    tables: Mapping[str, pd.DataFrame]
     errors: pd.DataFrame
     n_documents: int
     n_cached: int
@@ -657,7 +658,9 @@ def build(
     if gather is None:
         gather = n_built <= GATHER_MAX_DOCS
     tables: dict[str, pd.DataFrame] = {}
-    if gather or any(hasattr(m, "corpus_tables") for m in modules):
+    # read the parts back only for the cross-document stages; without any, the result reads its tables
+    # lazily from the published outputs (writing a corpus never costs reading it back)
+    if any(hasattr(m, "corpus_tables") for m in modules):
         for name, items in parts.items():
             df = _read_for_corpus(name, [p for _, p in items], gather=gather)
             if df is not None:
@@ -732,6 +735,8 @@ def build(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     _prune_work(work_root, {c.key for c in chunks})
+    if gather:  # every table, read on first use unless already in memory
+        tables = OutputTables(out_dir, [*parts, *corpus_names, "errors"], loaded=tables)
     return BuildResult(
         tables,
         errors_df,
@@ -772,8 +777,8 @@ def _previous_build(out_dir: Path, corpus_key: str, *, gather: bool | None, t0: 
     n_docs = int(rows.get("documents", 0))
     if gather is None:
         gather = n_docs <= GATHER_MAX_DOCS
-    tables = {name: _read_part(out_dir / f"{name}.parquet", name) for name in rows} if gather else {}
-    errors = tables.get("errors", ERRORS.empty())
+    tables = OutputTables(out_dir, rows) if gather else {}
+    errors = tables["errors"] if "errors" in tables else ERRORS.empty()
     return BuildResult(
         tables,
         errors,

@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -60,6 +61,50 @@ def write_json(obj: dict, path: Path) -> None:
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+class OutputTables(Mapping):
+    """The tables of a build, each read from its output folder the first time it is asked for.
+
+    A build that needs no table in memory (no cross-document stage) returns one of these, so writing the
+    outputs never costs reading them back; ``result.tables["tokens"]`` still works and is read once.
+    Tables already in memory are given as ``loaded``.
+
+    Args:
+        out_dir: The build's output folder.
+        names: Every table the build wrote.
+        loaded: Tables already in memory, by name.
+    """
+
+    def __init__(self, out_dir: Path, names: Iterable[str], loaded: dict[str, pd.DataFrame] | None = None):
+        self._dir = Path(out_dir)
+        self._names = list(dict.fromkeys([*names, *(loaded or {})]))
+        self._loaded = dict(loaded or {})
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._names:
+            raise KeyError(name)
+        if name not in self._loaded:
+            from compare.schemas import SCHEMAS, validate
+
+            path = self._dir / f"{name}.parquet"
+            if not path.exists():  # a build with consolidate=False keeps only the chunk parts
+                path = self._dir / "parts" / name
+            df = pd.read_parquet(path)
+            self._loaded[name] = validate(df, SCHEMAS[name]) if name in SCHEMAS else df
+        return self._loaded[name]
+
+    def __contains__(self, name: object) -> bool:  # without reading the table
+        return name in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __repr__(self) -> str:
+        return f"OutputTables({str(self._dir)!r}, loaded={sorted(self._loaded)}, names={self._names})"
 
 
 def read_table(out_dir: Path, name: str) -> pd.DataFrame:

@@ -214,9 +214,9 @@ def tokenize(
     is_num = {t: NUMBER_TOKEN_RE.fullmatch(t) is not None for t in unique}
     df = pd.DataFrame(
         {
-            "doc_id": sentences["doc_id"].to_numpy(dtype=object)[row],
-            "passage_id": np.asarray(passages, dtype=object)[row],
-            "sentence_id": sentences["sentence_id"].to_numpy(dtype=object)[row],
+            "doc_id": sentences["doc_id"].array.take(row),  # Arrow strings stay Arrow: no conversion
+            "passage_id": sentences["passage_id"].array.take(row),
+            "sentence_id": sentences["sentence_id"].array.take(row),
             "token_index": pd.arrays.IntegerArray(token_index, no_nulls),
             "token": np.asarray(tokens, dtype=object),
             "start": pd.arrays.IntegerArray(token_starts, no_nulls.copy()),
@@ -226,7 +226,7 @@ def tokenize(
             "is_number": pd.arrays.BooleanArray(
                 np.fromiter(map(is_num.__getitem__, tokens), dtype=bool, count=len(tokens)), no_nulls.copy()
             ),
-            "source_sha256": sentences["source_sha256"].to_numpy(dtype=object)[row],
+            "source_sha256": sentences["source_sha256"].array.take(row),
         }
     )
     return validate(df, TOKENS) if check else df
