@@ -20,9 +20,6 @@ Usage::
 
 ``--stages ""`` runs the foundation pipeline only (read, clean, metadata, segment, tokenise); leave it out
 to run the stage modules selected by ``POLICY_COMPARE_STAGES`` (default: themes and targets).
-``--align-blockwise`` makes the targets stage group indicators with
-``compare.corpus_stats.similarity_groups`` (same groups, blockwise) instead of ``compare.align``'s
-dense documents² version, which does not fit in memory for thousands of documents.
 """
 
 from __future__ import annotations
@@ -104,11 +101,6 @@ def run_one(args: argparse.Namespace) -> None:
     logging.basicConfig(level=logging.ERROR)
     from compare.build import build
 
-    if args.align_blockwise:  # preview of the proposed align.py change (see docs/scaling.md)
-        from compare import align, corpus_stats
-
-        align._similarity_groups = corpus_stats.similarity_groups
-
     t0 = time.perf_counter()
     result = build(
         args.raw,
@@ -144,14 +136,11 @@ def measure(
     chunk_size: int | None,
     interval: float,
     env: dict,
-    align_blockwise: bool = False,
 ) -> dict:
     """Run one build in a child process and sample its process tree."""
     with tempfile.TemporaryDirectory(prefix="bench-out-") as out:
         cmd = [sys.executable, __file__, "--run-one", "--raw", str(raw), "--out", out, "--executor", executor]
         cmd += ["--workers", str(workers)]
-        if align_blockwise:
-            cmd += ["--align-blockwise"]
         if chunk_size:
             cmd += ["--chunk-size", str(chunk_size)]
         load0 = os.getloadavg()[0]
@@ -192,11 +181,6 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.5, help="memory sampling interval (s)")
     parser.add_argument("--corpus-dir", type=Path, default=None, help="where to write the synthetic corpora")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
-    parser.add_argument(
-        "--align-blockwise",
-        action="store_true",
-        help="group indicators with compare.corpus_stats.similarity_groups instead of align's dense version",
-    )
     parser.add_argument("--run-one", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--raw", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -225,10 +209,8 @@ def main() -> None:
                 chunk_size=args.chunk_size,
                 interval=args.interval,
                 env=env,
-                align_blockwise=args.align_blockwise,
             )
             r.update(docs=n, characters=corpus["characters"], executor=executor, workers=args.workers)
-            r["align_blockwise"] = args.align_blockwise
             r["chars_per_second"] = corpus["characters"] / r["seconds"]
             r["seconds_per_document"] = r["seconds"] / n
             if executor == "serial":

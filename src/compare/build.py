@@ -434,13 +434,9 @@ def _read_for_corpus(name: str, paths: list[Path], *, gather: bool) -> pd.DataFr
 
 def _read_part(path: Path, name: str) -> pd.DataFrame:
     """One part as a DataFrame with the dtypes the pipeline makes (strings as Python objects, nulls None)."""
-    df = pd.read_parquet(path)
-    schema = SCHEMAS.get(name)
-    if schema is not None:
-        for col in schema.columns:
-            if col.kind == "str" and col.name in df.columns:
-                df[col.name] = df[col.name].astype(object).where(df[col.name].notna(), None)
-    return df
+    from compare.store import read_as_built
+
+    return read_as_built(path, name)
 
 
 def _provenance(documents: pd.DataFrame | None, paths: list[Path]) -> pd.DataFrame:

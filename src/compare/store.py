@@ -85,13 +85,10 @@ class OutputTables(Mapping):
         if name not in self._names:
             raise KeyError(name)
         if name not in self._loaded:
-            from compare.schemas import SCHEMAS, validate
-
             path = self._dir / f"{name}.parquet"
             if not path.exists():  # a build with consolidate=False keeps only the chunk parts
                 path = self._dir / "parts" / name
-            df = pd.read_parquet(path)
-            self._loaded[name] = validate(df, SCHEMAS[name]) if name in SCHEMAS else df
+            self._loaded[name] = read_as_built(path, name)
         return self._loaded[name]
 
     def __contains__(self, name: object) -> bool:  # without reading the table
@@ -105,6 +102,23 @@ class OutputTables(Mapping):
 
     def __repr__(self) -> str:
         return f"OutputTables({str(self._dir)!r}, loaded={sorted(self._loaded)}, names={self._names})"
+
+
+def read_as_built(path: Path, name: str) -> pd.DataFrame:
+    """A written table (file or folder of parts) with the dtypes the pipeline made it with.
+
+    Strings come back as Python objects with None for missing values (not pandas' string dtype), so a
+    table read back equals the one the build held in memory.
+    """
+    from compare.schemas import SCHEMAS
+
+    df = pd.read_parquet(path)
+    schema = SCHEMAS.get(name)
+    if schema is not None:
+        for col in schema.columns:
+            if col.kind == "str" and col.name in df.columns:
+                df[col.name] = df[col.name].astype(object).where(df[col.name].notna(), None)
+    return df
 
 
 def read_table(out_dir: Path, name: str) -> pd.DataFrame:
