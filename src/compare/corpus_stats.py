@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from compare.schemas import SCHEMAS
+from compare.store import as_built_dtypes
 
 LOG = logging.getLogger(__name__)
 
@@ -65,13 +66,7 @@ def read_part(
         table = table.filter(pc.equal(table[col], value))
     if wanted is not None:
         table = table.select(wanted)
-    df = table.to_pandas(use_threads=False)
-    schema = SCHEMAS.get(name)
-    if schema is not None:
-        for col in schema.columns:
-            if col.kind == "str" and col.name in df.columns:
-                df[col.name] = df[col.name].astype(object).where(df[col.name].notna(), None)
-    return df
+    return as_built_dtypes(table.to_pandas(use_threads=False), name)
 
 
 class TagMasks(Mapping):

@@ -110,9 +110,13 @@ def read_as_built(path: Path, name: str) -> pd.DataFrame:
     Strings come back as Python objects with None for missing values (not pandas' string dtype), so a
     table read back equals the one the build held in memory.
     """
+    return as_built_dtypes(pd.read_parquet(path), name)
+
+
+def as_built_dtypes(df: pd.DataFrame, name: str) -> pd.DataFrame:
+    """The string columns of a table read from Parquet as Python objects with None for missing values."""
     from compare.schemas import SCHEMAS
 
-    df = pd.read_parquet(path)
     schema = SCHEMAS.get(name)
     if schema is not None:
         for col in schema.columns:
