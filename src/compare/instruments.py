@@ -194,7 +194,7 @@ def tag_instruments(
 
 
 def taggable_sentences(
-    sentences: pd.DataFrame, passages: pd.DataFrame | None
+    sentences: pd.DataFrame, passages: pd.DataFrame | None, *, context: pd.DataFrame | None = None
 ) -> Iterator[tuple[str, str, str, str, str]]:
     """``(doc_id, passage_id, sentence_id, text, source_sha256)`` of the sentences measures can be read from.
 
@@ -202,11 +202,12 @@ def taggable_sentences(
     out, so instruments and commitment strength are read from the same sentences as themes.
     """
     skip: set[str] = set()
-    if passages is not None and not passages.empty:
+    if context is None and passages is not None and not passages.empty:
         from compare.themes import _passage_context
 
-        ctx = _passage_context(passages, load_codebook())
-        skip = set(ctx.loc[ctx["skip"] | ctx["general"], "passage_id"])
+        context = _passage_context(passages, load_codebook())
+    if context is not None:
+        skip = set(context.loc[context["skip"] | context["general"], "passage_id"])
     sha = sentences["source_sha256"] if "source_sha256" in sentences else pd.Series("", index=sentences.index)
     for doc, pid, sid, text, h in zip(
         sentences["doc_id"],

@@ -812,23 +812,16 @@ def tag_sentences(
     cb = codebook or load_codebook()
     if sentences is None or sentences.empty:
         return THEME_TAGS_SENTENCE.empty()
-    skip: set[str] = set()
+    from compare.instruments import taggable_sentences  # instruments imports this module
+
+    ctx = None
     general_sents: set[str] = set()
     if passages is not None and not passages.empty:
         ctx = _passage_context(passages, cb)
-        skip = set(ctx.loc[ctx["skip"] | ctx["general"], "passage_id"])
         general_sents = _general_sentences(sentences, ctx, cb)
     rows = []
-    sha = sentences["source_sha256"] if "source_sha256" in sentences else pd.Series("", index=sentences.index)
-    for doc, pid, sid, text, h in zip(
-        sentences["doc_id"],
-        sentences["passage_id"],
-        sentences["sentence_id"],
-        sentences["text"],
-        sha,
-        strict=True,
-    ):
-        if pid in skip or sid in general_sents or not isinstance(text, str):
+    for doc, pid, sid, text, h in taggable_sentences(sentences, passages, context=ctx):
+        if sid in general_sents:
             continue
         for code, score, ev in tag_sentence(text, codebook=cb):
             rows.append(
