@@ -10,6 +10,10 @@ sentences of an overall-goal paragraph and specific results of a review section 
 supply term (rule 4), a construction verb with a school building as object is school_supply without a count,
 a level's own structure words (专业, 招生, 办学水平 ...) count for the level named with them (rule 3), a degree
 as staff qualification is not higher education, and a platform that is only used is not digital (rule 10).
+Codebook v4 adds: a level's own mission (rule 3: universities acting on their research, transfer, disciplines,
+talent training or social service are higher education besides the function's theme), enumerations that name
+a programme's components are not bare lists (rule 1), a project phase between a school building and its verb,
+and a level named right before the building it builds is its own project (rule 4).
 Every tag carries its evidence (matched terms with weights, or the rule that fired) and a score. Passages get
 the union of their sentences' tags (plus themes that only accumulate over several sentences) and a primary
 theme.
@@ -191,13 +195,25 @@ def apply_masks(text: str, patterns: Iterable[re.Pattern]) -> str:
     return text
 
 
-def bare_list_spans(text: str, *, min_items: int, max_item_chars: int) -> list[tuple[int, int]]:
+def bare_list_spans(
+    text: str,
+    *,
+    min_items: int,
+    max_item_chars: int,
+    programme_verbs: Sequence[str] = (),
+    programme_heads: Sequence[str] = (),
+) -> list[tuple[int, int]]:
     """Spans of clauses that are bare enumerations ("A、B、C等…") with short items.
+
+    An enumeration launched by a programme verb and closed by a programme head ("实施名校、名师、名专业工程")
+    names the components of a programme (rule 1: a named programme counts), so it is not a bare list.
 
     Args:
         text: Sentence text.
         min_items: Minimum number of 、-separated items.
         max_item_chars: Maximum length of every item but the last.
+        programme_verbs: Verbs that launch a programme, looked for in the first item ("实施", "开展").
+        programme_heads: Heads that close a programme, looked for right after the last item ("工程", "行动").
 
     Returns:
         ``(start, end)`` spans of the enumerated items.
@@ -212,6 +228,10 @@ def bare_list_spans(text: str, *, min_items: int, max_item_chars: int) -> list[t
             and all(0 < len(i) <= max_item_chars for i in middle)
             and len(items[0]) > 0
             and not any(DIGIT_RE.search(i) for i in items)
+            and not (
+                any(v in items[0] for v in programme_verbs)
+                and any(0 < items[-1].find(h) <= max_item_chars for h in programme_heads)
+            )
         ):
             # a verb before the first item ("推动课后服务与体育、美育、劳动教育…") does not stop the
             # enumeration: the first item is its last characters, as long as the longest middle item
@@ -243,6 +263,23 @@ class Theme:
 
 
 @dataclass(frozen=True)
+class LevelMission:
+    """A level's own mission (rule 3): its institutions named as the actor of one of their statutory functions
+    ("高校科技成果转移转化", "在常院校常态化开展产学研对接") make the measure the level's own, even when it is also
+    a cross-cutting theme's (see ``level_missions`` in ``resources/themes.yaml``)."""
+
+    name: str
+    level: str
+    actors: frozenset[str]
+    functions: frozenset[str]
+    max_gap: int
+    weight: float
+    through: frozenset[str]
+    used_by: tuple[str, ...]
+    used_gap: int
+
+
+@dataclass(frozen=True)
 class Codebook:
     """The parsed theme codebook (see ``resources/themes.yaml`` for every field)."""
 
@@ -252,6 +289,8 @@ class Codebook:
     bare_list_factor: float
     bare_list_min_items: int
     bare_list_max_item_chars: int
+    programme_verbs: tuple[str, ...]
+    programme_heads: tuple[str, ...]
     setting_weight_with_subject: float
     setting_weight_alone: float
     setting_count_weight: float
@@ -275,6 +314,7 @@ class Codebook:
     taught_heads: tuple[str, ...]
     absorb_rules: tuple[dict, ...]
     construction_object_res: tuple[re.Pattern, ...]
+    level_building_chars: int
     usage_terms: frozenset[str]
     usage_verbs: tuple[str, ...]
     usage_gap: int
@@ -282,6 +322,7 @@ class Codebook:
     qualification_heads: tuple[str, ...]
     level_terms: frozenset[str]
     level_term_weight: float
+    level_missions: tuple[LevelMission, ...]
     matcher: TermMatcher = field(repr=False, compare=False)
     #: term -> list of (theme, weight, is_setting)
     term_index: Mapping[str, tuple[tuple[str, float, bool], ...]] = field(repr=False, compare=False)
@@ -337,6 +378,7 @@ def parse_codebook(data: Mapping) -> Codebook:
     review = data.get("review_sections") or {}
     structure = data.get("level_structure") or {}
     level_terms = frozenset(str(t) for t in structure.get("terms") or ())
+    missions = tuple(_level_mission(spec, themes) for spec in data.get("level_missions") or ())
     return Codebook(
         version=int(data.get("version", 1)),
         themes=themes,
@@ -344,6 +386,8 @@ def parse_codebook(data: Mapping) -> Codebook:
         bare_list_factor=float(data.get("bare_list_factor", 0.5)),
         bare_list_min_items=int(data.get("bare_list_min_items", 3)),
         bare_list_max_item_chars=int(data.get("bare_list_max_item_chars", 8)),
+        programme_verbs=tuple((data.get("bare_list_programme") or {}).get("verbs") or ()),
+        programme_heads=tuple((data.get("bare_list_programme") or {}).get("heads") or ()),
         setting_weight_with_subject=float(data.get("setting_weight_with_subject", 0.34)),
         setting_weight_alone=float(data.get("setting_weight_alone", 0.5)),
         setting_count_weight=float(data.get("setting_count_weight", 1.0)),
@@ -367,6 +411,7 @@ def parse_codebook(data: Mapping) -> Codebook:
         taught_heads=tuple((data.get("taught_subjects") or {}).get("heads") or ()),
         absorb_rules=tuple(data.get("absorb_rules") or ()),
         construction_object_res=_construction_object_res(data.get("construction_objects") or {}),
+        level_building_chars=int((data.get("construction_objects") or {}).get("level_before_chars", 0)),
         usage_terms=frozenset(usage.get("terms") or ()),
         usage_verbs=tuple(usage.get("verbs") or ()),
         usage_gap=int(usage.get("max_gap", 8)),
@@ -374,8 +419,41 @@ def parse_codebook(data: Mapping) -> Codebook:
         qualification_heads=tuple(quals.get("heads") or ()),
         level_terms=level_terms,
         level_term_weight=float(structure.get("weight", 0.5)),
-        matcher=TermMatcher([*index, *blockers, *level_terms]),
+        level_missions=missions,
+        matcher=TermMatcher([*index, *blockers, *level_terms, *(f for m in missions for f in m.functions)]),
         term_index={k: tuple(v) for k, v in index.items()},
+    )
+
+
+def _level_mission(spec: Mapping, themes: Mapping[str, Theme]) -> LevelMission:
+    """Parse one ``level_missions`` entry.
+
+    Raises:
+        ValueError: If its level is not a level theme, an actor is not one of the level's names, a function
+            is missing or a `through` theme is unknown.
+    """
+    name, level = str(spec["name"]), str(spec["level"])
+    if level not in themes or not themes[level].level:
+        raise ValueError(f"level mission {name!r}: {level!r} is not a level theme")
+    actors = frozenset(str(a) for a in spec.get("actors") or ())
+    own = {*themes[level].setting, *themes[level].terms}
+    if not actors or not actors <= own:
+        raise ValueError(f"level mission {name!r}: actors must be names of {level!r}: {sorted(actors - own)}")
+    functions = frozenset(str(f) for f in spec.get("functions") or ())
+    through = frozenset(str(t) for t in spec.get("through") or ())
+    if not functions or not through <= set(themes):
+        raise ValueError(f"level mission {name!r} needs functions and known `through` themes")
+    used = spec.get("used_by") or {}
+    return LevelMission(
+        name=name,
+        level=level,
+        actors=actors,
+        functions=functions,
+        max_gap=int(spec.get("max_gap", 8)),
+        weight=float(spec.get("weight", 1.0)),
+        through=through,
+        used_by=tuple(str(v) for v in used.get("verbs") or ()),
+        used_gap=int(used.get("max_gap", 4)),
     )
 
 
@@ -385,8 +463,9 @@ def _alternation(words: Iterable[str]) -> str:
 
 def _construction_object_res(spec: Mapping) -> tuple[re.Pattern, ...]:
     """Patterns of a construction verb with a school building as its object (rule 4): verb + noun
-    ("建设特殊教育学校", "新建幼儿园") and noun + verb ("配套幼儿园建设", "校区建设"), the noun not named
-    after a brand ("智慧校园建设", "清廉学校建设" are not buildings)."""
+    ("建设特殊教育学校", "新建幼儿园") and noun + verb ("配套幼儿园建设", "校区建设", with an optional infix
+    such as a project phase: "校园一期建设"), the noun not named after a brand ("智慧校园建设", "清廉学校建设"
+    are not buildings)."""
     verbs, nouns = spec.get("verbs") or (), spec.get("nouns") or ()
     if not verbs or not nouns:
         return ()
@@ -397,7 +476,8 @@ def _construction_object_res(spec: Mapping) -> tuple[re.Pattern, ...]:
     noun_verb = (
         not_brand
         + _alternation(spec.get("nouns_before_verb") or nouns)
-        + "的?"
+        + _alternation(spec.get("infixes") or ["的"])
+        + "?"
         + _alternation(spec.get("verbs_after_noun") or verbs)
     )
     return re.compile(verb_noun), re.compile(noun_verb)
@@ -493,7 +573,11 @@ def score_sentence(text: str, *, codebook: Codebook | None = None) -> dict[str, 
     hits = [h for h in found if h.term in cb.term_index]
     structure_hits = [h for h in found if h.term in cb.level_terms]
     lists = bare_list_spans(
-        masked, min_items=cb.bare_list_min_items, max_item_chars=cb.bare_list_max_item_chars
+        masked,
+        min_items=cb.bare_list_min_items,
+        max_item_chars=cb.bare_list_max_item_chars,
+        programme_verbs=cb.programme_verbs,
+        programme_heads=cb.programme_heads,
     )
     asides = [(m.start(), m.end()) for m in SHORT_BRACKET_RE.finditer(masked)]
     subj_hits: dict[str, list[tuple[Match, float]]] = {}
@@ -643,6 +727,7 @@ def score_sentence(text: str, *, codebook: Codebook | None = None) -> dict[str, 
                 cand.terms[h.term] = w
                 if "level_structure" not in rules.get(owner, []):
                     rules.setdefault(owner, []).append("level_structure")
+    _apply_level_missions(masked, found, subj_hits, setting_hits, subject, rules, lists, cb)
     # absorption (rules 7, 9, 11 ...): generic words of `theme` stay with `by` when `by` is tagged
     for rule in cb.absorb_rules:
         by, theme = rule["by"], rule["theme"]
@@ -678,6 +763,14 @@ def score_sentence(text: str, *, codebook: Codebook | None = None) -> dict[str, 
         if cand.score < cb.threshold:
             cand.score = cb.threshold
             cand.rules.append("construction_object:" + "/".join(dict.fromkeys(objects)))
+    if built:
+        for code, name in _levels_building(unbracketed, cb):
+            cand = subject.setdefault(code, _Cand())
+            if cb.setting_count_weight > cand.terms.get(name, 0.0):
+                cand.score += cb.setting_count_weight - cand.terms.get(name, 0.0)
+                cand.terms[name] = cb.setting_count_weight
+            if "level_building" not in cand.rules:
+                cand.rules.append("level_building")
     if counted and built and any(v in unbracketed for v in cb.construction_verbs):
         cand = subject.setdefault(built, _Cand())
         if cand.score < cb.threshold:
@@ -691,6 +784,76 @@ def score_sentence(text: str, *, codebook: Codebook | None = None) -> dict[str, 
                 cand.score = cb.threshold
                 cand.rules.append(rule["name"])
     return subject
+
+
+def _apply_level_missions(
+    masked: str,
+    found: list[Match],
+    subj_hits: Mapping[str, list[tuple[Match, float]]],
+    setting_hits: Mapping[str, list[tuple[Match, float]]],
+    subject: dict[str, _Cand],
+    rules: dict[str, list[str]],
+    lists: list[tuple[int, int]],
+    cb: Codebook,
+) -> None:
+    """Rule 3, a level's own mission: a function word whose nearest preceding level name in its clause is one of
+    the mission's actors (at most ``max_gap`` characters before it, no other cross-cutting theme's term in between,
+    the actor not the object of a verb of use such as 依托) gives the level ``weight`` (in place)."""
+    if not cb.level_missions:
+        return
+    levels = sorted(
+        (h.start, h.end, h.term, code)
+        for code, hs in [*setting_hits.items(), *subj_hits.items()]
+        if cb.themes[code].level
+        for h, _ in hs
+    )
+    for mission in cb.level_missions:
+        between_ok = {mission.level, *mission.through}
+        blocking = [
+            h
+            for code, hs in subj_hits.items()
+            if code not in between_ok and not cb.themes[code].level
+            for h, _ in hs
+            if h.term not in mission.functions
+        ]
+        for f in (h for h in found if h.term in mission.functions):
+            before = [m for m in levels if m[1] <= f.start and _same_clause(masked, m[1], f.start)]
+            if not before:
+                continue
+            start, end, actor, code = before[-1]
+            if code != mission.level or actor not in mission.actors or f.start - end > mission.max_gap:
+                continue
+            if any(end <= b.start < f.start for b in blocking):
+                continue  # the actor is the setting of another measure ("高校艺术课程纳入人才培养方案")
+            lead = CLAUSE_END_RE.split(masked[max(0, start - mission.used_gap) : start])[-1]
+            if any(v in lead for v in mission.used_by):
+                continue  # the institution is used, not acting ("依托高校学科优势开展教师培训")
+            w = mission.weight * (cb.bare_list_factor if _in_spans(f, lists) else 1.0)
+            cand = subject.setdefault(code, _Cand())
+            if w > cand.terms.get(actor, 0.0):
+                cand.score += w - cand.terms.get(actor, 0.0)
+                cand.terms[actor] = w
+                if mission.name not in rules.get(code, []):
+                    rules.setdefault(code, []).append(mission.name)
+
+
+def _levels_building(text: str, cb: Codebook) -> list[tuple[str, str]]:
+    """Rule 4: a level named right before the school building it builds ("**大学校园建设", "普通高中校舍改造",
+    "高校学生宿舍建设") gets its own project: ``(level theme, level name)`` of each such building (noun + verb
+    pattern of ``construction_objects``; a generic 中小学 is a blocker, not a level)."""
+    if not cb.construction_object_res or not cb.level_building_chars:
+        return []
+    out = []
+    for m in cb.construction_object_res[-1].finditer(text):
+        window = text[max(0, m.start() - cb.level_building_chars) : m.start()]
+        last = [h for h in cb.matcher.find(window) if h.end == len(window)]
+        for h in last[-1:]:
+            out += [
+                (code, h.term)
+                for code, _, is_setting in cb.term_index.get(h.term, ())
+                if is_setting and cb.themes[code].level
+            ]
+    return out
 
 
 def tag_sentence(text: str, *, codebook: Codebook | None = None) -> list[tuple[str, float, str]]:
