@@ -30,11 +30,9 @@ FULLWIDTH_ALNUM_RE = re.compile(
     r"[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff05\uff0a\uff0e\uff0b\uff1d\uff1c\uff1e]"
 )
 SPACE_RE = re.compile(r"[ \t\u00a0\u3000\u2002\u2003\u2009\u202f]+")
-# spaces are dropped next to Chinese punctuation and between Chinese and digits/Latin ("到 2025 年");
-# a space between two Chinese characters separates names or title parts and is kept (as one space)
-SPACE_NEXT_TO_CJK_RE = re.compile(
-    rf"(?<=[{CJK_PUNCT}])[ ]+|[ ]+(?=[{CJK_PUNCT}])|(?<=[{CJK}])[ ]+(?=[0-9A-Za-z%*])|(?<=[0-9A-Za-z%*])[ ]+(?=[{CJK}])"
-)
+SPACE_RUN_RE = re.compile("[ ]+")
+CJK_CHAR_RE = re.compile(f"[{CJK}]")
+LATIN_OR_DIGIT_RE = re.compile("[0-9A-Za-z%*]")
 HEADING_START_RE = re.compile(
     r"^(?:[一二三四五六七八九十]+[、．.]|（[一二三四五六七八九十]+）|\(?[一二三四五六七八九十]+\)|"
     r"\d{1,2}[、．.](?!\d)|（\d{1,2}）|\(\d{1,2}\)|第[一二三四五六七八九十百]+[章节条部分篇])"
@@ -45,11 +43,14 @@ GLUED_HEADING_RE = re.compile(
     r"\d{1,2}\.(?!\d)|[一二三四五六七八九十]{1,3}\.(?!\d)))"
 )
 GLUED_SUBHEADING_RE = re.compile(rf"(?<=[{CJK}])(?=[（(][一二三四五六七八九十]{{1,3}}[)）][{CJK}])")
+# the same place, found by matching characters instead of lookarounds at every position (a fast pre-check)
+GLUED_SUBHEADING_ANY_RE = re.compile(rf"[（(][一二三四五六七八九十]{{1,3}}[)）][{CJK}]")
 TOP_HEADING_AT_START_RE = re.compile(r"^[一二三四五六七八九十]{1,3}[、．.]")
 HEADING_STREAM_RE = re.compile(
     r"(?P<top>(?:^|(?<=[。；！？]))[一二三四五六七八九十]{1,3}[、．.](?!\d))"
     r"|(?P<paren>[（(](?P<tok>[一二三四五六七八九十]{1,3}|[^\s（()）\u4e00-\u9fff]{1,2})[)）])"
 )
+INNER_PUNCT_RE = re.compile("[。，；]")
 CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
 
@@ -91,10 +92,13 @@ def _rules() -> dict:
     raw = yaml.safe_load(resource_path("cleaning.yaml").read_text(encoding="utf-8"))
     ocr = raw["ocr"]
     lookalikes = "".join(re.escape(k) for k in ocr["digit_lookalikes"])
+    markers = raw["sharing_banner"]["markers"]
+    lookalike_tokens = sorted(ocr["heading_numeral_lookalikes"], key=len, reverse=True)
     return {
-        "chrome": [re.compile(p) for p in raw["web_chrome_lines"]],
+        "chrome": _any_of(raw["web_chrome_lines"]),
         "file_link": re.compile(raw["file_link_line"]),
-        "banner_markers": raw["sharing_banner"]["markers"],
+        "banner_markers": markers,
+        "banner_any": re.compile("|".join(re.escape(m) for m in markers)),
         "banner_min": raw["sharing_banner"]["min_hits"],
         "inline": [(r["name"], re.compile(r["pattern"])) for r in raw["inline_residue"]],
         "page_marker": re.compile(raw["page_markers"]["pattern"]),
@@ -107,10 +111,28 @@ def _rules() -> dict:
             rf"([0-9{lookalikes}]{{2,}})(?![A-Za-z0-9])(?=\s*(?:{_unit_alternation()}))"
         ),
         "heading_lookalikes": ocr["heading_numeral_lookalikes"],
+        # a "(X)" heading whose X is a look-alike: without one, the heading repair has nothing to do
+        "heading_lookalike_any": re.compile(
+            "[（(](?:" + "|".join(re.escape(t) for t in lookalike_tokens) + ")[)）]"
+        ),
         "phrases": [(re.compile(p["pattern"]), p["replacement"]) for p in ocr["phrases"]],
         "percent_o": re.compile(ocr["percent_o"]),
         "t2s_fixes": raw["t2s_fixes"],
     }
+
+
+def _any_of(patterns: list[str]) -> tuple[re.Pattern, ...]:
+    """At most two regexes that together match a line when any of ``patterns`` does.
+
+    Patterns anchored with ``^`` are joined under one ``^`` (the engine then tries only the line start);
+    the others are joined into a second regex.
+    """
+    anchored = [p[1:] for p in patterns if p.startswith("^")]
+    floating = [p for p in patterns if not p.startswith("^")]
+    regexes = [re.compile("|".join(f"(?:{p})" for p in floating))] if floating else []
+    if anchored:
+        regexes.insert(0, re.compile("^(?:" + "|".join(f"(?:{p})" for p in anchored) + ")"))
+    return tuple(regexes)
 
 
 def _unit_alternation() -> str:
@@ -138,15 +160,34 @@ def _halfwidth(s: str) -> str:
     return FULLWIDTH_ALNUM_RE.sub(lambda m: chr(ord(m.group()) - 0xFEE0), s)
 
 
+@functools.lru_cache(maxsize=64)
+def _multiline(pattern: re.Pattern) -> re.Pattern:
+    """``pattern`` with ``^``/``$`` matching at line breaks: a search of the whole text finds every line match."""
+    return re.compile(pattern.pattern, pattern.flags | re.MULTILINE)
+
+
+def _in_any_line(pattern: re.Pattern, text: str) -> bool:
+    """Whether ``pattern`` may match some line of ``text`` (one search of the whole text; may say yes wrongly,
+    never no wrongly), so the per-line pass runs only for the rules that have something to do."""
+    return _multiline(pattern).search(text) is not None
+
+
+def _joined(lines: list[tuple[int, str]]) -> str:
+    return "\n".join(line for _, line in lines)
+
+
 def _ends_sentence(line: str) -> bool:
     return bool(line) and line.rstrip()[-1] in SENTENCE_END
 
 
 def _drop_artefact_lines(lines: list[tuple[int, str]], repairs: list[dict]) -> list[tuple[int, str]]:
     rules = _rules()
+    text = _joined(lines)
+    inline = [(name, p) for name, p in rules["inline"] if _in_any_line(p, text)]
+    chrome, file_link, banner_any = rules["chrome"], rules["file_link"], rules["banner_any"]
     kept = []
     for no, line in lines:
-        for name, pattern in rules["inline"]:
+        for name, pattern in inline:
             if pattern.search(line):
                 for m in pattern.finditer(line):
                     _log(repairs, "removed", name, m.group(), "", no)
@@ -155,13 +196,16 @@ def _drop_artefact_lines(lines: list[tuple[int, str]], repairs: list[dict]) -> l
         if not stripped:
             kept.append((no, ""))
             continue
-        if any(p.search(stripped) for p in rules["chrome"]):
+        if any(p.search(stripped) for p in chrome):
             _log(repairs, "removed", "web_chrome", stripped, "", no)
             continue
-        if rules["file_link"].match(stripped):
+        if file_link.match(stripped):
             _log(repairs, "removed", "file_link", stripped, "", no)
             continue
-        if sum(m in stripped for m in rules["banner_markers"]) >= rules["banner_min"]:
+        if (
+            banner_any.search(stripped)
+            and sum(m in stripped for m in rules["banner_markers"]) >= rules["banner_min"]
+        ):
             _log(repairs, "removed", "sharing_banner", stripped, "", no)
             continue
         kept.append((no, line))
@@ -219,6 +263,9 @@ def _join_page_markers(lines: list[tuple[int, str]], repairs: list[dict]) -> lis
 
 def _split_glued_headings(lines: list[tuple[int, str]], repairs: list[dict]) -> list[tuple[int, str]]:
     """Put headings that lost their line break (e.g. "…提高。三、重点任务（一）推进…") on their own lines."""
+    text = _joined(lines)
+    if not GLUED_HEADING_RE.search(text) and not GLUED_SUBHEADING_ANY_RE.search(text):
+        return lines  # nothing glued anywhere
     out = []
     for no, line in lines:
         parts = GLUED_HEADING_RE.split(line)
@@ -251,7 +298,7 @@ def _join_wrapped_lines(lines: list[tuple[int, str]], repairs: list[dict]) -> li
             open_clause = p and p[-1] in "，,、"
             # a cut line: long, or carrying inner punctuation that a heading would not have
             long_cut = (
-                (len(p) >= 40 or (len(p) >= 10 and any(ch in "。，；" for ch in p[:-1])))
+                (len(p) >= 40 or (len(p) >= 10 and INNER_PUNCT_RE.search(p, 0, len(p) - 1) is not None))
                 and p[-1] not in SENTENCE_END
                 and not HEADING_START_RE.match(p)
             )
@@ -266,6 +313,12 @@ def _join_wrapped_lines(lines: list[tuple[int, str]], repairs: list[dict]) -> li
 def _repair_ocr(lines: list[tuple[int, str]], repairs: list[dict]) -> list[tuple[int, str]]:
     rules = _rules()
     digit_map = rules["digit_map"]
+    text = _joined(lines)
+    number = rules["ocr_number"] if _in_any_line(rules["ocr_number"], text) else None
+    percent = rules["percent_o"] if _in_any_line(rules["percent_o"], text) else None
+    phrases = [(p, r) for p, r in rules["phrases"] if _in_any_line(p, text)]
+    if number is None and percent is None and not phrases:
+        return _repair_heading_numerals(lines, repairs)
     out = []
     for no, line in lines:
 
@@ -274,14 +327,16 @@ def _repair_ocr(lines: list[tuple[int, str]], repairs: list[dict]) -> list[tuple
             _log(repairs, "repaired", "ocr_digits", m.group(1), fixed, no)
             return fixed
 
-        line = rules["ocr_number"].sub(fix_number, line)
+        if number is not None:
+            line = number.sub(fix_number, line)
 
         def fix_percent(m: re.Match, no: int = no) -> str:
             _log(repairs, "repaired", "ocr_percent_o", m.group(), f"{m.group(1)}%。", no)
             return f"{m.group(1)}%。"
 
-        line = rules["percent_o"].sub(fix_percent, line)
-        for pattern, repl in rules["phrases"]:
+        if percent is not None:
+            line = percent.sub(fix_percent, line)
+        for pattern, repl in phrases:
             for m in pattern.finditer(line):
                 _log(repairs, "repaired", "ocr_phrase", m.group(), repl, no)
             line = pattern.sub(repl, line)
@@ -295,7 +350,10 @@ def _repair_heading_numerals(lines: list[tuple[int, str]], repairs: list[dict]) 
     Headings are read as a stream: a top-level "三、" restarts the sub-heading count, each "（N）" sets the
     next expected number, and a look-alike is replaced only when its numeral is exactly the expected one.
     """
-    lookalikes = _rules()["heading_lookalikes"]
+    rules = _rules()
+    if not rules["heading_lookalike_any"].search(_joined(lines)):
+        return lines  # no look-alike "(X)" anywhere
+    lookalikes = rules["heading_lookalikes"]
     expected = 1
     out = []
     for no, line in lines:
@@ -333,34 +391,77 @@ def _small_cn_number(s: str) -> int | None:
 
 
 PUNCT_MAP = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！", "(": "（", ")": "）"}
-ASCII_PUNCT_RE = re.compile(r"[,;:?!()]")
-CHINESE_BEFORE_RE = re.compile(rf"[{CJK}{CJK_PUNCT}\d%*]")  # a character after which punctuation is Chinese
-CHINESE_AFTER_RE = re.compile(rf"[{CJK}{CJK_PUNCT}]")
+_CHINESE_BEFORE = rf"[{CJK}{CJK_PUNCT}\d%*]"  # a character after which punctuation is Chinese
+_CHINESE_AFTER = rf"[{CJK}{CJK_PUNCT}]"  # a character before which punctuation is Chinese
+# Half-width punctuation that stays half-width: nothing Chinese on either side ("a, b", "Q&A?"), or a comma /
+# colon inside a number (1,000 / 12:30). Brackets always become full-width.
+# (the mark is matched first and its context checked after, so the engine scans for the mark alone)
+KEEP_ASCII_PUNCT_RE = re.compile(
+    rf"[,;:?!](?:(?<!{_CHINESE_BEFORE}[,;:?!])(?!{_CHINESE_AFTER})|(?<=\d[,:])(?=\d))"
+)
 
 
-def _unify_punctuation(line: str) -> str:
-    """Half-width punctuation in Chinese running text becomes full-width; numbers keep theirs (1,000 / 12:30)."""
+def _unify_punctuation(text: str) -> str:
+    """Half-width punctuation in Chinese running text becomes full-width; numbers keep theirs (1,000 / 12:30).
 
-    def repl(m: re.Match) -> str:
-        ch, i = m.group(), m.start()
-        before = line[i - 1] if i > 0 else ""
-        after = line[i + 1] if i + 1 < len(line) else ""
-        if ch in ",:" and before.isdigit() and after.isdigit():
-            return ch
-        if ch in "()":
-            return PUNCT_MAP[ch]
-        if CHINESE_BEFORE_RE.match(before or "x") or CHINESE_AFTER_RE.match(after or "x"):
-            return PUNCT_MAP[ch]
-        return ch
-
-    return ASCII_PUNCT_RE.sub(repl, line)
+    The text between the marks that stay half-width is converted with plain replacements.
+    """
+    out, last = [], 0
+    for m in KEEP_ASCII_PUNCT_RE.finditer(text):
+        out.append(_full_width_punct(text[last : m.start()]))
+        out.append(m.group())
+        last = m.end()
+    if not out:
+        return _full_width_punct(text)
+    out.append(_full_width_punct(text[last:]))
+    return "".join(out)
 
 
-def _normalise_line(line: str) -> str:
-    line = SPACE_RE.sub(" ", line)
-    line = _unify_punctuation(line)
-    line = SPACE_NEXT_TO_CJK_RE.sub("", line)
-    return line.strip()
+def _full_width_punct(text: str) -> str:
+    for half, full in PUNCT_MAP.items():
+        if half in text:
+            text = text.replace(half, full)
+    return text
+
+
+def _drop_spaces_next_to_cjk(text: str) -> str:
+    """Drop a space next to Chinese punctuation or between Chinese and a digit/Latin letter (``到 2025 年``).
+
+    A space between two Chinese characters separates names or title parts and is kept. The neighbours of
+    each run of spaces (few in Chinese text) are checked, instead of lookbehinds at every character.
+    """
+    if " " not in text:
+        return text
+    out, last = [], 0
+    n = len(text)
+    for m in SPACE_RUN_RE.finditer(text):
+        i, j = m.start(), m.end()
+        before = text[i - 1] if i else ""
+        after = text[j] if j < n else ""
+        if (
+            (before and before in CJK_PUNCT)
+            or (after and after in CJK_PUNCT)
+            or (CJK_CHAR_RE.match(before) and LATIN_OR_DIGIT_RE.match(after))
+            or (LATIN_OR_DIGIT_RE.match(before) and CJK_CHAR_RE.match(after))
+        ):
+            out.append(text[last:i])
+            last = j
+    if not out:
+        return text
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _normalise_lines(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Collapse spaces, unify punctuation, drop spaces next to Chinese, strip — on every line.
+
+    Three substitutions over the joined text: none of the patterns crosses a line break, and a line break
+    counts as "not Chinese", like the start of a line.
+    """
+    if not lines:
+        return lines
+    text = _drop_spaces_next_to_cjk(_unify_punctuation(SPACE_RE.sub(" ", _joined(lines))))
+    return [(no, line.strip()) for (no, _), line in zip(lines, text.split("\n"), strict=True)]
 
 
 def to_simplified(text: str) -> str:
@@ -408,16 +509,17 @@ def clean_text(raw: str) -> CleanResult:
     """
     repairs: list[dict] = []
     raw = raw.replace("\r\n", "\n").replace("\r", "\n")
-    lines = [(i + 1, _halfwidth(line).replace("＊", "*")) for i, line in enumerate(raw.split("\n"))]
+    lines = list(enumerate(_halfwidth(raw).replace("＊", "*").split("\n"), start=1))
     lines = _drop_artefact_lines(lines, repairs)
     lines = _join_page_markers(lines, repairs)
-    lines = [(no, _normalise_line(line)) for no, line in lines]
+    lines = _normalise_lines(lines)
     lines = _join_wrapped_lines(lines, repairs)
     lines = _repair_ocr(lines, repairs)
     lines = _split_glued_headings(lines, repairs)
     lines = [(no, line) for no, line in lines if line]
-    for no, line in lines:
-        for m in MASK_RE.finditer(line):
-            _log(repairs, "masked", "masked_number", m.group(), m.group(), no)
-    text_original = "\n".join(line for _, line in lines)
+    text_original = _joined(lines)
+    if MASK_RE.search(text_original):
+        for no, line in lines:
+            for m in MASK_RE.finditer(line):
+                _log(repairs, "masked", "masked_number", m.group(), m.group(), no)
     return CleanResult(text_original=text_original, text=to_simplified(text_original), repairs=repairs)
