@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 
 import pytest
@@ -149,3 +150,30 @@ def test_tokens_lie_in_their_sentences(sentences, cleaned):
     # token_index restarts in every sentence
     first = joined.groupby("sentence_id")["token_index"].min()
     assert (first == 0).all()
+
+
+def test_token_classes_are_the_same_with_a_full_cache(sentences, monkeypatch):
+    tok = importlib.import_module("compare.tokenize")  # the module: compare.tokenize is also a function
+
+    sub = sentences[sentences["doc_id"] == "changzhou_2023"]
+    cached = tokenize(sub)
+    monkeypatch.setattr(tok, "TOKEN_CLASS_CACHE_MAX", 0)  # every token classified per call, nothing cached
+    uncached = tokenize(sub)
+    assert cached.equals(uncached)
+    assert cached["is_stopword"].any() and cached["is_number"].any()
+
+
+def test_whitespace_tokens_are_dropped_and_offsets_stay_right(sentences):
+    # two sentences that touch, one with spaces inside: they are cut as one run
+    sub = sentences[sentences["doc_id"] == "taizhou_js_2023"].head(2).copy()
+    first, second = sub["text"].iloc[0], sub["text"].iloc[1]
+    spaced = first[:4] + "  " + first[4:]
+    sub["text"] = [spaced, second]
+    sub["start"] = [0, len(spaced)]
+    sub["end"] = [len(spaced), len(spaced) + len(second)]
+    tokens = tokenize(sub, check=False)
+    text = spaced + second
+    assert not tokens["token"].str.isspace().any()
+    assert all(text[s : s + len(t)] == t for s, t in zip(tokens["start"], tokens["token"], strict=True))
+    assert tokens["sentence_id"].nunique() == 2
+    assert "".join(tokens["token"]) == text.replace(" ", "")

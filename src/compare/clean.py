@@ -80,9 +80,12 @@ class CleanResult:
 
         if not self.repairs:
             return REPAIRS.empty()
-        df = pd.DataFrame(self.repairs)
-        df.insert(0, "doc_id", doc_id)
-        df["source_sha256"] = source_sha256
+        n = len(self.repairs)
+        columns = {"doc_id": [doc_id] * n}
+        for key in self.repairs[0]:  # built column by column: much faster than from a list of dicts
+            columns[key] = [r[key] for r in self.repairs]
+        columns["source_sha256"] = [source_sha256] * n
+        df = pd.DataFrame(columns)
         return validate(df, REPAIRS) if check else df
 
 

@@ -19,6 +19,7 @@ from collections import Counter
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import opencc
 
 from compare.config import resource_path
@@ -488,10 +489,15 @@ def infer_issue_date(text: str) -> str | None:
     return None
 
 
-@functools.lru_cache(maxsize=65536)
-def _changed_by(config: str, char: str) -> bool:
-    """Whether OpenCC ``config`` changes a character (cached: documents share most characters)."""
-    return _converter(config).convert(char) != char
+@functools.cache
+def _changed_table(config: str) -> np.ndarray:
+    """Whether OpenCC ``config`` changes each Han character U+4E00–U+9FFF, as a boolean array (built once:
+    the characters are converted one per line in a single call, so no phrase rule applies)."""
+    chars = [chr(c) for c in range(ord(HAN_FIRST), ord(HAN_LAST) + 1)]
+    converted = _converter(config).convert("\n".join(chars)).split("\n")
+    if len(converted) != len(chars):  # never seen; fall back to one call per character
+        converted = [_converter(config).convert(c) for c in chars]
+    return np.fromiter((a != b for a, b in zip(chars, converted, strict=True)), dtype=bool, count=len(chars))
 
 
 def detect_script(text: str, *, threshold: float = 0.9, min_han: int = 20) -> str:
@@ -508,11 +514,12 @@ def detect_script(text: str, *, threshold: float = 0.9, min_han: int = 20) -> st
     Returns:
         ``"simplified"``, ``"traditional"``, ``"mixed"`` or ``"unknown"``.
     """
-    han = {c: n for c, n in Counter(text).items() if HAN_FIRST <= c <= HAN_LAST}  # Han characters
-    if sum(han.values()) < min_han:
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)  # code points
+    han = codes[(codes >= ord(HAN_FIRST)) & (codes <= ord(HAN_LAST))] - ord(HAN_FIRST)
+    if len(han) < min_han:
         return "unknown"
-    trad = sum(n for c, n in han.items() if _changed_by("t2s", c))
-    simp = sum(n for c, n in han.items() if _changed_by("s2t", c))
+    trad = int(_changed_table("t2s")[han].sum())
+    simp = int(_changed_table("s2t")[han].sum())
     if trad + simp == 0:
         return "simplified"
     share = trad / (trad + simp)

@@ -27,7 +27,6 @@ NUMBER_TOKEN_RE = re.compile(
     r"|[<>≥≤]?\d+(?:\.\d+)?(?:\s*[-~～—至到]\s*\d+(?:\.\d+)?)?(?:\s*[%‰])?"  # 7.6 / 90% / 2-3 / >97
 )
 PUNCT_RE = re.compile(r"^[\s\W_]+$")
-WHITESPACE_RE = re.compile(r"\s")
 BACKENDS = ("jieba", "rjieba")
 USERDICT = "userdict_education.txt"
 STOPWORDS = "stopwords.txt"
@@ -124,6 +123,38 @@ def cut(text: str, *, backend: str | None = None) -> list[str]:
     return _cut_with(get_tokenizer(backend), text)
 
 
+#: ``is_stopword`` / ``is_number`` of the tokens seen in this process: tokens repeat across documents, so each
+#: distinct token is classified once. Entries are never removed (safe with threads); past
+#: :data:`TOKEN_CLASS_CACHE_MAX` entries, new tokens are classified per call instead of cached.
+_IS_STOP: dict[str, bool] = {}
+_IS_NUMBER: dict[str, bool] = {}
+TOKEN_CLASS_CACHE_MAX = 500_000
+
+
+def _classes_into(tokens: set[str], is_stop: dict[str, bool], is_number: dict[str, bool]) -> None:
+    stop = stopwords()
+    for t in tokens:
+        is_stop[t] = t in stop or PUNCT_RE.match(t) is not None
+        is_number[t] = NUMBER_TOKEN_RE.fullmatch(t) is not None
+
+
+def _token_classes(tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """``is_stopword`` (stopword or punctuation) and ``is_number`` (number, range or mask) of every token."""
+    distinct = set(tokens)
+    new = distinct.difference(_IS_STOP)
+    if len(_IS_STOP) + len(new) <= TOKEN_CLASS_CACHE_MAX:
+        _classes_into(new, _IS_STOP, _IS_NUMBER)
+        is_stop, is_number = _IS_STOP, _IS_NUMBER
+    else:
+        is_stop, is_number = {}, {}
+        _classes_into(distinct, is_stop, is_number)
+    count = len(tokens)
+    return (
+        np.fromiter(map(is_stop.__getitem__, tokens), dtype=bool, count=count),
+        np.fromiter(map(is_number.__getitem__, tokens), dtype=bool, count=count),
+    )
+
+
 def _cut_with(seg: Callable[[str], list[str]], text: str) -> list[str]:
     out: list[str] = []
     pos = 0
@@ -165,53 +196,60 @@ def tokenize(
     passages = sentences["passage_id"].tolist()
     skip = skip_passages or set()
     tokens: list[str] = []
-    row_parts: list[np.ndarray] = []
-    start_parts: list[np.ndarray] = []
+    run_counts: list[int] = []  # tokens of each run
+    run_offsets: list[int] = []  # document offset of each run's first character
+    rows: list[int] = []  # the sentences tokenised, in order
+    row_ends: list[int] = []  # where each of them ends in the runs laid end to end
     # Cut runs of sentences that touch (same passage, no gap between them) as one string, like cutting a
     # line: end marks are never inside a word, so each token falls in exactly one sentence, and jieba is
     # called about once per line instead of once per sentence. Offsets and sentence rows are computed
-    # with numpy per run, not token by token.
+    # afterwards with numpy over all tokens at once.
+    laid = 0
     i = 0
     while i < n:
         if passages[i] in skip:
             i += 1
             continue
         j, end = i, offsets[i] + len(texts[i])
+        rows.append(i)
+        laid += len(texts[i])
+        row_ends.append(laid)
         while j + 1 < n and passages[j + 1] == passages[i] and offsets[j + 1] == end:
             j += 1
             end += len(texts[j])
+            rows.append(j)
+            laid += len(texts[j])
+            row_ends.append(laid)
         text = texts[i] if j == i else "".join(texts[i : j + 1])
         cut_tokens = _cut_with(seg, text)
-        lengths = np.fromiter(map(len, cut_tokens), dtype=np.int64, count=len(cut_tokens))
-        run_starts = offsets[i] + np.cumsum(lengths) - lengths
-        if WHITESPACE_RE.search(text):  # rare inside a sentence: drop whitespace tokens
-            keep = np.fromiter((not t.isspace() for t in cut_tokens), dtype=bool, count=len(cut_tokens))
-            cut_tokens = [t for t, k in zip(cut_tokens, keep, strict=True) if k]
-            run_starts = run_starts[keep]
-        if j == i:
-            run_rows = np.full(len(cut_tokens), i, dtype=np.int64)
-        else:
-            ends = np.fromiter(
-                (offsets[r] + len(texts[r]) for r in range(i, j + 1)), dtype=np.int64, count=j - i + 1
-            )
-            run_rows = i + np.searchsorted(ends, run_starts, side="right")
         tokens.extend(cut_tokens)
-        row_parts.append(run_rows)
-        start_parts.append(run_starts)
+        run_counts.append(len(cut_tokens))
+        run_offsets.append(offsets[i])
         i = j + 1
     if not tokens:
         return TOKENS.empty()
-    row = np.concatenate(row_parts)
-    token_starts = np.concatenate(start_parts)
+    lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+    laid_start = np.cumsum(lengths) - lengths  # each token's start in the runs laid end to end
+    counts = np.asarray(run_counts, dtype=np.int64)
+    first_token = np.cumsum(counts) - counts
+    # document offset = run offset + position inside the run
+    token_starts = (
+        np.repeat(np.asarray(run_offsets, dtype=np.int64) - laid_start[first_token], counts) + laid_start
+    )
+    row = np.asarray(rows, dtype=np.int64)[np.searchsorted(np.asarray(row_ends), laid_start, side="right")]
+    keep = np.fromiter(map(str.isspace, tokens), dtype=bool, count=len(tokens))
+    if keep.any():  # rare inside a sentence: drop whitespace tokens
+        keep = ~keep
+        tokens = [t for t, k in zip(tokens, keep, strict=True) if k]
+        row, token_starts = row[keep], token_starts[keep]
+        if not tokens:
+            return TOKENS.empty()
     first = np.ones(len(row), dtype=bool)
     first[1:] = row[1:] != row[:-1]
     position = np.arange(len(row), dtype=np.int64)
     token_index = position - np.maximum.accumulate(np.where(first, position, 0))
     no_nulls = np.zeros(len(row), dtype=bool)
-    stop = stopwords()
-    unique = set(tokens)  # classify each distinct token once: tokens repeat a lot
-    is_stop = {t: t in stop or PUNCT_RE.match(t) is not None for t in unique}
-    is_num = {t: NUMBER_TOKEN_RE.fullmatch(t) is not None for t in unique}
+    is_stop, is_num = _token_classes(tokens)
     df = pd.DataFrame(
         {
             "doc_id": sentences["doc_id"].array.take(row),  # Arrow strings stay Arrow: no conversion
@@ -220,12 +258,8 @@ def tokenize(
             "token_index": pd.arrays.IntegerArray(token_index, no_nulls),
             "token": np.asarray(tokens, dtype=object),
             "start": pd.arrays.IntegerArray(token_starts, no_nulls.copy()),
-            "is_stopword": pd.arrays.BooleanArray(
-                np.fromiter(map(is_stop.__getitem__, tokens), dtype=bool, count=len(tokens)), no_nulls.copy()
-            ),
-            "is_number": pd.arrays.BooleanArray(
-                np.fromiter(map(is_num.__getitem__, tokens), dtype=bool, count=len(tokens)), no_nulls.copy()
-            ),
+            "is_stopword": pd.arrays.BooleanArray(is_stop, no_nulls.copy()),
+            "is_number": pd.arrays.BooleanArray(is_num, no_nulls.copy()),
             "source_sha256": sentences["source_sha256"].array.take(row),
         }
     )
