@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
 
@@ -55,6 +56,8 @@ MACRO_F1_GOAL = 0.75
 # labels: micro 0.928 (P 0.909, R 0.948), macro 0.930; v3 on the same labels: micro 0.919, macro 0.922. All labels
 # are tuning data now: these figures do not estimate unseen plans (the blind test set lives in tests/data/heldout,
 # scored by its own tests). The floors guard the measured level, just below it.
+# Codebook v5 (session 4, tuned on the composed set A, see below) on the same 207 labels: micro 0.931 (P 0.908,
+# R 0.955), macro 0.932.
 MICRO_F1_FLOOR = 0.92
 MACRO_F1_FLOOR = 0.92
 #: Passages labelled blind in session 2 (history kept in their notes).
@@ -416,8 +419,8 @@ def test_review_section_keeps_only_specific_results():
 
 # ---------------------------------------------------------------------------------------------- v4 rules
 def test_v4_codebook_version_and_mission_vocabulary(codebook, raw_yaml):
-    assert codebook.version == 4 and "v4" in resource_path("themes.yaml").read_text(encoding="utf-8")
-    (mission,) = codebook.level_missions
+    assert codebook.version >= 4 and "v4" in resource_path("themes.yaml").read_text(encoding="utf-8")
+    (mission,) = [m for m in codebook.level_missions if m.name == "university_mission"]
     level = codebook.themes[mission.level]
     assert level.level and mission.actors <= {*level.setting, *level.terms}
     # a student is not an actor of research; research institutes and staff are blockers, not functions
@@ -468,8 +471,9 @@ def test_university_mission_makes_higher_education(sentence, expected):
 @pytest.mark.parametrize(
     ("sentence", "expected"),
     [
-        # the nearest level before the function owns it: 中职's talent training is not higher education
-        ("中职学校深化人才培养模式改革，与高校开展合作。", set()),
+        # the nearest level before the function owns it: 中职's training model is vocational (v5: vocational_mission),
+        # not higher education
+        ("中职学校深化人才培养模式改革，与高校开展合作。", {"vocational"}),
         # another measure's term between actor and function: the university is its setting (rule 3)
         ("推动高校美育课程纳入人才培养方案。", {"arts_labour"}),
         ("推进高校拔尖创新人才培养。", {"innovation_talent"}),
@@ -650,3 +654,303 @@ def test_items_under_a_general_section_carry_no_theme(tables):
     assert len(items) == 1
     assert themes.tag_sentence(items["text"].iloc[0]) != []  # the words alone would be tagged
     assert not pt["passage_id"].isin(items["passage_id"]).any()
+
+
+# ---------------------------------------------------------------------------------------------- v5 rules
+# Fixture sentences below are written for these tests (not taken from the seeds or the composed sets).
+def test_v5_codebook_version_and_rule_vocabularies(codebook, raw_yaml):
+    assert codebook.version == 5 and "v5 (session 4" in resource_path("themes.yaml").read_text(
+        encoding="utf-8"
+    )
+    names = {m.name for m in codebook.level_missions}
+    assert names == {"university_mission", "vocational_mission"}
+    (voc,) = [m for m in codebook.level_missions if m.name == "vocational_mission"]
+    assert voc.actors <= set(codebook.themes["vocational"].setting) and not (
+        voc.functions & codebook.blockers
+    )
+    assert {p.theme for p in codebook.phrases} <= set(codebook.codes)
+    # a sense only re-reads theme terms (otherwise it could never fire)
+    assert all(s.terms <= set(codebook.term_index) for s in codebook.senses)
+    # only level names can be uncountable
+    settings = {t for th in codebook.themes.values() for t in th.setting}
+    assert codebook.uncountable_settings and codebook.uncountable_settings <= settings
+
+
+@pytest.mark.parametrize(
+    ("section", "spec", "problem"),
+    [
+        ("phrases", {"name": "x", "theme": "nope", "first": ["纳入"], "second": ["考核"]}, "known theme"),
+        ("phrases", {"name": "x", "theme": "teachers", "first": [], "second": ["教师"]}, "both word lists"),
+        ("senses", {"name": "x", "terms": ["编制"]}, "cue words"),
+    ],
+)
+def test_parse_codebook_rejects_broken_phrases_and_senses(raw_yaml, section, spec, problem):
+    with pytest.raises(ValueError, match=problem):
+        themes.parse_codebook({**raw_yaml, section: [spec]})
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected", "rule"),
+    [
+        # rule 8: the plan's implementation put into an appraisal is accountability for the plan
+        ("将规划落实情况列入各区政府年度考核。", {"evaluation_supervision"}, "plan_accountability"),
+        # rule 7: staffing of subject teachers is a teachers measure (the subject is only its setting)
+        ("每所学校配足专职体育教师。", {"teachers"}, "staffing_teachers"),
+        # programmes aligned with industry: vocational structure and industry_integration
+        (
+            "推动职业学校专业设置与区域产业需求相匹配。",
+            {"vocational", "industry_integration"},
+            "programmes_to_industry",
+        ),
+        # rule 4: improving the living conditions of schools
+        ("改善农村学校食堂和宿舍条件。", {"school_supply"}, "school_conditions"),
+    ],
+)
+def test_v5_phrases_fire(sentence, expected, rule):
+    tags = {c: ev for c, _, ev in themes.tag_sentence(sentence)}
+    assert set(tags) == expected and any(f"rule:{rule}" in ev for ev in tags.values())
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # teacher appraisal stays with teachers (rule 7): the collocation is absorbed like the word
+        ("将师德表现纳入教师年度考核。", {"teachers"}),
+        # teachers as recipients, not staffed
+        ("为教师配备办公电脑。", set()),
+        # the two words in different clauses are not a collocation
+        ("优化专业设置，支持产业发展。", set()),
+        # teachers' own working conditions are not school supply
+        ("改善乡村教师工作生活条件。", {"teachers", "equity_rural"}),
+    ],
+)
+def test_v5_phrases_do_not_over_fire(sentence, expected):
+    assert _codes(sentence) == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "plain", "theme"),
+    [
+        # passing an assessment is the assessed level's target (rule 2), not a supervision measure
+        (
+            "力争3个县区通过省级学前教育普及普惠督导评估。",
+            "开展省级学前教育普及普惠督导评估。",
+            "evaluation_supervision",
+        ),
+        # 编制 as the verb "draw up a plan" is not a staffing quota
+        ("编制全市学校布局专项规划。", "核定全市学校教职工编制。", "teachers"),
+        # rule 9: a vague call for more investment is not a funding mechanism
+        ("进一步加大教育投入。", "进一步健全教育投入机制。", "funding"),
+    ],
+)
+def test_v5_senses_fire(sentence, plain, theme):
+    # the same theme words without the cue are a measure of the theme
+    assert theme not in _codes(sentence) and theme in _codes(plain)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # supervision used as the means of a measure does not close its clause: it counts
+        ("通过专项督导推动政策落实。", {"evaluation_supervision"}),
+        # 编制 as a staffing quota
+        ("统筹使用教职工编制。", {"teachers"}),
+        # a named fund next to more investment is still funding
+        ("加大投入，设立学前教育专项资金。", {"funding"}),
+    ],
+)
+def test_v5_senses_do_not_over_fire(sentence, expected):
+    assert _codes(sentence) == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # a count before a field of education counts the noun after it (no school project)
+        ("全市建成5个义务教育教研协作区。", set()),
+        # a count after it is still the level's own project
+        ("全市新增义务教育学位8000个。", {"compulsory", "school_supply"}),
+        # schools of a stage are countable
+        ("新建3所高中阶段学校。", {"senior_high", "school_supply"}),
+        # a level named twice counts with its best weight (its count), not its last mention
+        (
+            "今后三年新建特殊教育学校1所、普通高中4所，普通高中新增学位3000个。",
+            {"senior_high", "special_education", "school_supply"},
+        ),
+        # ... and a level named twice as a setting stays a setting
+        ("加强普通高中教师培训，完善普通高中教师职称评聘。", {"teachers"}),
+        # a level name partly overlapping a longer term loses to it (五大学科竞赛 is not 大学)
+        ("组织学生参加全国五大学科竞赛。", {"innovation_talent"}),
+        # other terms keep partial overlaps: 义务教育质量 + 质量监测
+        ("开展义务教育质量监测。", {"evaluation_supervision"}),
+        # subjects naming the profile of senior highs are their setting
+        ("培育体育、艺术、科技等特色高中5所。", {"senior_high"}),
+        ("在特色高中开展体育专项训练。", {"health_sports"}),
+    ],
+)
+def test_v5_counts_overlaps_and_taught_subjects(sentence, expected):
+    assert _codes(sentence) == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # a level's own access rates and curriculum are its structure (rule 3)
+        ("义务教育巩固率保持在99%以上。", {"compulsory"}),
+        ("落实普通高中课程方案。", {"senior_high"}),
+        # ... in a clause of their own they are not the setting of another clause's measure
+        ("新增公办学位2万个，高中阶段毛入学率达到95%。", {"school_supply", "senior_high"}),
+        # without a level nothing is owned
+        ("毛入学率稳步提升。", set()),
+        # a level named without its own structure in a later clause stays the setting of the measure
+        ("开展劳动实践活动，小学每学年不少于10次。", {"arts_labour"}),
+        # quotas of senior-high places allocated to junior high schools are senior high's (rule 3)
+        ("将示范高中招生名额分配到区域内初中学校。", {"senior_high"}),
+        ("加强初中学校管理。", {"compulsory"}),
+        # vocational schools acting on their programme structure (vocational_mission) ...
+        ("推动高职院校专业结构与区域主导产业对接。", {"vocational", "industry_integration"}),
+        # ... but not as the setting of a cooperation measure, nor when they are used
+        ("支持职业学校与企业共建实训基地。", {"industry_integration"}),
+        ("依托职业院校专业优势开展社区培训。", set()),
+    ],
+)
+def test_v5_level_structure_and_missions(sentence, expected):
+    assert _codes(sentence) == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected", "not_expected"),
+    [
+        ("每个县至少办好1所老年大学。", {"lifelong_learning"}, {"higher_education", "school_supply"}),
+        ("稳步发展职业本科教育。", {"vocational"}, {"higher_education"}),
+        ("幼儿园保教人员配备达标。", {"teachers"}, {"preschool"}),
+        ("制定普惠性幼儿园收费标准。", {"funding"}, {"preschool"}),
+        ("学校全部达到省定办学标准。", {"school_supply"}, set()),
+        ("深化高考综合改革。", {"senior_high"}, {"governance_reform"}),
+        ("建设市域产教联合体。", {"vocational", "industry_integration"}, set()),
+        ("开设汽修订单班。", {"industry_integration"}, set()),
+        ("探索订单式送教下乡。", set(), {"industry_integration"}),
+        ("教师培训经费向农村学校倾斜。", {"teachers", "equity_rural"}, set()),
+        ("鼓励基金会等社会组织捐资助学。", {"family_society"}, {"funding"}),
+        ("深化东西部教育协作。", {"opening_cooperation"}, set()),
+        ("开展幼小科学衔接。", {"preschool"}, set()),
+        ("实施高校与中学教师互派。", {"teachers"}, {"higher_education"}),
+    ],
+)
+def test_v5_lexicon(sentence, expected, not_expected):
+    codes = _codes(sentence)
+    assert expected <= codes and not (not_expected & codes)
+
+
+def test_v5_agency_lines_of_offices_are_masked():
+    assert themes.tag_sentence("（责任科室：体育卫生与艺术教育科）") == []
+    tags = {c: ev for c, _, ev in themes.tag_sentence("推进校园足球普及（责任处室：体卫艺处）。")}
+    assert set(tags) == {"health_sports"} and "体卫艺" not in tags["health_sports"]
+
+
+def _tag(passages: pd.DataFrame, texts: dict[str, tuple[str, str]]) -> dict[str, set[str]]:
+    sentences = pd.DataFrame(
+        {
+            "doc_id": "d",
+            "passage_id": [p for p, _ in texts.values()],
+            "sentence_id": list(texts),
+            "seq": range(1, len(texts) + 1),
+            "text": [t for _, t in texts.values()],
+        }
+    )
+    st = themes.tag_sentences(sentences, passages=passages)
+    return st.groupby("sentence_id")["theme_code"].apply(set).to_dict()
+
+
+def test_v5_review_subsections_of_a_general_section_and_shortcomings():
+    # rule 2: under "一、发展基础与面临形势" the achievements and shortcomings subsections are reviews (specific results
+    # and named lagging indicators count), the trend subsection stays general
+    passages = pd.DataFrame(
+        {
+            "doc_id": ["d"] * 4,
+            "passage_id": ["d/p1", "d/p2", "d/p3", "d/p4"],
+            "section_path": ["一", "一/（一）", "一/（二）", "一/（三）"],
+            "heading": ["一、发展基础与面临形势", "主要成就", "存在的问题", "面临形势"],
+            "kind": ["heading", "item", "item", "item"],
+            "text": ["一、发展基础与面临形势", "x", "x", "x"],
+        }
+    )
+    tagged = _tag(
+        passages,
+        {
+            "d/s1": ("d/p2", "五年新建幼儿园40所。"),
+            "d/s2": ("d/p3", "特殊教育资源配置滞后，专任教师短缺。"),
+            "d/s3": ("d/p3", "家庭教育指导服务有待完善。"),
+            "d/s4": ("d/p4", "托育服务需求快速增长，普惠性资源短缺。"),
+        },
+    )
+    assert {"preschool", "school_supply"} <= tagged["d/s1"]
+    assert tagged["d/s2"] == {"special_education", "teachers"}
+    assert "d/s3" not in tagged  # a general trend in a review counts nothing
+    assert "d/s4" not in tagged  # the trend section stays general even with a lagging marker
+
+
+def test_v5_goal_stated_as_complete_is_a_specific_goal():
+    passages = pd.DataFrame(
+        {
+            "doc_id": ["d"] * 2,
+            "passage_id": ["d/p1", "d/p2"],
+            "section_path": ["一", "一/（一）"],
+            "heading": ["一、总体要求", "发展目标"],
+            "kind": ["heading", "item"],
+            "text": ["一、总体要求", "x"],
+        }
+    )
+    tagged = _tag(
+        passages,
+        {
+            "d/s1": ("d/p2", "职业学校办学条件全部达标。"),
+            "d/s2": ("d/p2", "职业教育适应性明显增强，特殊教育质量稳步提升。"),
+        },
+    )
+    assert tagged["d/s1"] == {"vocational", "school_supply"}
+    assert "d/s2" not in tagged
+
+
+# ---------------------------------------------------------------------------------------------- composed set A
+# Set A (tests/data/composed/a): four made-up plans labelled blind from the codebook, scored once with v4 (micro
+# 0.836, macro 0.851), then used to tune v5 (split "composed_a"; v5: micro 0.967 with P 0.957 / R 0.978, macro
+# 0.973): these floors guard the tuned level, they do not estimate unseen plans (set b does).
+COMPOSED_A = Path(__file__).parent / "data" / "composed" / "a"
+SET_A_MICRO_F1_FLOOR = 0.95
+SET_A_MACRO_F1_FLOOR = 0.96
+
+
+@pytest.fixture(scope="module")
+def composed_a(tmp_path_factory) -> dict:
+    build_module = importlib.import_module("compare.build")  # compare.build the function shadows the module
+    out = tmp_path_factory.mktemp("composed_a")
+    return build_module.build(COMPOSED_A, out, use_cache=False, write_csv=False).tables
+
+
+@pytest.fixture(scope="module")
+def composed_a_validation(composed_a) -> pd.DataFrame:
+    labels = themes.read_labels(COMPOSED_A / "labels.csv")
+    labels["split"] = "composed_a"
+    return themes.validate_against_labels(
+        composed_a["theme_tags_passage"], passages=composed_a["passages"], labels=labels
+    )
+
+
+def test_composed_a_labels_are_all_found(composed_a, composed_a_validation):
+    labels = themes.read_labels(COMPOSED_A / "labels.csv")
+    assert len(labels) == 122 and set(labels["doc_id"]) == set(composed_a["documents"]["doc_id"])
+    assert composed_a_validation.attrs["unmatched"] == []
+    located = themes.locate_labels(labels, composed_a["passages"])
+    assert located["passage_id"].notna().all() and not located["passage_id"].duplicated().any()
+    assert {t for s in labels["themes"] for t in s.split(";") if t} == set(NOTES_CODES)
+
+
+def test_composed_a_meets_the_tuned_floors(composed_a_validation):
+    assert set(composed_a_validation["split"]) == {"all", "composed_a"}
+    assert _f1(composed_a_validation, "composed_a", "micro") >= SET_A_MICRO_F1_FLOOR
+    assert _f1(composed_a_validation, "composed_a", "macro") >= SET_A_MACRO_F1_FLOOR
+    micro = composed_a_validation[
+        (composed_a_validation["split"] == "composed_a") & (composed_a_validation["theme_code"] == "micro")
+    ].iloc[0]
+    assert micro["precision"] >= 0.94 and micro["recall"] >= 0.96

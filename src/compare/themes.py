@@ -14,6 +14,10 @@ Codebook v4 adds: a level's own mission (rule 3: universities acting on their re
 talent training or social service are higher education besides the function's theme), enumerations that name
 a programme's components are not bare lists (rule 1), a project phase between a school building and its verb,
 and a level named right before the building it builds is its own project (rule 4).
+Codebook v5 adds: collocations in one clause (``phrases``: "纳入…考核", "配备…教师"), other senses of a term
+(``senses``: "通过…督导评估" is passed, "编制…规划" is drafted, "加大…投入" is vague), the vocational schools' own
+mission, goals stated as complete, shortcomings in review sections, review subsections of a general section, counts
+before a field of education, and a level named with its own structure in a clause of its own.
 Every tag carries its evidence (matched terms with weights, or the rule that fired) and a score. Passages get
 the union of their sentences' tags (plus themes that only accumulate over several sentences) and a primary
 theme.
@@ -280,6 +284,36 @@ class LevelMission:
 
 
 @dataclass(frozen=True)
+class Phrase:
+    """A collocation (v5): a governing word and a theme word in one clause ("将…实施情况纳入…考核",
+    "配备1名专职…教师") make a measure of ``theme`` that neither word is alone (see ``phrases`` in
+    ``resources/themes.yaml``)."""
+
+    name: str
+    theme: str
+    first: tuple[str, ...]
+    second: tuple[str, ...]
+    max_gap: int
+    weight: float
+    unless: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Sense:
+    """Another reading of a theme term (v5): the term counts nothing when a cue word stands before it
+    (``preceded_by``) or after it (``followed_by``) in its clause, at most ``max_gap`` characters away
+    ("通过…督导评估" passes an evaluation, "编制…规划" drafts a plan); with ``clause_end_within`` the term must also
+    close its clause (see ``senses`` in ``resources/themes.yaml``)."""
+
+    name: str
+    terms: frozenset[str]
+    preceded_by: tuple[str, ...]
+    followed_by: tuple[str, ...]
+    max_gap: int
+    clause_end_within: int | None
+
+
+@dataclass(frozen=True)
 class Codebook:
     """The parsed theme codebook (see ``resources/themes.yaml`` for every field)."""
 
@@ -323,6 +357,10 @@ class Codebook:
     level_terms: frozenset[str]
     level_term_weight: float
     level_missions: tuple[LevelMission, ...]
+    phrases: tuple[Phrase, ...]
+    senses: tuple[Sense, ...]
+    uncountable_settings: frozenset[str]
+    goal_marker_re: re.Pattern | None
     matcher: TermMatcher = field(repr=False, compare=False)
     #: term -> list of (theme, weight, is_setting)
     term_index: Mapping[str, tuple[tuple[str, float, bool], ...]] = field(repr=False, compare=False)
@@ -372,6 +410,7 @@ def parse_codebook(data: Mapping) -> Codebook:
     blockers = frozenset(str(b) for b in data.get("blockers") or ())
     heads = data.get("general_section_headings") or []
     goal_heads = data.get("overall_goal_headings") or []
+    goal_markers = data.get("overall_goal_markers") or []
     reform = data.get("subject_reform") or {}
     quals = data.get("staff_qualifications") or {}
     usage = data.get("usage_only") or {}
@@ -420,6 +459,10 @@ def parse_codebook(data: Mapping) -> Codebook:
         level_terms=level_terms,
         level_term_weight=float(structure.get("weight", 0.5)),
         level_missions=missions,
+        phrases=tuple(_phrase(spec, themes) for spec in data.get("phrases") or ()),
+        senses=tuple(_sense(spec) for spec in data.get("senses") or ()),
+        uncountable_settings=frozenset(str(t) for t in data.get("uncountable_settings") or ()),
+        goal_marker_re=re.compile(_alternation(goal_markers)) if goal_markers else None,
         matcher=TermMatcher([*index, *blockers, *level_terms, *(f for m in missions for f in m.functions)]),
         term_index={k: tuple(v) for k, v in index.items()},
     )
@@ -454,6 +497,49 @@ def _level_mission(spec: Mapping, themes: Mapping[str, Theme]) -> LevelMission:
         through=through,
         used_by=tuple(str(v) for v in used.get("verbs") or ()),
         used_gap=int(used.get("max_gap", 4)),
+    )
+
+
+def _phrase(spec: Mapping, themes: Mapping[str, Theme]) -> Phrase:
+    """Parse one ``phrases`` entry.
+
+    Raises:
+        ValueError: If its theme is unknown or a word list is empty.
+    """
+    name, theme = str(spec["name"]), str(spec["theme"])
+    first, second = tuple(spec.get("first") or ()), tuple(spec.get("second") or ())
+    if theme not in themes or not first or not second:
+        raise ValueError(f"phrase {name!r} needs a known theme and both word lists")
+    return Phrase(
+        name=name,
+        theme=theme,
+        first=first,
+        second=second,
+        max_gap=int(spec.get("max_gap", 16)),
+        weight=float(spec.get("weight", 1.0)),
+        unless=tuple(spec.get("unless") or ()),
+    )
+
+
+def _sense(spec: Mapping) -> Sense:
+    """Parse one ``senses`` entry.
+
+    Raises:
+        ValueError: If it has no terms or no cue words.
+    """
+    name = str(spec["name"])
+    terms = frozenset(str(t) for t in spec.get("terms") or ())
+    before, after = tuple(spec.get("preceded_by") or ()), tuple(spec.get("followed_by") or ())
+    if not terms or not (before or after):
+        raise ValueError(f"sense {name!r} needs terms and cue words")
+    end = spec.get("clause_end_within")
+    return Sense(
+        name=name,
+        terms=terms,
+        preceded_by=before,
+        followed_by=after,
+        max_gap=int(spec.get("max_gap", 16)),
+        clause_end_within=None if end is None else int(end),
     )
 
 
@@ -569,7 +655,7 @@ def score_sentence(text: str, *, codebook: Codebook | None = None) -> dict[str, 
     """
     cb = codebook or load_codebook()
     masked = apply_masks(text, cb.mask_res)
-    found = cb.matcher.find(masked)
+    found = _drop_partial_overlaps(cb.matcher.find(masked), cb)
     hits = [h for h in found if h.term in cb.term_index]
     structure_hits = [h for h in found if h.term in cb.level_terms]
     lists = bare_list_spans(
@@ -585,6 +671,13 @@ def score_sentence(text: str, *, codebook: Codebook | None = None) -> dict[str, 
     rules: dict[str, list[str]] = {}
     taught_rule = qual_rule = False
     for h in hits:
+        sense = _other_sense(masked, h, cb)
+        if sense is not None:
+            # v5: the term is read in another sense ("通过…督导评估" is passed, "编制…规划" is drafted)
+            for code, _, _ in cb.term_index[h.term]:
+                if sense not in rules.get(code, []):
+                    rules.setdefault(code, []).append(sense)
+            continue
         if h.term in cb.usage_terms:
             before = CLAUSE_END_RE.split(masked[max(0, h.start - cb.usage_gap) : h.start])[-1]
             if any(v in before for v in cb.usage_verbs):
@@ -612,6 +705,13 @@ def score_sentence(text: str, *, codebook: Codebook | None = None) -> dict[str, 
                 setting_hits.setdefault(code, []).append((h, factor * aside))
             else:
                 subj_hits.setdefault(code, []).append((h, w * factor))
+    for phrase in cb.phrases:
+        # v5: a governing word and a theme word in one clause ("纳入…考核", "配备…教师")
+        for m in _phrase_hits(masked, phrase):
+            factor = cb.bare_list_factor if _in_spans(m, lists) else 1.0
+            subj_hits.setdefault(phrase.theme, []).append((m, phrase.weight * factor))
+            if phrase.name not in rules.get(phrase.theme, []):
+                rules.setdefault(phrase.theme, []).append(phrase.name)
     subj_hits = {code: _merge_overlaps(hs) for code, hs in subj_hits.items()}
     # rule 5: a reform pilot named after a subject ("学校体育综合改革试点") belongs to that subject
     reform_code = next((c for c, th in cb.themes.items() if cb.subject_reform_terms & set(th.terms)), None)
@@ -661,6 +761,11 @@ def score_sentence(text: str, *, codebook: Codebook | None = None) -> dict[str, 
         for code in subject:
             rules.setdefault(code, []).append("staff_qualification_setting")
     cross = bool(cross_codes)
+    # a level named with its own structure (an access rate, enrolment, curriculum) in a clause without a cross-cutting
+    # term is not the setting of a measure in another clause (v5, rule 3): the clauses of a goal sentence are
+    # separate goals ("新增公办学位1.5万个，义务教育巩固率达到98.5%")
+    cross_clauses = {_clause_no(masked, h.start) for c in cross_codes for h, _ in subj_hits[c]}
+    own_clauses = {_clause_no(masked, h.start) for h in structure_hits} - cross_clauses
     counted = False
     # rule 4: a level named in a clause with a full-weight supply term gets its own project
     # ("制定高中学校基本建设攻坚行动方案", "改善高校办学条件", "优化职业学校布局")
@@ -673,8 +778,11 @@ def score_sentence(text: str, *, codebook: Codebook | None = None) -> dict[str, 
     for code, shits in setting_hits.items():
         weighted = []
         for h, factor in shits:
-            if COUNT_AFTER_RE.match(masked[h.end :]) or COUNT_BEFORE_RE.search(
-                masked[max(0, h.start - 8) : h.start]
+            # a count before the name of a field of education counts the noun after it ("2个学前教育教研
+            # 责任区"): only school types take a count before them (v5)
+            if COUNT_AFTER_RE.match(masked[h.end :]) or (
+                h.term not in cb.uncountable_settings
+                and COUNT_BEFORE_RE.search(masked[max(0, h.start - 8) : h.start])
             ):
                 w = cb.setting_count_weight
                 counted = True
@@ -682,13 +790,17 @@ def score_sentence(text: str, *, codebook: Codebook | None = None) -> dict[str, 
                 w = cb.setting_count_weight
                 if "level_project" not in rules.get(code, []):
                     rules.setdefault(code, []).append("level_project")
-            elif not cross:
+            elif not cross or _clause_no(masked, h.start) in own_clauses:
                 w = cb.setting_weight_alone
             else:
                 w = cb.setting_weight_with_subject
             weighted.append((h, w * factor))
         merged = _merge_overlaps(weighted)
-        setting_score = sum({h.term: w for h, w in merged}.values())
+        # a name repeated in the sentence counts once, with its best weight ("普通高中6所…普通高中新增学位")
+        best: dict[str, float] = {}
+        for h, w in merged:
+            best[h.term] = max(best.get(h.term, 0.0), w)
+        setting_score = sum(best.values())
         cand = subject.setdefault(code, _Cand())
         for h, w in merged:
             cand.terms.setdefault(h.term, 0.0)
@@ -784,6 +896,57 @@ def score_sentence(text: str, *, codebook: Codebook | None = None) -> dict[str, 
                 cand.score = cb.threshold
                 cand.rules.append(rule["name"])
     return subject
+
+
+def _drop_partial_overlaps(found: list[Match], cb: Codebook) -> list[Match]:
+    """A level name that partly overlaps a strictly longer hit loses to it (v5), as in a longest-match
+    segmentation: "五大学科竞赛" reads 学科竞赛, not 大学. Other terms keep partial overlaps ("义务教育质量监测" is a
+    compulsory measure and a monitoring measure), and so do hits of equal length (中等职业 + 职业教育, merged later)."""
+    return [
+        h
+        for h in found
+        if not (
+            h.term in cb.term_index
+            and all(is_setting for _, _, is_setting in cb.term_index[h.term])
+            and any(
+                (o.end - o.start) > (h.end - h.start) and o.start < h.end and h.start < o.end for o in found
+            )
+        )
+    ]
+
+
+def _other_sense(masked: str, h: Match, cb: Codebook) -> str | None:
+    """Name of the ``senses`` rule that reads hit ``h`` in another sense (cue word in its clause), else None."""
+    for sense in cb.senses:
+        if h.term not in sense.terms:
+            continue
+        rest = CLAUSE_END_RE.split(masked[h.end :], maxsplit=1)[0]
+        if sense.clause_end_within is not None and len(rest) > sense.clause_end_within:
+            continue
+        longest = max(map(len, (*sense.preceded_by, *sense.followed_by)))
+        before = CLAUSE_END_RE.split(masked[max(0, h.start - sense.max_gap - longest) : h.start])[-1]
+        after = rest[: sense.max_gap + longest]
+        if any(c in before for c in sense.preceded_by) or any(c in after for c in sense.followed_by):
+            return sense.name
+    return None
+
+
+def _phrase_hits(masked: str, phrase: Phrase) -> list[Match]:
+    """Hits of a collocation: each ``second`` word with a ``first`` word at most ``max_gap`` characters before it in
+    its clause and no ``unless`` word between them (the hit spans the ``second`` word and is named after it)."""
+    out = []
+    longest = max(map(len, phrase.first))
+    for word in phrase.second:
+        start = masked.find(word)
+        while start >= 0:
+            window = CLAUSE_END_RE.split(masked[max(0, start - phrase.max_gap - longest) : start])[-1]
+            for first in phrase.first:
+                pos = window.rfind(first)
+                if pos >= 0 and not any(u in window[pos:] for u in phrase.unless):
+                    out.append(Match(start, start + len(word), word))
+                    break
+            start = masked.find(word, start + 1)
+    return out
 
 
 def _apply_level_missions(
@@ -906,6 +1069,13 @@ def _section_headings(passages: pd.DataFrame) -> list[list[str]]:
     return out
 
 
+def _reviews_only(heading: str, cb: Codebook) -> bool:
+    """Whether a heading names a review section and nothing general ("发展成就", not "发展基础和面临形势")."""
+    return bool(cb.review_heading_re is not None and cb.review_heading_re.search(heading)) and not (
+        is_general_section(heading, codebook=cb)
+    )
+
+
 def _passage_context(passages: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
     """Per passage: whether it is skipped (kind) or general (preamble, or a general section such as 指导思想)."""
     ctx = passages[["passage_id"]].copy()
@@ -917,15 +1087,6 @@ def _passage_context(passages: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
     structured = has_path.groupby(docs).transform("any")
     preamble = (~has_path & structured).to_numpy()
     headings = _section_headings(passages)
-    ctx["general"] = [
-        bool(pre) or any(is_general_section(h, codebook=cb) for h in heads)
-        for heads, pre in zip(headings, preamble, strict=True)
-    ]
-    # the passage's own heading (or glued heading) names the overall goal: only quantified sentences count
-    ctx["overall_goal"] = [
-        bool(heads and cb.goal_heading_re is not None and cb.goal_heading_re.search(heads[0]))
-        for heads in headings
-    ]
     # a section reviewing past achievements (its own or its innermost section heading, so that "一、主要成就与
     # 赶超指向 / （二）赶超指向" is not one): only specific results count
     ctx["review"] = [
@@ -934,6 +1095,21 @@ def _passage_context(passages: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
             and cb.review_heading_re is not None
             and cb.review_heading_re.search(heads[0] + " " + heads[-1])
         )
+        for heads in headings
+    ]
+    # a general section ("发展基础和面临形势") does not swallow a review subsection of its own ("（一）发展成就",
+    # "（二）存在的短板"): there the review rule decides, unless that heading is general itself (v5, rule 2)
+    ctx["general"] = [
+        bool(pre)
+        or (
+            any(is_general_section(h, codebook=cb) for h in heads)
+            and not (review and any(_reviews_only(h, cb) for h in (heads[0], heads[-1])))
+        )
+        for heads, pre, review in zip(headings, preamble, ctx["review"], strict=True)
+    ]
+    # the passage's own heading (or glued heading) names the overall goal: only quantified sentences count
+    ctx["overall_goal"] = [
+        bool(heads and cb.goal_heading_re is not None and cb.goal_heading_re.search(heads[0]))
         for heads in headings
     ]
     return ctx
@@ -952,6 +1128,8 @@ def _general_sentences(sentences: pd.DataFrame, ctx: pd.DataFrame, cb: Codebook)
         text = text if isinstance(text, str) else ""
         if QUANTIFIED_RE.search(text):
             continue
+        if pid in goal and cb.goal_marker_re is not None and cb.goal_marker_re.search(text):
+            continue  # "办学条件全部达标", "实现全覆盖": a quantified goal in words (v5)
         if pid in review and cb.review_marker_re is not None and cb.review_marker_re.search(text):
             continue
         out.add(sid)
