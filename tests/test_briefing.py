@@ -91,6 +91,10 @@ def test_methods_box_reports_versions_validation_and_provenance(tables, built):
     assert versions.set_index("file").loc["themes.yaml", "version"] == str(themes_version)
     validation = briefing.validation_figures(tables, labels_dir=LABELS_DIR)
     assert len(validation) and validation["precision"].between(0, 1).all()
+    # the composed validation sets are built and scored too, each with its status
+    scopes = list(validation["scope"])
+    assert any(s.startswith("composed_a (tuned") for s in scopes)
+    assert any(s.startswith("composed_b (blind") for s in scopes)
     assert "message" in briefing.validation_figures(tables, labels_dir=None).attrs
     prov = briefing.provenance_table(info)
     assert set(prov["sha256"]) == set(tables["documents"]["source_sha256"])

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from compare import overview
+from compare import overview, validation
 
 LOG = logging.getLogger(__name__)
 
@@ -404,16 +404,21 @@ def methods_table(build_info: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["item", "value"])
 
 
-def validation_figures(tables: dict[str, pd.DataFrame], *, labels_dir: str | Path | None) -> pd.DataFrame:
+def validation_figures(
+    tables: dict[str, pd.DataFrame], *, labels_dir: str | Path | None, work_dir: str | Path | None = None
+) -> pd.DataFrame:
     """Theme tagging and target extraction scored against the hand-checked labels, when both exist.
 
     Args:
         tables: The full corpus (validation always uses every labelled document).
         labels_dir: Folder with ``theme_labels.csv`` and ``expected_targets_<doc_id>.csv`` (the project's
-            ``tests/data``); None or absent gives an empty table with ``attrs["message"]``.
+            ``tests/data``), and optionally ``composed/sets.csv`` (validation sets built and scored here, see
+            :mod:`compare.validation`); None or absent gives an empty table with ``attrs["message"]``.
+        work_dir: Where the validation sets are built (default: temporary folders).
 
     Returns:
-        ``check, scope, n, precision, recall, f1`` rows (themes: micro average per split; targets: all docs).
+        ``check, scope, n, precision, recall, f1`` rows (themes: micro average per split of the seeds, then per
+        validation set with its status; targets: all docs).
     """
     cols = ["check", "scope", "n", "precision", "recall", "f1"]
     out = pd.DataFrame(columns=cols)
@@ -433,12 +438,32 @@ def validation_figures(tables: dict[str, pd.DataFrame], *, labels_dir: str | Pat
                 passages=tables["passages"],
                 labels=themes.read_labels(theme_labels),
             )
-            for r in v[v["theme_code"] == "micro"].itertuples():
+            micro = v[v["theme_code"] == "micro"]
+            if micro["split"].nunique() <= 2:  # one split: "all" would repeat it
+                micro = micro[micro["split"] != "all"]
+            for r in micro.itertuples():
                 rows.append(
-                    ("theme tags (passages, micro)", r.split, int(r.n_passages), r.precision, r.recall, r.f1)
+                    (
+                        "theme tags (passages, micro)",
+                        f"seeds: {r.split}",
+                        int(r.n_passages),
+                        r.precision,
+                        r.recall,
+                        r.f1,
+                    )
                 )
         except Exception as exc:  # a broken label file must not break the briefing
             notes.append(f"theme validation failed: {type(exc).__name__}: {exc}")
+    if (folder / "composed" / validation.SETS_FILE).exists():
+        try:
+            sets = validation.validate_sets(folder / "composed", work_dir=work_dir)
+            for r in sets[sets["theme_code"] == "micro"].itertuples():
+                scope = f"{r.split} ({r.status}, {r.n_documents} documents not in the corpus)"
+                rows.append(
+                    ("theme tags (passages, micro)", scope, int(r.n_passages), r.precision, r.recall, r.f1)
+                )
+        except Exception as exc:  # idem
+            notes.append(f"validation sets failed: {type(exc).__name__}: {exc}")
     expected = sorted(folder.glob("expected_targets_*.csv"))
     if expected and "targets" in tables:
         from compare import targets
