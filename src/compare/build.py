@@ -795,7 +795,14 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
 
 
 def _progress(total: int, *, enabled: bool):
-    from tqdm.auto import tqdm
+    """A progress bar over documents (a notebook widget when ipywidgets is there, else text)."""
+    import warnings
+
+    from tqdm import TqdmWarning
+
+    with warnings.catch_warnings():  # no "IProgress not found" warning in notebooks without ipywidgets
+        warnings.simplefilter("ignore", TqdmWarning)
+        from tqdm.auto import tqdm
 
     return tqdm(total=total, unit="doc", desc="building", disable=not enabled)
 
