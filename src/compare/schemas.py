@@ -212,6 +212,18 @@ def register(schema: TableSchema) -> TableSchema:
     return schema
 
 
+STR_DTYPE = pd.StringDtype("pyarrow", na_value=float("nan"))
+"""pandas' default string dtype (``str`` in pandas 3), the dtype the ``str`` columns are built with."""
+
+
+def str_array(values: list) -> pd.api.extensions.ExtensionArray:
+    """A column of strings (``None`` = missing) in pandas' default string dtype, built through one Arrow call.
+
+    About twice as fast as letting the DataFrame constructor infer and convert a Python list.
+    """
+    return pd.arrays.ArrowStringArray(pa.array(values, type=pa.large_string()), dtype=STR_DTYPE)
+
+
 def _coerce(series: pd.Series, kind: str) -> pd.Series:
     """Cast a column to the declared logical type; cheap when it already has it."""
     dtype = series.dtype

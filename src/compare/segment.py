@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from compare.schemas import PASSAGES, SENTENCES, validate
+from compare.schemas import PASSAGES, SENTENCES, str_array, validate
 
 CN_NUM = "一二三四五六七八九十百零〇"
 # (style rank, regex): lower rank = higher in the hierarchy
@@ -247,15 +247,17 @@ def split_passages(
         return PASSAGES.empty()
     n = len(rows)
     cols = {key: [r[key] for r in rows] for key in rows[0]}
+    for key in ("kind", "section_path", "heading"):
+        cols[key] = str_array(cols[key])
     df = pd.DataFrame(
         {
             **cols,
-            "doc_id": [doc_id] * n,
+            "doc_id": str_array([doc_id] * n),
             "seq": range(n),
-            "passage_id": [f"{doc_id}/p{k + 1:04d}" for k in range(n)],
-            "text": [text[r["start"] : r["end"]] for r in rows],
-            "text_original": [original[r["start"] : r["end"]] for r in rows],
-            "source_sha256": [source_sha256] * n,
+            "passage_id": str_array([f"{doc_id}/p{k + 1:04d}" for k in range(n)]),
+            "text": str_array([text[r["start"] : r["end"]] for r in rows]),
+            "text_original": str_array([original[r["start"] : r["end"]] for r in rows]),
+            "source_sha256": str_array([source_sha256] * n),
         }
     )
     return validate(df, PASSAGES) if check else df[PASSAGES.names]
@@ -338,5 +340,7 @@ def split_sentences(passages: pd.DataFrame, *, check: bool = True) -> pd.DataFra
         seqs[doc_id] = seq
     if not cols["sentence_id"]:
         return SENTENCES.empty()
+    for key in ("doc_id", "passage_id", "sentence_id", "text", "text_original", "source_sha256"):
+        cols[key] = str_array(cols[key])
     df = pd.DataFrame(cols)
     return validate(df, SENTENCES) if check else df

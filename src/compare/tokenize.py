@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from compare.config import resource_path
-from compare.schemas import TOKENS, validate
+from compare.schemas import TOKENS, str_array, validate
 
 NUMBER_TOKEN_RE = re.compile(
     r"\*{2,}"  # masked number
@@ -256,7 +256,7 @@ def tokenize(
             "passage_id": sentences["passage_id"].array.take(row),
             "sentence_id": sentences["sentence_id"].array.take(row),
             "token_index": pd.arrays.IntegerArray(token_index, no_nulls),
-            "token": np.asarray(tokens, dtype=object),
+            "token": str_array(tokens),
             "start": pd.arrays.IntegerArray(token_starts, no_nulls.copy()),
             "is_stopword": pd.arrays.BooleanArray(is_stop, no_nulls.copy()),
             "is_number": pd.arrays.BooleanArray(is_num, no_nulls.copy()),
