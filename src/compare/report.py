@@ -81,6 +81,11 @@ TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
   .pc-headline { color: #0b3d62; }
   details > summary { cursor: pointer; color: #0b3d62; margin: 0.4em 0; }
   main { max-width: 1150px; margin: 0 auto; }
+  /* pandas tables: each column as wide as its content, long text wrapped at 24em, the table scrolls sideways
+     instead of squeezing a text column to a few characters per line */
+  .jp-OutputArea-output:has(> table.dataframe), .jp-OutputArea-output:has(table.dataframe) { overflow-x: auto; }
+  .jp-RenderedHTMLCommon table.dataframe { width: max-content; max-width: none; table-layout: auto; }
+  .jp-RenderedHTMLCommon table.dataframe td { max-width: 24em; min-width: 2.5em; }
 </style>
 {% endblock extra_css %}
 """
