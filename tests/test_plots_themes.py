@@ -82,3 +82,14 @@ def test_empty_inputs_give_a_message_figure(tables):
     assert "没有可显示的数据" in mfig.axes[0].texts[0].get_text()
     one = coverage.distinctive_terms(tables["tokens"], docs=["changzhou_2023"])
     assert one.empty and charts.distinctive_terms_mpl(one).axes[0].texts[0].get_text() == one.attrs["message"]
+
+
+def test_radar_wraps_long_axis_labels_and_hovers_the_full_label(tables):
+    fig = charts.profile_plotly(tables["coverage"], doc_labels=LABELS)
+    trace = fig.data[0]
+    full = list(trace.customdata)
+    assert "产教融合与服务发展" in full  # hover names the theme in full
+    assert "产教融合<br>与服务发展" in trace.theta  # the axis label is split before 与
+    for line in (part for label in trace.theta for part in label.split("<br>")):
+        assert len(line) <= 6
+    assert [t.replace("<br>", "") for t in trace.theta] == full

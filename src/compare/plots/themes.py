@@ -233,14 +233,38 @@ def profile_plotly(
         return _empty_plotly("没有可显示的数据（未选择文件）")
     wide = _wide(coverage, value)
     fig = go.Figure()
-    theta = [*wide.columns, wide.columns[0]]
+    axis = [
+        _two_lines(c) for c in wide.columns
+    ]  # 25 long labels round a circle: wrapped, they do not overlap
+    theta = [*axis, axis[0]]
     for doc, name in zip(wide.index, _labels(wide.index, doc_labels), strict=True):
         r = wide.loc[doc].to_numpy(dtype=float)
-        fig.add_trace(go.Scatterpolar(r=[*r, r[0]], theta=theta, name=name, fill="toself", opacity=0.45))
+        fig.add_trace(
+            go.Scatterpolar(
+                r=[*r, r[0]],
+                theta=theta,
+                name=name,
+                fill="toself",
+                opacity=0.45,
+                customdata=[*wide.columns, wide.columns[0]],
+                hovertemplate="%{customdata}: %{r:.3f}<extra>" + name + "</extra>",
+            )
+        )
     fig.update_layout(
-        **plotly_layout_defaults(), title=f"各地主题结构（{VALUE_LABELS.get(value, value)}）", height=600
+        **plotly_layout_defaults(), title=f"各地主题结构（{VALUE_LABELS.get(value, value)}）", height=640
     )
+    fig.update_polars(angularaxis_tickfont_size=11)
     return fig
+
+
+def _two_lines(label: str, *, width: int = 6) -> str:
+    """A long Chinese label on two lines: before its 与 when it has one, else in the middle."""
+    if len(label) <= width:
+        return label
+    cut = label.find("与")
+    if cut <= 0:
+        cut = (len(label) + 1) // 2
+    return f"{label[:cut]}<br>{label[cut:]}"
 
 
 # --------------------------------------------------------------------------------------------------
