@@ -13,10 +13,19 @@ when its cores are free and the chunks balance (the load average before and afte
 The build runs with ``use_cache=False`` (every document processed), ``write_csv=False``, ``gather=False``
 (the national-corpus mode: the driver streams parts instead of holding every table) and ``keep_going``.
 
+Driver memory per phase: the sampler keeps the driver's time series, and the build's own timings
+(``build_info.json``: chunks, read, corpus stages, write, consecutive from the start of ``build()``) split
+it, so each run also reports the driver's peak during each phase (``driver_peak_by_phase_mb``). With
+``--profile-corpus`` the child also times the cross-document steps (each stage's ``corpus_tables``, the
+TF-IDF second opinion, the document-level similarity and distinctive terms) into ``corpus_seconds``.
+``--driver-system-pool`` is an experiment for ``compare.build``: the driver allocates Arrow memory with the
+system allocator for the whole build and trims its heap after each consolidated table.
+
 Usage::
 
     python benchmarks/bench_scale.py --docs 500 2000 --executors serial process dask --workers 2 \\
         --stages "" --json benchmarks/results/scale.json
+    python benchmarks/bench_scale.py --docs 500 2000 --executors process --workers 2 --profile-corpus
 
 ``--stages ""`` runs the foundation pipeline only (read, clean, metadata, segment, tokenise); leave it out
 to run the stage modules selected by ``POLICY_COMPARE_STAGES`` (default: themes and targets).
@@ -25,6 +34,8 @@ to run the stage modules selected by ``POLICY_COMPARE_STAGES`` (default: themes 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import json
 import os
 import platform
@@ -76,6 +87,7 @@ class TreeSampler(threading.Thread):
         self.pid, self.interval = pid, interval
         self.peak_tree = self.peak_driver = self.max_procs = 0
         self.samples = 0
+        self.driver_series: list[tuple[float, int]] = []  # (wall-clock time, driver bytes)
         self._halt = threading.Event()
 
     def run(self) -> None:
@@ -85,6 +97,8 @@ class TreeSampler(threading.Thread):
                 mems = [_memory(p) for p in procs]
                 self.peak_tree = max(self.peak_tree, sum(mems))
                 self.peak_driver = max(self.peak_driver, mems[0])
+                if mems[0]:  # 0: the driver has just exited
+                    self.driver_series.append((time.time(), mems[0]))
                 self.max_procs = max(self.max_procs, len(procs))
                 self.samples += 1
             self._halt.wait(self.interval)
@@ -92,6 +106,75 @@ class TreeSampler(threading.Thread):
     def stop(self) -> None:
         self._halt.set()
         self.join()
+
+    def peaks_by_phase(self, start: float, timings: dict[str, float]) -> dict[str, float]:
+        """Driver peak (MB) in each phase of the build (consecutive from ``start``, epoch seconds), before it
+        (``start_up``) and after its timed phases (``after``)."""
+        out, lo = {}, start
+        for phase in ("chunks", "read", "corpus_stages", "write"):
+            hi = lo + float(timings.get(phase, 0.0))
+            inside = [m for t, m in self.driver_series if lo <= t <= hi]
+            out[phase] = max(inside) / 2**20 if inside else None
+            lo = hi
+        after = [m for t, m in self.driver_series if t > lo]  # publishing, the result, the child's exit
+        out["after"] = max(after) / 2**20 if after else None
+        before = [m for t, m in self.driver_series if t < start]  # interpreter start-up and imports
+        out["start_up"] = max(before) / 2**20 if before else None
+        return out
+
+
+def _timed(fn, name: str, seconds: dict[str, float]):
+    """``fn`` that adds its run time to ``seconds[name]`` (signature kept: the build inspects it)."""
+
+    @functools.wraps(fn)
+    def inner(*args, **kwargs):
+        t0 = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - t0
+
+    return inner
+
+
+def _profile_corpus(seconds: dict[str, float]) -> None:
+    """Time the cross-document steps of this process's builds into ``seconds``."""
+    import importlib
+
+    from compare import corpus_stats
+
+    for name in ("compare.themes", "compare.targets"):
+        module = importlib.import_module(name)
+        module.corpus_tables = _timed(module.corpus_tables, f"{name.split('.')[1]}.corpus_tables", seconds)
+    steps = {
+        "theme_suggestions": (corpus_stats.TermCounts, "suggestions"),
+        "similarity_and_distinctive_terms": (corpus_stats, "_document_tables"),
+        "token_tables": (corpus_stats, "_token_tables"),  # the version before the linear second opinion
+    }
+    for label, (owner, attr) in steps.items():
+        if hasattr(owner, attr):
+            setattr(owner, attr, _timed(getattr(owner, attr), label, seconds))
+
+
+def _driver_system_pool():
+    """Experiment for ``compare.build``: the driver allocates Arrow memory with the system allocator for the
+    whole build and trims the heap after each consolidated table (returns the context to build in)."""
+    import importlib
+
+    from compare import corpus_stats
+
+    build_module = importlib.import_module("compare.build")
+    consolidate = build_module._consolidate
+
+    @functools.wraps(consolidate)
+    def trimmed(*args, **kwargs):
+        try:
+            return consolidate(*args, **kwargs)
+        finally:
+            corpus_stats.release_memory()
+
+    build_module._consolidate = trimmed
+    return corpus_stats.system_memory_pool()
 
 
 def run_one(args: argparse.Namespace) -> None:
@@ -101,18 +184,24 @@ def run_one(args: argparse.Namespace) -> None:
     logging.basicConfig(level=logging.ERROR)
     from compare.build import build
 
+    corpus_seconds: dict[str, float] = {}
+    if args.profile_corpus:
+        _profile_corpus(corpus_seconds)
+    pool = _driver_system_pool() if args.driver_system_pool else contextlib.nullcontext()
+    start = time.time()
     t0 = time.perf_counter()
-    result = build(
-        args.raw,
-        args.out,
-        executor=args.executor,
-        workers=args.workers,
-        chunk_size=args.chunk_size,
-        use_cache=False,
-        write_csv=False,
-        gather=False,
-        keep_going=True,
-    )
+    with pool:
+        result = build(
+            args.raw,
+            args.out,
+            executor=args.executor,
+            workers=args.workers,
+            chunk_size=args.chunk_size,
+            use_cache=False,
+            write_csv=False,
+            gather=False,
+            keep_going=True,
+        )
     seconds = time.perf_counter() - t0
     info = json.loads((Path(args.out) / "build_info.json").read_text(encoding="utf-8"))
     print(
@@ -123,6 +212,8 @@ def run_one(args: argparse.Namespace) -> None:
                 "n_errors": len(result.errors),
                 "rows": result.rows,
                 "timings": info["run"]["timings"],
+                "start": start,
+                "corpus_seconds": {k: round(v, 3) for k, v in corpus_seconds.items()},
             }
         )
     )
@@ -136,6 +227,8 @@ def measure(
     chunk_size: int | None,
     interval: float,
     env: dict,
+    profile_corpus: bool = False,
+    driver_system_pool: bool = False,
 ) -> dict:
     """Run one build in a child process and sample its process tree."""
     with tempfile.TemporaryDirectory(prefix="bench-out-") as out:
@@ -143,6 +236,10 @@ def measure(
         cmd += ["--workers", str(workers)]
         if chunk_size:
             cmd += ["--chunk-size", str(chunk_size)]
+        if profile_corpus:
+            cmd.append("--profile-corpus")
+        if driver_system_pool:
+            cmd.append("--driver-system-pool")
         load0 = os.getloadavg()[0]
         cpu0 = _children_cpu()
         t0 = time.perf_counter()
@@ -162,6 +259,11 @@ def measure(
         "cpu_seconds": cpu,
         "peak_tree_mb": sampler.peak_tree / 2**20,
         "peak_driver_mb": sampler.peak_driver / 2**20,
+        "driver_peak_by_phase_mb": sampler.peaks_by_phase(result["start"], result["timings"]),
+        # (seconds since the start of build(), MB): to place a peak within a phase
+        "driver_series_mb": [
+            (round(t - result["start"], 2), round(m / 2**20, 1)) for t, m in sampler.driver_series
+        ],
         "processes": sampler.max_procs,
         "samples": sampler.samples,
         "load_before": load0,
@@ -181,6 +283,15 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.5, help="memory sampling interval (s)")
     parser.add_argument("--corpus-dir", type=Path, default=None, help="where to write the synthetic corpora")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument(
+        "--profile-corpus", action="store_true", help="time the cross-document steps (corpus_seconds)"
+    )
+    parser.add_argument(
+        "--driver-system-pool",
+        action="store_true",
+        help="experiment: Arrow's system allocator in the driver for the whole build, heap trimmed after "
+        "each consolidated table",
+    )
     parser.add_argument("--run-one", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--raw", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -209,6 +320,8 @@ def main() -> None:
                 chunk_size=args.chunk_size,
                 interval=args.interval,
                 env=env,
+                profile_corpus=args.profile_corpus,
+                driver_system_pool=args.driver_system_pool,
             )
             r.update(docs=n, characters=corpus["characters"], executor=executor, workers=args.workers)
             r["chars_per_second"] = corpus["characters"] / r["seconds"]
@@ -232,8 +345,21 @@ def main() -> None:
                 f"load {r['load_before']:.1f}->{r['load_after']:.1f}  timings {r['timings']}",
                 flush=True,
             )
+            phases = "  ".join(
+                f"{k} {v:.0f} MB" if v is not None else f"{k} -"
+                for k, v in r["driver_peak_by_phase_mb"].items()
+            )
+            print(f"           driver peak by phase: {phases}", flush=True)
+            if r["corpus_seconds"]:
+                print(f"           corpus seconds: {r['corpus_seconds']}", flush=True)
+    print("driver peak (MB) per corpus size:", flush=True)
+    for executor in args.executors:
+        mine = [r for r in runs if r["executor"] == executor]
+        cells = "  ".join(f"{r['docs']:,} docs {r['peak_driver_mb']:.0f}" for r in mine)
+        print(f"  {executor:8s} {cells}", flush=True)
     report = {
         "stages": stages,
+        "driver_system_pool": args.driver_system_pool,
         "workers": args.workers,
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(),

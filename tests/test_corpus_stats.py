@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,13 @@ import pytest
 
 from compare import coverage
 from compare.build import build
-from compare.corpus_stats import theme_corpus_tables
+from compare.corpus_stats import (
+    CONTENT_FILTER,
+    TermCounts,
+    read_part,
+    select_exemplars,
+    theme_corpus_tables,
+)
 from compare.schemas import validate
 
 from .conftest import RAW
@@ -183,3 +190,153 @@ def test_similarity_groups_equal_the_dense_alignment(tables, monkeypatch, cells)
         want_roots, want_best = align._similarity_groups(df, min_similarity=align.DEFAULT_MIN_SIMILARITY)
         assert roots == want_roots and best == want_best
     assert len(set(roots)) < len(df) / 2 and all(b is not None for b in best)  # the copies were grouped
+
+
+# --------------------------------------------------------------------------------------------------
+# TF-IDF second opinion against a bounded set of exemplars per theme
+# --------------------------------------------------------------------------------------------------
+def _term_counts(parts, **options) -> TermCounts:
+    """The chunks fed to a :class:`TermCounts` as :func:`stream_theme_tables` feeds them."""
+    counts = TermCounts(**options)
+    for part in parts:
+        counts.add_chunk(
+            read_part(
+                part["tokens"], "tokens", columns=["doc_id", "passage_id", "token"], filters=CONTENT_FILTER
+            ),
+            read_part(part["passages"], "passages"),
+            read_part(part["theme_tags_passage"], "theme_tags_passage"),
+        )
+    return counts
+
+
+@pytest.fixture(scope="module")
+def passage_tfidf(tables):
+    """The gathered passage TF-IDF (as ``themes.tfidf_suggestions`` fits it) and each passage's row."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from compare.themes import _passage_context, load_codebook
+
+    ctx = _passage_context(tables["passages"], load_codebook())
+    tok = tables["tokens"]
+    content = tok[
+        ~tok["is_stopword"] & ~tok["is_number"] & ~tok["passage_id"].isin(ctx.loc[ctx["skip"], "passage_id"])
+    ]
+    docs = content.groupby("passage_id", sort=False)["token"].apply(list)
+    mat = TfidfVectorizer(analyzer=lambda x: x, min_df=1, sublinear_tf=True).fit_transform(docs.tolist())
+    return mat, {p: i for i, p in enumerate(docs.index)}, docs
+
+
+def test_idf_from_document_frequencies_equals_the_fitted_one(tables):
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    tok = tables["tokens"]
+    content = tok[~tok["is_stopword"] & ~tok["is_number"]]
+    counts = CountVectorizer(analyzer=lambda x: x).fit_transform(
+        content.groupby("passage_id", sort=False)["token"].apply(list).tolist()
+    )
+    want, fitted = coverage.tfidf_rows(counts)
+    df = np.bincount(counts.indices, minlength=counts.shape[1])
+    tf = coverage.tfidf_from_frequencies(df, n_rows=counts.shape[0])
+    assert np.array_equal(tf.idf_, fitted.idf_)
+    half = counts.shape[0] // 2  # rows transformed in two blocks: the same values, bit for bit
+    for lo, hi in ((0, half), (half, counts.shape[0])):
+        got = tf.transform(counts[lo:hi])
+        assert np.array_equal(got.indices, want[lo:hi].indices)
+        assert np.array_equal(got.data, want[lo:hi].data)
+
+
+def test_exemplars_are_the_top_scored_distinct_passages_of_each_theme(
+    streamed, tables, passage_tfidf, tmp_path
+):
+    _, row, docs = passage_tfidf
+    counts = _term_counts(_chunk_parts(streamed.out_dir), exemplars=2, spill_dir=tmp_path)
+    # expected, from the gathered tables: passages with content tokens, one exemplar per distinct content
+    # (ranked by its best member: highest score, then smallest id; named by its smallest id), the 2
+    # best-ranked per theme
+    pt = tables["theme_tags_passage"]
+    pt = pt[pt["passage_id"].isin(row)].assign(
+        content=lambda d: [frozenset(Counter(docs[p]).items()) for p in d["passage_id"]]
+    )
+    ranked = pt.sort_values(["score", "passage_id"], ascending=[False, True])
+    best = ranked.groupby(["theme_code", "content"]).agg(
+        score=("score", "first"), first=("passage_id", "first"), passage_id=("passage_id", "min")
+    )
+    best = best.reset_index().sort_values(["theme_code", "score", "first"], ascending=[True, False, True])
+    want = best.groupby("theme_code").head(2)[["theme_code", "passage_id", "score"]].reset_index(drop=True)
+    got = counts.exemplar_table()
+    pd.testing.assert_frame_equal(got, want, check_dtype=False, check_exact=True)
+    per_theme = best.groupby("theme_code").size()
+    assert (per_theme > 2).sum() >= 3 and (got.groupby("theme_code").size() == 2).all()  # the cap bites
+    assert counts.capped == set(per_theme.index[per_theme > 2])
+    assert not _term_counts(_chunk_parts(streamed.out_dir), exemplars=None).capped
+    assert len(list(tmp_path.glob("candidates-*.npz"))) == 3  # one file of candidates per chunk
+
+
+def test_capped_suggestions_are_the_nearest_exemplars(streamed, built, passage_tfidf, tmp_path):
+    mat, row, _ = passage_tfidf
+    counts = _term_counts(_chunk_parts(streamed.out_dir), exemplars=2, spill_dir=tmp_path)
+    got = validate(counts.suggestions(), "theme_suggestions")
+    exemplars = counts.exemplar_table().groupby("theme_code")["passage_id"].apply(sorted).to_dict()
+    full = built.tables["theme_suggestions"]
+    assert len(got) and len(got) < len(full)
+    assert all(n in exemplars[t] for t, n in zip(got["theme_code"], got["nearest_passage_id"], strict=True))
+    # every candidate the full method suggests anything for: per theme, the most similar exemplar (first
+    # in passage-id order on a tie) is suggested exactly when it reaches the threshold
+    have = {(r.passage_id, r.theme_code): r for r in got.itertuples()}
+    for pid in dict.fromkeys(full["passage_id"]):
+        for code, ex in exemplars.items():
+            sims = (mat[row[pid]] @ mat[[row[e] for e in ex]].T).toarray().ravel()
+            top = int(np.argmax(sims))
+            if sims[top] >= 0.15:
+                r = have.pop((pid, code))
+                assert r.nearest_passage_id == ex[top] and r.similarity == round(float(sims[top]), 4)
+    assert not have
+    # a suggestion whose full nearest passage is an exemplar is the same row in both
+    full_rows = full[
+        [n in exemplars[t] for t, n in zip(full["theme_code"], full["nearest_passage_id"], strict=True)]
+    ]
+    merged = full_rows.merge(got, on=["passage_id", "theme_code"], suffixes=("", "_capped"))
+    assert len(merged) == len(full_rows)
+    for col in ("similarity", "nearest_passage_id", "evidence"):
+        assert merged[col].tolist() == merged[f"{col}_capped"].tolist()
+
+
+def test_spilled_candidates_and_batch_size_give_the_same_suggestions(streamed, tmp_path, monkeypatch):
+    from compare import corpus_stats
+
+    parts = _chunk_parts(streamed.out_dir)
+    on_disk = _term_counts(parts, exemplars=3, spill_dir=tmp_path).suggestions()
+    in_memory = _term_counts(parts, exemplars=3)
+    assert len(on_disk)
+    pd.testing.assert_frame_equal(on_disk, in_memory.suggestions(), check_exact=True)
+    monkeypatch.setattr(corpus_stats, "SUGGESTION_BATCH_ROWS", 1)  # one chunk per batch
+    pd.testing.assert_frame_equal(on_disk, in_memory.suggestions(), check_exact=True)
+
+
+def test_select_exemplars_merges_duplicates_and_breaks_ties_by_passage_id():
+    tags = pd.DataFrame(
+        {
+            "theme_code": ["A", "A", "A", "A", "B", "B"],
+            "passage_id": ["d/p3", "d/p1", "d/p2", "d/p4", "d/p5", "d/p1"],
+            "score": [2.0, 1.0, 2.0, 5.0, 1.0, 3.0],
+            "content": [b"x", b"y", b"z", b"y", b"x", b"x"],
+        }
+    )
+    got = select_exemplars(tags, cap=2)
+    # A: p1 and p4 have the same content (one exemplar: score 5, id p1); p2 and p3 tie on 2.0 -> p2
+    assert list(zip(got["theme_code"], got["passage_id"], got["score"], strict=True)) == [
+        ("A", "d/p1", 5.0),
+        ("A", "d/p2", 2.0),
+        ("B", "d/p1", 3.0),
+    ]
+    # merged chunk by chunk (the kept rows + the next chunk's) gives the same ranking; with nothing
+    # dropped, the same names too
+    first = select_exemplars(tags.iloc[:3], cap=2)
+    merged = select_exemplars(pd.concat([first, tags.iloc[3:]]), cap=2)
+    cols = ["theme_code", "score", "best", "content"]
+    pd.testing.assert_frame_equal(merged[cols], got[cols])
+    assert merged["passage_id"].tolist() == ["d/p4", "d/p2", "d/p1"]  # p1 (content y) had been dropped
+    whole = select_exemplars(tags, cap=3)
+    merged = select_exemplars(pd.concat([select_exemplars(tags.iloc[:3], cap=3), tags.iloc[3:]]), cap=3)
+    pd.testing.assert_frame_equal(merged, whole)
+    assert len(select_exemplars(tags, cap=None)) == 4

@@ -7,20 +7,26 @@ chunk, in corpus order) and :func:`theme_corpus_tables` reads one chunk at a tim
 - per-document aggregates (coverage counts, co-occurrence, theme x instrument, strength shares) are computed
   per chunk and combined (``emphasis`` and the ``_all`` co-occurrence rows over the whole corpus);
 - content tokens are reduced per chunk to sparse passage x term counts (one integer vocabulary for the
-  corpus); document x term counts are sums of passage rows. Similarity, distinctive terms and the TF-IDF
-  second opinion are computed from these counts with the same formulas as the in-memory functions, so
-  the values are the same (tested on the seeds);
+  corpus), which are used and dropped (:class:`TermCounts`): their sums per document are kept (document x
+  term counts: similarity and distinctive terms, with the same formulas and values as the in-memory
+  functions), and so are their per-term passage frequencies (the IDF of the TF-IDF second opinion);
+- the TF-IDF second opinion compares the untagged candidates with at most :data:`SUGGESTION_EXEMPLARS`
+  exemplars per theme (:func:`select_exemplars`), so its time is linear in the corpus; when no theme has
+  more distinct tagged passages than that, the table equals the in-memory one (tested on the seeds);
 - ``only_here`` examples are read back from the few chunks that hold those documents.
 
-The driver holds no token, sentence or tag table of the whole corpus: its memory is the sparse counts
-(about 12 bytes per distinct passage x term pair) plus the corpus output tables.
+The driver holds no token, sentence, tag or passage x term data of the whole corpus: what grows with the
+corpus is the document x term counts (about 12 bytes per distinct document x term pair) and the corpus
+output tables. The candidates of the second opinion wait on disk (``spill_dir``), one file per chunk.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import logging
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,126 +75,311 @@ def read_part(
     return as_built_dtypes(table.to_pandas(use_threads=False), name)
 
 
-class TagMasks(Mapping):
-    """Read-only ``{passage id: set of theme codes}`` over the tagged rows of :class:`TermCounts`, stored
-    as one integer bit mask per row (a dict of sets costs about 300 bytes per tagged passage)."""
-
-    def __init__(self, passage_ids: list[str], masks: np.ndarray, codes: list[str]) -> None:
-        rows = np.flatnonzero(masks)
-        self._row = {passage_ids[i]: int(i) for i in rows}
-        self._masks, self._codes = masks, codes
-
-    def __getitem__(self, pid: str) -> set[str]:
-        m = int(self._masks[self._row[pid]])
-        return {c for b, c in enumerate(self._codes) if m >> b & 1}
-
-    def __iter__(self):
-        return iter(self._row)
-
-    def __len__(self) -> int:
-        return len(self._row)
+#: Tagged passages per theme that the streamed TF-IDF second opinion compares candidates with.
+SUGGESTION_EXEMPLARS = 500
+#: Candidates scored per call of the scorer in the streamed second opinion (bounds its memory and per-call
+#: overhead; the result does not depend on it).
+SUGGESTION_BATCH_ROWS = 2000
 
 
 @dataclass
 class TermCounts:
-    """Sparse content-token counts of the passages of a corpus, accumulated chunk by chunk.
+    """Content-token counts of a corpus, accumulated one chunk at a time (memory bounded by the documents).
+
+    Per chunk the passage x term counts are made, used and dropped:
+
+    - their passage document frequencies (one integer per term) and row count are added up, for the
+      passage IDF of the TF-IDF second opinion;
+    - their sums per document are kept (document x term counts: similarity and distinctive terms);
+    - the exemplars of each theme (:meth:`exemplar_table`) keep their count rows;
+    - the untagged candidates' count rows are written to ``spill_dir`` (kept in memory when it is None) and
+      scored in :meth:`suggestions`, once the IDF and the exemplars are final.
 
     Attributes:
         vocab: Term -> column (first-seen order).
-        passage_ids: Passage of each row (passages with at least one content token outside skipped kinds).
         doc_ids: Documents, in corpus order.
-        candidates: Rows the TF-IDF second opinion scores (untagged, not general, not headings).
+        n_passages: Passages with at least one content token outside skipped kinds (rows of the IDF).
+        n_candidates: Passages the TF-IDF second opinion scores (untagged, not general, not headings).
+        exemplars: At most this many exemplars per theme (None: every tagged passage).
+        spill_dir: Folder for the candidates' count rows.
+        capped: Themes with more distinct tagged passages than ``exemplars``: their suggestions are an
+            approximation of comparing with all of them.
     """
 
+    exemplars: int | None = SUGGESTION_EXEMPLARS
+    spill_dir: Path | None = None
     vocab: dict[str, int] = field(default_factory=dict)
-    passage_ids: list[str] = field(default_factory=list)
     doc_ids: list[str] = field(default_factory=list)
-    candidates: list[int] = field(default_factory=list)
-    _passage_doc: list[np.ndarray] = field(default_factory=list)
-    _masks: list[np.ndarray] = field(default_factory=list)
-    _rows: list[np.ndarray] = field(default_factory=list)
-    _cols: list[np.ndarray] = field(default_factory=list)
-    _vals: list[np.ndarray] = field(default_factory=list)
+    n_passages: int = 0
+    n_candidates: int = 0
+    capped: set[str] = field(default_factory=set)
+    _df: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    _doc_counts: list = field(default_factory=list)
+    _pool: pd.DataFrame | None = None
+    _pool_rows: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    _spilled: list = field(default_factory=list)
 
     def add_chunk(
         self, tokens: pd.DataFrame, passages: pd.DataFrame, passage_tags: pd.DataFrame | None
     ) -> None:
         """Add one chunk: its content tokens (``doc_id, passage_id, token``), passages and passage tags."""
+        import scipy.sparse as sp
+
         from compare.themes import _passage_context, load_codebook
 
-        cb = load_codebook()
-        ctx = _passage_context(passages, cb)
+        ctx = _passage_context(passages, load_codebook())
         skip = set(ctx.loc[ctx["skip"], "passage_id"])
-        tags = (
-            passage_tags if passage_tags is not None else pd.DataFrame(columns=["passage_id", "theme_code"])
-        )
-        bit = {c: 1 << i for i, c in enumerate(cb.codes)}
-        masks = tags.groupby("passage_id")["theme_code"].agg(lambda s: sum(bit[c] for c in set(s))).to_dict()
         toks = tokens[~tokens["passage_id"].isin(skip)]
         if toks.empty:
             return
         pcodes, puniq = pd.factorize(toks["passage_id"])
         tcodes, tuniq = pd.factorize(toks["token"])
-        gid = np.fromiter((self.vocab.setdefault(t, len(self.vocab)) for t in tuniq), dtype=np.int32)
+        gid = np.fromiter(
+            (self.vocab.setdefault(t, len(self.vocab)) for t in tuniq), dtype=np.int32, count=len(tuniq)
+        )
         key = pcodes.astype(np.int64) * len(tuniq) + tcodes
         ukey, counts = np.unique(key, return_counts=True)
-        base = len(self.passage_ids)
-        self._rows.append((ukey // len(tuniq) + base).astype(np.int32))
-        self._cols.append(gid[ukey % len(tuniq)])
-        self._vals.append(counts.astype(np.int32))
+        # the chunk's passage x term counts; entries of a row in first-seen term order, as the vectorizer
+        mat = sp.csr_matrix(
+            (counts.astype(np.float64), (ukey // len(tuniq), gid[ukey % len(tuniq)])),
+            shape=(len(puniq), len(self.vocab)),
+        )
+        del key, ukey, counts, pcodes, tcodes
+        mat.sum_duplicates()
+        mat.sort_indices()
+        self._df = np.pad(self._df, (0, len(self.vocab) - len(self._df)))
+        self._df += np.bincount(mat.indices, minlength=len(self.vocab))
+        self.n_passages += len(puniq)
+        # document x term counts: sums of the passage rows
         doc_of = dict(zip(toks["passage_id"], toks["doc_id"], strict=False))
         docs = list(dict.fromkeys(doc_of[p] for p in puniq))
-        dcode = {d: len(self.doc_ids) + i for i, d in enumerate(docs)}
-        self.doc_ids.extend(docs)
-        self._passage_doc.append(np.fromiter((dcode[doc_of[p]] for p in puniq), dtype=np.int32))
-        self._masks.append(np.fromiter((masks.get(p, 0) for p in puniq), dtype=np.int64))
-        row_of = {p: base + i for i, p in enumerate(puniq)}
-        self.passage_ids.extend(puniq)
-        kinds = dict(zip(passages["passage_id"], passages["kind"], strict=True))
-        self.candidates.extend(
-            row_of[p]
-            for p in ctx.loc[~ctx["skip"] & ~ctx["general"], "passage_id"]
-            if p not in masks and p in row_of and kinds.get(p) != "heading"
+        dcode = {d: i for i, d in enumerate(docs)}
+        codes = np.fromiter((dcode[doc_of[p]] for p in puniq), dtype=np.int64, count=len(puniq))
+        ind = sp.csr_matrix(
+            (np.ones(len(codes)), (codes, np.arange(len(codes)))), shape=(len(docs), len(codes))
         )
+        dmat = (ind @ mat).tocsr()
+        dmat.sum_duplicates()
+        dmat.sort_indices()
+        self._doc_counts.append((dmat.indptr, dmat.indices.astype(np.int32), dmat.data.astype(np.int32)))
+        self.doc_ids.extend(docs)
+        row_of = {p: i for i, p in enumerate(puniq)}
+        tags = (
+            passage_tags if passage_tags is not None else pd.DataFrame(columns=["passage_id", "theme_code"])
+        )
+        tagged = set(tags["passage_id"])
+        kinds = dict(zip(passages["passage_id"], passages["kind"], strict=True))
+        cands = [
+            p
+            for p in ctx.loc[~ctx["skip"] & ~ctx["general"], "passage_id"]
+            if p not in tagged and p in row_of and kinds.get(p) != "heading"
+        ]
+        self._spill(mat[[row_of[p] for p in cands]], cands, [doc_of[p] for p in cands])
+        self._add_exemplars(tags[tags["passage_id"].isin(row_of)], mat, row_of)
 
-    def tagged(self) -> TagMasks:
-        """Theme codes of every tagged row (a read-only mapping)."""
-        from compare.themes import load_codebook
+    def _spill(self, rows, pids: list[str], docs: list[str]) -> None:
+        """Keep the candidates' count rows (in ``spill_dir`` if set) for :meth:`suggestions`."""
+        if not pids:
+            return
+        item = {
+            "indptr": rows.indptr.astype(np.int64),
+            "indices": rows.indices.astype(np.int32),
+            "data": rows.data.astype(np.int32),
+            "pids": np.asarray(pids, dtype=str),
+            "docs": np.asarray(docs, dtype=str),
+        }
+        self.n_candidates += len(pids)
+        if self.spill_dir is None:
+            self._spilled.append(item)
+            return
+        path = Path(self.spill_dir) / f"candidates-{len(self._spilled):06d}.npz"
+        np.savez(path, **item)
+        self._spilled.append(path)
 
-        masks = np.concatenate(self._masks) if self._masks else np.zeros(0, dtype=np.int64)
-        return TagMasks(self.passage_ids, masks, list(load_codebook().codes))
+    def _add_exemplars(self, tags: pd.DataFrame, mat, row_of: Mapping[str, int]) -> None:
+        """Merge the chunk's tagged passages into the exemplars of each theme (see :meth:`exemplar_table`)."""
+        if tags.empty:
+            return
+        rows = {p: row_of[p] for p in dict.fromkeys(tags["passage_id"])}
+        content = {p: _row_key(mat, r) for p, r in rows.items()}
+        new = pd.DataFrame(
+            {
+                "theme_code": tags["theme_code"].to_numpy(dtype=object),
+                "passage_id": tags["passage_id"].to_numpy(dtype=object),
+                "score": tags["score"].to_numpy(dtype=np.float64),
+                "content": [content[p] for p in tags["passage_id"]],
+            }
+        )
+        pool = new if self._pool is None else pd.concat([self._pool, new], ignore_index=True)
+        pool = select_exemplars(pool, cap=None)
+        if self.exemplars is not None:
+            sizes = pool.groupby("theme_code").size()
+            self.capped.update(sizes.index[sizes > self.exemplars])
+            pool = pool.groupby("theme_code", sort=False).head(self.exemplars).reset_index(drop=True)
+        self._pool = pool
+        keep = set(self._pool["passage_id"])
+        for p in keep - self._pool_rows.keys():
+            lo, hi = mat.indptr[rows[p]], mat.indptr[rows[p] + 1]
+            self._pool_rows[p] = (mat.indices[lo:hi].astype(np.int32), mat.data[lo:hi].astype(np.int32))
+        for p in self._pool_rows.keys() - keep:
+            del self._pool_rows[p]
 
-    def passage_doc_codes(self) -> np.ndarray:
-        """Row of :attr:`doc_ids` of each passage row."""
-        return np.concatenate(self._passage_doc) if self._passage_doc else np.zeros(0, dtype=np.int32)
+    def exemplar_table(self) -> pd.DataFrame:
+        """The exemplars: ``theme_code, passage_id, score`` (see :func:`select_exemplars`)."""
+        if self._pool is None:
+            return pd.DataFrame(columns=["theme_code", "passage_id", "score"])
+        return self._pool[["theme_code", "passage_id", "score"]].reset_index(drop=True)
 
-    def matrices(self):
-        """Passage x term and document x term counts (CSR; columns = terms in first-seen order).
+    def document_counts(self):
+        """Document x term counts (CSR, float64; columns = terms in first-seen order, indices sorted).
 
-        Consumes the accumulated counts (call once, after the last chunk).
+        Consumes the per-chunk counts (call once, after the last chunk): the matrix replaces them.
 
         Returns:
-            ``(passage counts, document counts, document ids in corpus order, terms)``.
+            ``(counts, document ids in corpus order, terms in first-seen order)``.
         """
         import scipy.sparse as sp
 
         terms = list(self.vocab)
-        rows = np.concatenate(self._rows) if self._rows else np.zeros(0, dtype=np.int32)
-        cols = np.concatenate(self._cols) if self._cols else np.zeros(0, dtype=np.int32)
-        vals = np.concatenate(self._vals).astype(np.float64) if self._vals else np.zeros(0)
-        self._rows, self._cols, self._vals = [], [], []  # consumed: the CSR matrix replaces them
-        counts = sp.csr_matrix((vals, (rows, cols)), shape=(len(self.passage_ids), len(terms)))
-        del rows, cols, vals
-        counts.sum_duplicates()
+        chunks, self._doc_counts = self._doc_counts, []
+        mats = []
+        while chunks:
+            p, i, d = chunks.pop(0)
+            mats.append(sp.csr_matrix((d.astype(np.float64), i, p), shape=(len(p) - 1, len(terms))))
+        counts = sp.vstack(mats, format="csr") if mats else sp.csr_matrix((0, len(terms)))
+        del mats
         counts.sort_indices()
-        codes = self.passage_doc_codes()
-        ind = sp.csr_matrix(
-            (np.ones(len(codes)), (codes, np.arange(len(codes)))), shape=(len(self.doc_ids), len(codes))
+        return counts, list(self.doc_ids), terms
+
+    def suggestions(self, *, min_similarity: float = 0.15) -> pd.DataFrame:
+        """The ``theme_suggestions`` table: candidates scored against the exemplars of each theme.
+
+        The passage TF-IDF is the one ``TfidfVectorizer(sublinear_tf=True)`` fits on every passage of the
+        corpus (IDF from the summed document frequencies, rows laid out as the vectorizer lays them out),
+        so when every tagged passage is an exemplar the table equals :func:`compare.themes.tfidf_suggestions`.
+        """
+        import scipy.sparse as sp
+
+        from compare.coverage import tfidf_from_frequencies
+        from compare.themes import THEME_SUGGESTIONS, suggestions_from_vectors
+
+        if self.n_passages < 2 or not self.n_candidates or self._pool is None:
+            return THEME_SUGGESTIONS.empty()
+        if self.capped:
+            LOG.info(
+                "theme_suggestions: %d themes have more than %d distinct tagged passages; their candidates "
+                "are compared with the %d best-scored (%s)",
+                len(self.capped),
+                self.exemplars,
+                self.exemplars,
+                ", ".join(sorted(self.capped)),
+            )
+        first_seen = list(self.vocab)
+        order = sorted(range(len(first_seen)), key=first_seen.__getitem__)
+        rank = np.empty(len(order), dtype=np.int32)
+        rank[order] = np.arange(len(order), dtype=np.int32)
+        vocab = np.asarray([first_seen[i] for i in order], dtype=object)
+        tf = tfidf_from_frequencies(self._df[order], n_rows=self.n_passages)
+
+        def vectors(indptr, indices, data):
+            # relabelled to sorted-term columns, entries kept in first-seen order (see vectorizer_layout)
+            counts = sp.csr_matrix(
+                (data.astype(np.float64), rank[indices], indptr), shape=(len(indptr) - 1, len(rank))
+            )
+            counts.has_sorted_indices = False
+            return tf.transform(counts)
+
+        ex_ids = sorted(self._pool_rows)
+        ex_rows = [self._pool_rows[p] for p in ex_ids]
+        ex_indptr = np.concatenate([[0], np.cumsum([len(i) for i, _ in ex_rows])])
+        ex_vec = vectors(
+            ex_indptr, np.concatenate([i for i, _ in ex_rows]), np.concatenate([d for _, d in ex_rows])
         )
-        docs = (ind @ counts).tocsr()
-        docs.sum_duplicates()
-        docs.sort_indices()
-        return counts, docs, list(self.doc_ids), terms
+        tagged: dict[str, set[str]] = {}
+        for code, pid in zip(self._pool["theme_code"], self._pool["passage_id"], strict=True):
+            tagged.setdefault(pid, set()).add(code)
+
+        def score(batch: list) -> pd.DataFrame:
+            pids = [p for _, ids, _ in batch for p in ids]
+            mat = sp.vstack([vec for vec, _, _ in batch] + [ex_vec], format="csr")
+            pid_index = {p: i for i, p in enumerate(pids)}
+            pid_index.update((p, len(pids) + j) for j, p in enumerate(ex_ids))
+            return suggestions_from_vectors(
+                mat,
+                vocab=vocab,
+                pid_index=pid_index,
+                candidates=pids,
+                tagged=tagged,
+                doc_of={p: d for _, ids, docs in batch for p, d in zip(ids, docs, strict=True)},
+                min_similarity=min_similarity,
+            )
+
+        # candidates are read back one chunk at a time and scored SUGGESTION_BATCH_ROWS at a time
+        frames, batch, n_batch = [], [], 0
+        for item in self._spilled:
+            with np.load(item) if isinstance(item, Path) else contextlib.nullcontext(item) as chunk:
+                batch.append(
+                    (
+                        vectors(chunk["indptr"], chunk["indices"], chunk["data"]),
+                        chunk["pids"].tolist(),
+                        chunk["docs"].tolist(),
+                    )
+                )
+            n_batch += len(batch[-1][1])
+            if n_batch >= SUGGESTION_BATCH_ROWS:
+                frames.append(score(batch))
+                batch, n_batch = [], 0
+        if batch:
+            frames.append(score(batch))
+        frames = [f for f in frames if len(f)]
+        if not frames:
+            return THEME_SUGGESTIONS.empty()
+        out = pd.concat(frames, ignore_index=True).sort_values(
+            ["passage_id", "similarity", "theme_code"], ascending=[True, False, True], kind="stable"
+        )
+        return out.reset_index(drop=True)
+
+
+def _row_key(mat, row: int) -> bytes:
+    """Identity of a count row (its terms and counts): identical passages have the same key."""
+    lo, hi = mat.indptr[row], mat.indptr[row + 1]
+    digest = hashlib.blake2b(mat.indices[lo:hi].astype(np.int32).tobytes(), digest_size=16)
+    digest.update(mat.data[lo:hi].astype(np.int32).tobytes())
+    return digest.digest()
+
+
+def select_exemplars(tags: pd.DataFrame, *, cap: int | None) -> pd.DataFrame:
+    """The reference passages of each theme for the streamed TF-IDF second opinion.
+
+    Passages with the same content tokens (same ``content`` key) are one exemplar, ranked by its best
+    member (highest tag score, then smallest passage id) and named by its smallest passage id: a duplicate
+    has the same similarity to every candidate, and the exact method names the smallest id on a tie. Each
+    theme keeps its ``cap`` best-ranked exemplars. The ranking does not depend on how the rows are split
+    into chunks (merging the kept rows with the next chunk's gives the same selection); the name of an
+    exemplar can, when a twin seen earlier was dropped with its exemplar. When a theme has at most ``cap``
+    distinct tagged passages nothing is dropped, and its suggestions are those of comparing with all of
+    them.
+
+    Args:
+        tags: ``theme_code, passage_id, score, content`` (one row per tagged passage x theme), and
+            optionally ``best`` (the best member's id; missing: ``passage_id``), as this function returns.
+        cap: Exemplars per theme (None: no limit).
+
+    Returns:
+        ``theme_code, passage_id, score, best, content``, by theme, score (descending) and best member.
+    """
+    best_of = tags["best"].fillna(tags["passage_id"]) if "best" in tags else tags["passage_id"]
+    rows = tags.assign(best=best_of).sort_values(
+        ["theme_code", "score", "best"], ascending=[True, False, True], kind="stable"
+    )
+    groups = rows.groupby(["theme_code", "content"], sort=False)
+    out = groups.agg(score=("score", "first"), best=("best", "first"), passage_id=("passage_id", "min"))
+    out = out.reset_index().sort_values(
+        ["theme_code", "score", "best"], ascending=[True, False, True], kind="stable"
+    )
+    if cap is not None:
+        out = out.groupby("theme_code", sort=False).head(cap)
+    return out[["theme_code", "passage_id", "score", "best", "content"]].reset_index(drop=True)
 
 
 def vectorizer_layout(counts, terms: list[str], *, keep: np.ndarray | None = None):
@@ -264,13 +455,22 @@ def theme_corpus_tables(
     documents: pd.DataFrame | None,
     top_k: int | None = None,
     min_similarity: float = 0.15,
+    exemplars: int | None = SUGGESTION_EXEMPLARS,
 ) -> dict[str, pd.DataFrame]:
     """The cross-document tables of :func:`compare.themes.corpus_tables`, streamed one chunk at a time.
 
-    See :func:`stream_theme_tables` (this wrapper reads with Arrow's system memory pool).
+    See :func:`stream_theme_tables` (this wrapper reads with Arrow's system memory pool and spills the
+    candidates of the TF-IDF second opinion to a temporary folder).
     """
-    with system_memory_pool():
-        return stream_theme_tables(parts, documents=documents, top_k=top_k, min_similarity=min_similarity)
+    with system_memory_pool(), tempfile.TemporaryDirectory(prefix="policy-compare-suggest-") as spill:
+        return stream_theme_tables(
+            parts,
+            documents=documents,
+            top_k=top_k,
+            min_similarity=min_similarity,
+            exemplars=exemplars,
+            spill_dir=Path(spill),
+        )
 
 
 def stream_theme_tables(
@@ -279,6 +479,8 @@ def stream_theme_tables(
     documents: pd.DataFrame | None,
     top_k: int | None = None,
     min_similarity: float = 0.15,
+    exemplars: int | None = SUGGESTION_EXEMPLARS,
+    spill_dir: Path | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The cross-document tables of :func:`compare.themes.corpus_tables`, streamed one chunk at a time.
 
@@ -290,6 +492,9 @@ def stream_theme_tables(
             :data:`compare.coverage.SIMILARITY_FULL_MAX_DOCS` documents, else
             :data:`compare.coverage.SIMILARITY_TOP_K`.
         min_similarity: Threshold of the TF-IDF second opinion.
+        exemplars: Tagged passages per theme the TF-IDF second opinion compares candidates with (see
+            :func:`select_exemplars`; None: all of them, which is quadratic in the corpus).
+        spill_dir: Where the candidates' count rows wait for the second opinion (None: in memory).
 
     Returns:
         ``coverage``, ``theme_cooccurrence``, ``theme_suggestions``, ``similarity``, ``distinctive_terms``,
@@ -298,7 +503,7 @@ def stream_theme_tables(
     from compare import coverage, instruments, strength
 
     cov_parts, co_parts, ti_parts, ss_parts = [], [], [], []
-    counts = TermCounts()
+    counts = TermCounts(exemplars=exemplars, spill_dir=spill_dir)
     doc_part: dict[str, int] = {}
     has_it = any("instrument_tags" in p for p in parts)
     has_sg = any("strength" in p for p in parts)
@@ -330,20 +535,28 @@ def stream_theme_tables(
             ti_parts.append(instruments.theme_instrument_matrix(st, it))
         if sg is not None:
             ss_parts.append(strength.strength_shares(sg, sentence_tags=st))
+        del sentences, st, it, sg, taggable
         tokens = read_part(
             part.get("tokens"), "tokens", columns=["doc_id", "passage_id", "token"], filters=CONTENT_FILTER
         )
         if tokens is not None:
             counts.add_chunk(tokens, passages, pt)
-        del passages, sentences, st, pt, it, sg, tokens
+        del passages, pt, tokens
         release_memory()
     cov = coverage.combine_coverage(cov_parts)
-    ti = _concat_or_empty(ti_parts, "theme_instrument") if has_it else None
+    del cov_parts
     out: dict[str, pd.DataFrame] = {
         "coverage": cov,
         "theme_cooccurrence": coverage.combine_cooccurrence(co_parts),
     }
-    out.update(_token_tables(counts, cov, documents=documents, top_k=top_k, min_similarity=min_similarity))
+    del co_parts
+    out["theme_suggestions"] = counts.suggestions(min_similarity=min_similarity)
+    release_memory()
+    out.update(_document_tables(counts, cov, documents=documents, top_k=top_k))
+    del counts
+    release_memory()
+    ti = _concat_or_empty(ti_parts, "theme_instrument") if has_it else None
+    del ti_parts
     out["only_here"] = _only_here(cov, ti, parts, doc_part)
     if ti is not None:
         out["theme_instrument"] = ti
@@ -366,45 +579,19 @@ def _concat_or_empty(frames: list[pd.DataFrame], name: str) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def _token_tables(
-    counts: TermCounts,
-    cov: pd.DataFrame,
-    *,
-    documents: pd.DataFrame | None,
-    top_k: int | None,
-    min_similarity: float,
+def _document_tables(
+    counts: TermCounts, cov: pd.DataFrame, *, documents: pd.DataFrame | None, top_k: int | None
 ) -> dict[str, pd.DataFrame]:
-    """Similarity (tokens and theme profiles), distinctive terms and TF-IDF suggestions from the counts."""
+    """Similarity (tokens and theme profiles) and distinctive terms from the document x term counts."""
     from compare import coverage
-    from compare.themes import THEME_SUGGESTIONS, suggestions_from_vectors
 
-    pcounts, dcounts, ids, first_seen = counts.matrices()
+    dcounts, ids, first_seen = counts.document_counts()
     n_docs = len(ids) if len(ids) else len(cov["doc_id"].unique()) if len(cov) else 0
     k = (
         top_k
         if top_k is not None
         else (None if n_docs <= coverage.SIMILARITY_FULL_MAX_DOCS else coverage.SIMILARITY_TOP_K)
     )
-    # theme_suggestions: passage TF-IDF fitted on every passage with content tokens
-    suggestions = THEME_SUGGESTIONS.empty()
-    if pcounts.shape[0] >= 2:
-        pmat, terms = vectorizer_layout(pcounts, first_seen)
-        del pcounts
-        tfidf, _ = coverage.tfidf_rows(pmat)
-        del pmat
-        pid_index = {p: i for i, p in enumerate(counts.passage_ids)}
-        doc_codes = counts.passage_doc_codes()
-        suggestions = suggestions_from_vectors(
-            tfidf,
-            vocab=np.asarray(terms, dtype=object),
-            pid_index=pid_index,
-            candidates=[counts.passage_ids[i] for i in counts.candidates],
-            tagged=counts.tagged(),
-            doc_of={counts.passage_ids[i]: ids[doc_codes[i]] for i in counts.candidates},
-            min_similarity=min_similarity,
-        )
-        del tfidf, pid_index
-        release_memory()
     # document similarity over content tokens of two or more characters
     sims = []
     if ids:
@@ -416,7 +603,9 @@ def _token_tables(
         else:
             vec, _ = coverage.tfidf_rows(dlong)
             rows = coverage.cosine_rows(vec)
+        del dlong
         sims.append(coverage.similarity_long_from_blocks(rows, ids=ids, method="tfidf_tokens", top_k=k))
+        del rows
     if len(cov):
         prow, pids = coverage.profile_rows(cov)
         sims.append(coverage.similarity_long_from_blocks(prow, ids=pids, method="theme_profile", top_k=k))
@@ -424,12 +613,14 @@ def _token_tables(
     similarity = (
         pd.concat(sims, ignore_index=True) if sims else coverage._empty(coverage.SIMILARITY, "no documents")
     )
+    del sims
     dsorted, terms = vectorizer_layout(dcounts, first_seen)
+    del dcounts
     dsorted.sort_indices()
     distinctive = coverage.distinctive_terms_from_counts(
         dsorted, terms=terms, ids=ids, exclude=coverage.place_names(documents)
     )
-    return {"theme_suggestions": suggestions, "similarity": similarity, "distinctive_terms": distinctive}
+    return {"similarity": similarity, "distinctive_terms": distinctive}
 
 
 def _only_here(

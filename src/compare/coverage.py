@@ -747,6 +747,34 @@ def tfidf_rows(counts, *, fit=None):
     return tf.transform(counts), tf
 
 
+def tfidf_from_frequencies(document_frequency: np.ndarray, *, n_rows: int):
+    """``TfidfTransformer(sublinear_tf=True)`` fitted from document frequencies instead of a count matrix.
+
+    The inverse document frequencies are computed as ``fit`` computes them (smoothed, in float64, in the
+    same order of operations), so ``transform`` gives the same values as a transformer fitted on the whole
+    matrix, one block of rows at a time.
+
+    Args:
+        document_frequency: Rows containing each term (columns in the order of the matrices to transform).
+        n_rows: Rows of the corpus the frequencies were counted over.
+
+    Returns:
+        The fitted transformer.
+    """
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    df = np.asarray(document_frequency).astype(np.float64)
+    df += 1.0  # smooth_idf: one extra row containing every term
+    idf = np.full_like(df, fill_value=n_rows + 1, dtype=np.float64)
+    idf /= df
+    np.log(idf, out=idf)
+    idf += 1.0
+    tf = TfidfTransformer(sublinear_tf=True)
+    tf.idf_ = idf
+    tf.n_features_in_ = len(idf)
+    return tf
+
+
 def similarity_long_from_blocks(
     rows: Callable[[int, int], np.ndarray], *, ids: list[str], method: str, top_k: int | None = None
 ) -> pd.DataFrame:
