@@ -238,9 +238,13 @@ def test_resume_skips_completed_chunks(tmp_path):
 
 
 def test_large_corpus_mode_streams_only_what_corpus_stages_need(tmp_path, built):
+    import pyarrow as pa
+
     out = tmp_path / "out"
     shutil.copytree(built.out_dir, out)  # reuse the session build's chunks: only the corpus stages run
+    pool = pa.default_memory_pool().backend_name
     result = build(RAW, out, gather=False, write_csv=False)
+    assert pa.default_memory_pool().backend_name == pool  # the system allocator was only used inside
     assert json.loads((out / "build_info.json").read_text(encoding="utf-8"))["run"]["chunks_reused"] >= 1
     assert "repairs" not in result.tables and "text" not in result.tables["documents"].columns
     # the token, sentence and passage tables are streamed from the chunk parts, never gathered
