@@ -61,7 +61,8 @@ def validate_folder(folder: str | Path, *, split: str, work_dir: str | Path | No
 
     Returns:
         The table of :func:`compare.themes.validate_against_labels` (``split`` = ``all`` and ``split``), with
-        ``attrs["unmatched"]`` listing label snippets not found in any passage.
+        ``attrs["unmatched"]`` listing label snippets not found in any passage and ``attrs["n_documents"]``
+        the documents the labels cover.
     """
     from compare import themes
 
@@ -72,9 +73,11 @@ def validate_folder(folder: str | Path, *, split: str, work_dir: str | Path | No
     with tempfile.TemporaryDirectory(prefix="pc-validate-") as tmp:
         out = Path(work_dir) if work_dir is not None else Path(tmp) / "out"
         tables = build(folder, out, use_cache=work_dir is not None, write_csv=False, progress=False).tables
-        return themes.validate_against_labels(
+        scores = themes.validate_against_labels(
             tables["theme_tags_passage"], passages=tables["passages"], labels=labels
         )
+    scores.attrs["n_documents"] = labels["doc_id"].nunique()
+    return scores
 
 
 def validate_sets(folder: str | Path, *, work_dir: str | Path | None = None) -> pd.DataFrame:
@@ -93,10 +96,10 @@ def validate_sets(folder: str | Path, *, work_dir: str | Path | None = None) -> 
         split = f"composed_{row.set}"
         sub = Path(work_dir) / split if work_dir is not None else None
         full = validate_folder(row.folder, split=split, work_dir=sub)
-        unmatched = len(full.attrs.get("unmatched", []))
+        unmatched, n_documents = len(full.attrs.get("unmatched", [])), full.attrs["n_documents"]
         v = full[full["split"] == split].copy()
         v.insert(1, "status", row.status)
-        v["n_documents"] = pd.read_csv(row.folder / "labels.csv", dtype=str)["doc_id"].nunique()
+        v["n_documents"] = n_documents
         v["unmatched"] = unmatched
         parts.append(v)
     if not parts:
