@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import pytest
 
 from compare.align import ALIGNED, align_indicators, load_vocabulary, match_vocabulary, side_by_side
 from compare.schemas import SCHEMAS, validate
@@ -132,3 +134,15 @@ def test_side_by_side(tables):
 def test_empty_targets():
     assert align_indicators(pd.DataFrame()).empty
     assert side_by_side(ALIGNED.empty()).empty
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 7, 10])
+def test_median_of_others_equals_the_median_without_each_value(n):
+    from compare.align import median_of_others
+
+    rng = np.random.default_rng(n)
+    for _ in range(50):  # ties included: few distinct values
+        values = rng.integers(0, 4, n) * rng.choice([1.0, 0.1, 1 / 3])
+        want = [float(pd.Series(np.delete(values, i)).median()) for i in range(n)]
+        assert median_of_others(values).tolist() == want
+    assert np.isnan(median_of_others(np.array([5.0]))).all()

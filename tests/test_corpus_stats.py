@@ -65,9 +65,13 @@ def test_streamed_tables_equal_the_gathered_ones_exactly(streamed, built):
 
 
 def test_streaming_keeps_no_corpus_wide_token_or_sentence_table(streamed):
-    held = set(streamed.tables)
+    held = set(streamed.tables.in_memory)
     assert not held & {"tokens", "sentences", "passages", "repairs", "theme_tags_sentence", "strength"}
+    # the corpus stages wrote their tables piece by piece: none of them is held either
+    assert not held & {"coverage", "similarity", "theme_suggestions", "distinctive_terms", "strength_shares"}
     assert "text" not in streamed.tables["documents"].columns
+    # …but every table can still be read from the result, from the published files
+    assert len(streamed.tables["coverage"]) == streamed.rows["coverage"]
     # the per-document tables are still published in full
     assert streamed.rows["tokens"] == len(pd.read_parquet(streamed.out_dir / "tokens.parquet"))
 
@@ -177,19 +181,76 @@ def _align_input(tables) -> pd.DataFrame:
     return df[[match_vocabulary(s) is None for s in df["indicator"]]]
 
 
+def _groups_by_every_pair(df: pd.DataFrame, min_similarity: float):
+    """The alignment groups by definition: every pair of targets compared, dense, in a Python loop."""
+    import re
+
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.metrics.pairwise import cosine_similarity
+
+    texts = [re.sub(r"[^\u4e00-\u9fffA-Za-z0-9]", "", s or "") or "?" for s in df["indicator"]]
+    sim = cosine_similarity(TfidfVectorizer(analyzer="char", ngram_range=(2, 3)).fit_transform(texts))
+    docs, units = df["doc_id"].tolist(), df["unit"].fillna("").tolist()
+    n = len(df)
+    parent, best = list(range(n)), [None] * n
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    for i in range(n):
+        for j in range(i + 1, n):
+            if docs[i] != docs[j] and units[i] == units[j] and sim[i, j] >= min_similarity:
+                parent[find(i)] = find(j)
+                for k in (i, j):
+                    best[k] = sim[i, j] if best[k] is None else max(best[k], sim[i, j])
+    groups: dict[int, list[int]] = {}
+    for k in range(n):
+        groups.setdefault(find(k), []).append(k)
+    return sorted(groups.values()), best
+
+
 @pytest.mark.parametrize("cells", [1_000_000, 7])
-def test_similarity_groups_equal_the_dense_alignment(tables, monkeypatch, cells):
+def test_similarity_groups_equal_comparing_every_pair(tables, monkeypatch, cells):
     from compare import align, corpus_stats
 
     rest = _align_input(tables)
-    # the seeds' unmatched targets, and the same targets again as if from three more documents
-    copies = [rest.assign(doc_id=rest["doc_id"] + f"_copy{k}") for k in range(3)]
+    # the seeds' unmatched targets; the same again as if from two more documents; and rows shuffled over
+    # four documents with repeats inside one document (keys of one document, shared keys, isolated twins)
+    copies = pd.concat([rest, *(rest.assign(doc_id=rest["doc_id"] + f"_copy{k}") for k in range(2))])
+    shuffled = pd.concat([copies, copies.sample(frac=0.3, random_state=1)], ignore_index=True)
+    shuffled["doc_id"] = np.random.default_rng(1).choice(["a", "b", "c", "d"], len(shuffled))
+    # one document's two wordings are closer to each other than to another document's: a row's best
+    # similarity is the other document's, and the twin within one document is not grouped on its own
+    own = pd.DataFrame(
+        {
+            "indicator": [
+                "义务教育学校体育场地开放率",
+                "义务教育学校体育场地对外开放率",
+                "义务教育学校体育场馆开放率",
+                "心理健康教师配备率",
+            ]
+            * 2,
+            "doc_id": ["a", "a", "b", "c", "a", "a", "b", "c"],
+            "unit": "%",
+        }
+    )
     monkeypatch.setattr(corpus_stats, "GROUP_BLOCK_CELLS", cells)
-    for df in (rest, pd.concat([rest, *copies], ignore_index=True)):
+    for df in (rest, copies.reset_index(drop=True), shuffled, own):
         roots, best = corpus_stats.similarity_groups(df, min_similarity=align.DEFAULT_MIN_SIMILARITY)
-        want_roots, want_best = align._similarity_groups(df, min_similarity=align.DEFAULT_MIN_SIMILARITY)
-        assert roots == want_roots and best == want_best
-    assert len(set(roots)) < len(df) / 2 and all(b is not None for b in best)  # the copies were grouped
+        want_groups, want_best = _groups_by_every_pair(df, align.DEFAULT_MIN_SIMILARITY)
+        groups: dict[int, list[int]] = {}
+        for k, root in enumerate(roots):
+            groups.setdefault(root, []).append(k)
+        assert sorted(groups.values()) == want_groups
+        assert all(root == members[0] for root, members in groups.items())  # the root is the first row
+        assert [b is None for b in best] == [b is None for b in want_best]
+        # the same cosines up to rounding (dense products here, sparse ones there)
+        assert np.allclose([b or 0 for b in best], [b or 0 for b in want_best], rtol=0, atol=1e-12)
+        if df is own:  # 0.61 to its own document's wording, 0.58 to document b's: b's counts
+            assert sorted(groups.values()) == [[0, 2, 4, 6], [1], [3], [5], [7]]
+            assert best[0] == best[2] and 0.57 < best[0] < 0.59 and best[1] is None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -340,3 +401,56 @@ def test_select_exemplars_merges_duplicates_and_breaks_ties_by_passage_id():
     merged = select_exemplars(pd.concat([select_exemplars(tags.iloc[:3], cap=3), tags.iloc[3:]]), cap=3)
     pd.testing.assert_frame_equal(merged, whole)
     assert len(select_exemplars(tags, cap=None)) == 4
+
+
+def _only_here_streamed(cov: pd.DataFrame, ti: pd.DataFrame, groups: list[list[str]]) -> pd.DataFrame:
+    from compare.corpus_stats import OnlyHereRows
+
+    rare = OnlyHereRows()
+    for docs in groups:
+        rare.add(cov[cov["doc_id"].isin(docs)], ti[ti["doc_id"].isin(docs)])
+    assert len(rare.cov) <= 2 * cov["theme_code"].nunique() + 2 + len(set(rare.ti["doc_id"]))
+    assert len(rare.ti) <= 2 * len(ti.groupby(["theme_code", "instrument_code"]))
+    return coverage.only_here(rare.cov, theme_instrument=rare.ti)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3])
+def test_only_here_from_bounded_rows_equals_the_whole_tables(tables, size):
+    cov, ti = tables["coverage"], tables["theme_instrument"]
+    want = coverage.only_here(cov, theme_instrument=ti)
+    assert len(want)
+    ids = list(dict.fromkeys(cov["doc_id"]))
+    got = _only_here_streamed(cov, ti, [ids[i : i + size] for i in range(0, len(ids), size)])
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
+def test_only_here_from_bounded_rows_on_a_late_lone_theme():
+    """A theme only the last of six documents covers, and one the first and the last cover."""
+    codes = ["a", "b", "c"]
+    docs = [f"d{i}" for i in range(6)]
+    cov = pd.DataFrame([(d, c) for d in docs for c in codes], columns=["doc_id", "theme_code"])
+    cov["present"] = [
+        c == "a" or (c == "b" and d == "d5") or (c == "c" and d in ("d0", "d5"))
+        for d, c in zip(cov["doc_id"], cov["theme_code"], strict=True)
+    ]
+    cov["n_sentences"] = cov["present"].astype(int) * 3
+    cov["theme_label"] = cov["theme_code"].str.upper()
+    ti = pd.DataFrame(
+        {
+            "doc_id": ["d1", "d4", "d4", "d5"],
+            "theme_code": ["a", "a", "c", "a"],
+            "theme_label": ["A", "A", "C", "A"],
+            "instrument_code": ["x", "y", "y", "x"],
+            "instrument_label": ["X", "Y", "Y", "X"],
+            "n_sentences": [2, 5, 2, 2],
+        }
+    )
+    want = coverage.only_here(cov, theme_instrument=ti)
+    assert list(zip(want["doc_id"], want["kind"], want["theme_code"], strict=True)) == [
+        ("d5", "theme", "b"),
+        ("d4", "theme_instrument", "a"),
+        ("d4", "theme_instrument", "c"),
+    ]
+    for size in (1, 2, 4):
+        got = _only_here_streamed(cov, ti, [docs[i : i + size] for i in range(0, len(docs), size)])
+        pd.testing.assert_frame_equal(got, want, check_exact=True, obj=f"chunks of {size}")

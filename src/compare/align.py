@@ -19,7 +19,17 @@ import yaml
 from compare.config import resource_path
 from compare.schemas import C, TableSchema, register, validate
 
-__all__ = ["ALIGNED", "align_indicators", "load_vocabulary", "match_vocabulary", "side_by_side"]
+__all__ = [
+    "ALIGNED",
+    "align_indicators",
+    "aligned_rows",
+    "alignment_keys",
+    "assign_groups",
+    "load_vocabulary",
+    "match_vocabulary",
+    "prepare_targets",
+    "side_by_side",
+]
 
 ALIGNED = register(
     TableSchema(
@@ -116,6 +126,34 @@ def _similarity_groups(df: pd.DataFrame, *, min_similarity: float) -> tuple[list
     return similarity_groups(df, min_similarity=min_similarity)
 
 
+#: Columns of the per-target keys that grouping and ambition need (see :func:`alignment_keys`).
+KEY_COLUMNS = (
+    "doc_id",
+    "indicator",
+    "indicator_id",
+    "unit",
+    "level",
+    "value",
+    "is_masked",
+    "per_year",
+    "number_start",
+    "direction",
+    "_compare",
+)
+#: Columns :func:`assign_groups` gives each target row.
+GROUP_COLUMNS = (
+    "indicator_id",
+    "canonical_name",
+    "canonical_unit",
+    "match_method",
+    "similarity",
+    "n_cities",
+    "comparable",
+    "ambition_rank",
+    "ambition_vs_median",
+)
+
+
 def align_indicators(
     targets: pd.DataFrame,
     *,
@@ -136,6 +174,25 @@ def align_indicators(
     """
     if targets is None or targets.empty:
         return ALIGNED.empty()
+    df = prepare_targets(targets, documents=documents)
+    groups = assign_groups(alignment_keys(df), min_similarity=min_similarity)
+    return aligned_rows(df, groups)
+
+
+def prepare_targets(targets: pd.DataFrame, *, documents: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The per-row part of the alignment: non-repeated targets with city label, vocabulary match and theme.
+
+    Rows of different documents are independent here, so a large corpus is prepared one chunk at a time.
+
+    Args:
+        targets: ``targets`` rows (any subset of whole documents).
+        documents: The ``documents`` table (for ``city_label``); optional.
+
+    Returns:
+        The non-repeated rows (index reset) with the vocabulary's ``indicator_id`` (None when unmatched),
+        ``canonical_name``, ``canonical_unit``, ``theme``, ``direction``, ``_compare``, ``match_method`` and
+        ``city_label``.
+    """
     df = targets[~targets["is_repeat"].astype(bool)].copy().reset_index(drop=True)
     if "flag" not in df:
         df["flag"] = None
@@ -153,43 +210,105 @@ def align_indicators(
         bool(v["compare"]) and v["unit"] == u if v else True for v, u in zip(vocab, df["unit"], strict=True)
     ]
     df["match_method"] = ["vocabulary" if v else "none" for v in vocab]
-    df["similarity"] = None
-    rest = df[df["indicator_id"].isna()]
-    if len(rest):
-        roots, best = _similarity_groups(rest, min_similarity=min_similarity)
-        rest_idx = rest.index.to_list()
-        groups: dict[int, list[int]] = {}
-        for pos, root in enumerate(roots):
-            groups.setdefault(root, []).append(pos)
-        for n_group, (_, members) in enumerate(sorted(groups.items())):
-            idx = [rest_idx[p] for p in members]
-            multi = df.loc[idx, "doc_id"].nunique() > 1
-            names = df.loc[idx, "indicator"].tolist()
-            canonical = min(names, key=lambda s: (len(s or ""), s or ""))
-            gid = f"sim_{n_group:03d}" if multi else f"single_{n_group:03d}"
-            for p, i in zip(members, idx, strict=True):
-                df.at[i, "indicator_id"] = gid
-                df.at[i, "canonical_name"] = canonical or "(unnamed)"
-                df.at[i, "canonical_unit"] = df.at[i, "unit"]
-                if multi:
-                    df.at[i, "match_method"] = "similarity"
-                    df.at[i, "similarity"] = best[p]
     # themes: from the vocabulary, else the passage's first theme
     if "themes" in df:
         fallback = df["themes"].fillna("").str.split(",").str[0].replace("", None)
         df["theme"] = df["theme"].where(df["theme"].notna(), fallback)
+    return df
+
+
+def alignment_keys(prepared: pd.DataFrame) -> pd.DataFrame:
+    """The columns of prepared targets that grouping and ambition need (:data:`KEY_COLUMNS`), compactly.
+
+    The indicator text is kept only where no vocabulary entry matched (only those are grouped by
+    similarity), as a categorical; a large corpus keeps these keys for every target, not the full rows.
+    """
+    keys = prepared[list(KEY_COLUMNS)].copy()
+    keys["indicator"] = keys["indicator"].where(keys["indicator_id"].isna(), None)
+    for col in ("doc_id", "indicator", "indicator_id", "unit", "level", "direction"):
+        values = keys[col].astype(object).where(keys[col].notna(), None)
+        categories = pd.Index(pd.unique(values.dropna()), dtype=object)  # object even when all missing
+        keys[col] = pd.Categorical(values, categories=categories)
+    return keys
+
+
+def assign_groups(keys: pd.DataFrame, *, min_similarity: float = DEFAULT_MIN_SIMILARITY) -> pd.DataFrame:
+    """The cross-document part of the alignment: groups, canonical names and ambition of every target.
+
+    Args:
+        keys: :func:`alignment_keys` of every prepared target of the corpus, in corpus order.
+        min_similarity: Threshold of the TF-IDF similarity grouping.
+
+    Returns:
+        One row per key row (same index) with :data:`GROUP_COLUMNS`.
+    """
+    df = pd.DataFrame(index=keys.index)
+    df["doc_id"] = keys["doc_id"].astype(object)
+    df["indicator"] = keys["indicator"].astype(object)
+    df["unit"] = keys["unit"].astype(object).where(keys["unit"].notna(), None)
+    df["indicator_id"] = keys["indicator_id"].astype(object).where(keys["indicator_id"].notna(), None)
+    df["canonical_name"] = None
+    df["canonical_unit"] = None
+    df["match_method"] = np.where(df["indicator_id"].notna(), "vocabulary", "none").astype(object)
+    df["similarity"] = None
+    rest = df[df["indicator_id"].isna()]
+    if len(rest):
+        roots, best = _similarity_groups(rest, min_similarity=min_similarity)
+        # groups numbered in the order of their first target; a group of one document is "single_"
+        number = pd.Series(pd.factorize(np.asarray(roots))[0], index=rest.index)
+        multi = rest["doc_id"].groupby(number).nunique().gt(1)
+        names = rest["indicator"].fillna("")
+        shortest = (  # canonical name: the shortest indicator text of the group (then the first in order)
+            pd.DataFrame({"group": number, "len": names.str.len(), "name": names})
+            .sort_values(["group", "len", "name"], kind="stable")
+            .drop_duplicates("group")
+            .set_index("group")["name"]
+        )
+        is_multi = number.map(multi).to_numpy(dtype=bool)
+        labels = np.where(is_multi, "sim_", "single_").astype(object) + number.map("{:03d}".format).to_numpy()
+        df.loc[rest.index, "indicator_id"] = labels
+        df.loc[rest.index, "canonical_name"] = number.map(shortest).replace("", "(unnamed)").to_numpy()
+        df.loc[rest.index, "canonical_unit"] = rest["unit"].to_numpy()
+        sim_rows = rest.index[is_multi]
+        df.loc[sim_rows, "match_method"] = "similarity"
+        df.loc[sim_rows, "similarity"] = pd.Series(best, index=rest.index, dtype=object)[sim_rows].to_numpy()
     df["n_cities"] = df.groupby("indicator_id")["doc_id"].transform("nunique")
+    for col in ("level", "value", "is_masked", "per_year", "number_start", "direction", "_compare"):
+        df[col] = keys[col].astype(object) if col in ("level", "direction") else keys[col]
+    df["level"] = df["level"].where(df["level"].notna(), None)
     df = _ambition(df)
     df["similarity"] = pd.to_numeric(df["similarity"], errors="coerce")
+    return df[list(GROUP_COLUMNS)]
+
+
+def aligned_rows(prepared: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
+    """The ``aligned_indicators`` rows of prepared targets, given their :func:`assign_groups` rows.
+
+    Args:
+        prepared: :func:`prepare_targets` rows.
+        groups: Their rows of :func:`assign_groups` (same order and length).
+
+    Returns:
+        A validated ``aligned_indicators`` table.
+    """
+    df = prepared.copy()
+    vocab_name, vocab_unit = df["canonical_name"], df["canonical_unit"]
+    for col in GROUP_COLUMNS:
+        df[col] = groups[col].to_numpy()
+    matched = df["match_method"].eq("vocabulary").to_numpy()
+    df["canonical_name"] = vocab_name.where(matched, df["canonical_name"])
+    df["canonical_unit"] = vocab_unit.where(matched, df["canonical_unit"])
+    suspect = df["flag"].fillna("").str.contains("suspect|overflow|garbled")
+    df["increase_over_baseline"] = (df["value"] - df["baseline_value"]).where(~suspect)
     return validate(df[ALIGNED.names], ALIGNED)
 
 
 def _ambition(df: pd.DataFrame) -> pd.DataFrame:
-    df["comparable"] = False
-    df["ambition_rank"] = pd.NA
-    df["ambition_vs_median"] = np.nan
-    suspect = df["flag"].fillna("").str.contains("suspect|overflow|garbled")
-    df["increase_over_baseline"] = (df["value"] - df["baseline_value"]).where(~suspect)
+    """``comparable``, ``ambition_rank`` and ``ambition_vs_median`` of every row (vectorised per group)."""
+    n = len(df)
+    comparable = np.zeros(n, dtype=bool)
+    rank = np.zeros(n, dtype=np.int64)
+    vs_median = np.full(n, np.nan)
     usable = (
         df["value"].notna() & ~df["is_masked"].astype(bool) & ~df["per_year"].astype(bool) & df["_compare"]
     )
@@ -201,14 +320,36 @@ def _ambition(df: pd.DataFrame) -> pd.DataFrame:
             continue
         lower_better = first["direction"].iloc[0] == "lower"
         vals = first["value"].astype(float)
-        ranks = vals.rank(ascending=lower_better, method="min").astype(int)
-        for i, v in vals.items():
-            others = vals.drop(i)
-            df.at[i, "comparable"] = True
-            df.at[i, "ambition_rank"] = int(ranks[i])
-            diff = float(v - others.median())
-            df.at[i, "ambition_vs_median"] = -diff if lower_better else diff
+        pos = df.index.get_indexer(first.index)
+        comparable[pos] = True
+        rank[pos] = vals.rank(ascending=lower_better, method="min").astype(int).to_numpy()
+        diff = vals.to_numpy() - median_of_others(vals.to_numpy())
+        vs_median[pos] = -diff if lower_better else diff
+    df["comparable"] = comparable
+    df["ambition_rank"] = pd.Series(rank, index=df.index, dtype="Int64").where(comparable, pd.NA)
+    df["ambition_vs_median"] = vs_median
     return df
+
+
+def median_of_others(values: np.ndarray) -> np.ndarray:
+    """For each value, the median of all the OTHER values (as ``numpy.median`` gives it), in O(n log n).
+
+    Removing the value at sorted position k from the sorted values shifts every later value down by one,
+    so the middle of the rest is read off the sorted array directly instead of re-sorting n times.
+    """
+    v = np.asarray(values, dtype=float)
+    n = len(v)
+    if n < 2:
+        return np.full(n, np.nan)
+    order = np.argsort(v, kind="stable")
+    s = v[order]
+    k = np.empty(n, dtype=np.int64)
+    k[order] = np.arange(n)
+    m = n - 1
+    lo, hi = (m - 1) // 2, m // 2
+    a = np.where(lo < k, s[lo], s[lo + 1])
+    b = np.where(hi < k, s[hi], s[min(hi + 1, n - 1)])
+    return (a + b) / 2
 
 
 def side_by_side(aligned: pd.DataFrame, *, min_cities: int = 2) -> pd.DataFrame:

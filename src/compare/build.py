@@ -44,7 +44,7 @@ from compare.errors import InputError, PolicyCompareError, SchemaError
 from compare.executors import EXECUTORS, Chunk
 from compare.ingest import DocSpec, MetadataWarning, discover, document_row
 from compare.schemas import ERRORS, SCHEMAS, validate
-from compare.store import OutputTables
+from compare.store import OutputTables, TableSink
 
 LOG = logging.getLogger(__name__)
 
@@ -54,6 +54,8 @@ STAGE_MODULES = ("compare.themes", "compare.targets")
 CACHE_DIRNAME = ".cache"
 #: Chunk work folders (parts + ``_done.json``); the resume state of the build.
 WORK_DIRNAME = ".parts"
+#: Folder (inside the work folder) where the corpus stages of a large corpus write their tables.
+CORPUS_DIRNAME = "corpus"
 #: The published per-document dataset: ``parts/<table>/part-<chunk>.parquet``.
 PARTS_DIRNAME = "parts"
 DONE_FILE = "_done.json"
@@ -61,15 +63,10 @@ DONE_FILE = "_done.json"
 PARTS_VERSION = 1
 #: Corpora up to this size give the cross-document stages every table in full (see ``build(gather=…)``).
 GATHER_MAX_DOCS = 1000
-#: What the cross-document stages get in memory for larger corpora (table -> columns, None = all): small
-#: tables only. Documents lose their full texts; the passage tags keep what ``targets`` joins. Stages whose
-#: ``corpus_tables`` takes ``parts`` read everything else from the chunk parts, one chunk at a time.
-STREAM_TABLES = {
-    "documents": None,
-    "targets": None,
-    "timeline": None,
-    "theme_tags_passage": ("doc_id", "passage_id", "theme_code", "score", "is_primary"),
-}
+#: What the cross-document stages get in memory for larger corpora (table -> columns, None = all): the
+#: documents without their full texts. Stages whose ``corpus_tables`` takes ``parts`` read everything else
+#: from the chunk parts, one chunk at a time.
+STREAM_TABLES = {"documents": None}
 STREAM_DROP_COLUMNS = {"documents": ("text", "text_original")}
 #: Test-only: a document whose file name contains this variable's value kills its worker (``os._exit(137)``).
 CRASH_TEST_ENV = "POLICY_COMPARE_TEST_CRASH_ON"
@@ -467,16 +464,27 @@ def _consolidate(paths: list[Path], dest: Path, *, name: str, csv_dest: Path | N
             writer.write_table(pa.Table.from_pylist([], schema=arrow_schema))
         for path in paths:
             writer.write_table(pq.read_table(path, schema=arrow_schema))
-    if csv_dest is None:
-        return
-    with csv_dest.open("w", encoding="utf-8-sig", newline="") as fh:  # BOM once, for Excel
-        if not paths:
+    if csv_dest is not None:
+        _csv_from_parquet(paths, csv_dest, name=name)
+
+
+def _csv_from_parquet(paths: list[Path], dest: Path, *, name: str) -> None:
+    """One CSV (UTF-8 with BOM) from Parquet files, one row group in memory at a time."""
+    import pyarrow.parquet as pq
+
+    schema = SCHEMAS.get(name)
+    header = True
+    with dest.open("w", encoding="utf-8-sig", newline="") as fh:  # BOM once, for Excel
+        for path in paths:
+            reader = pq.ParquetFile(path)
+            for i in range(reader.num_row_groups):
+                df = reader.read_row_group(i).to_pandas()
+                if schema is not None:
+                    df = validate(df, schema)
+                df.to_csv(fh, index=False, header=header)
+                header = False
+        if header:  # no rows at all: the header only
             (schema.empty() if schema is not None else pd.DataFrame()).to_csv(fh, index=False)
-        for i, path in enumerate(paths):
-            df = pd.read_parquet(path)
-            if schema is not None:
-                df = validate(df, schema)
-            df.to_csv(fh, index=False, header=i == 0)
 
 
 def _publish_parts(parts: dict[str, list[tuple[int, Path]]], staging: Path) -> None:
@@ -679,15 +687,27 @@ def build(
             {name: work_root / s["key"] / f"{name}.parquet" for name in s["rows"]} for s in ordered
         ]
         corpus_names: list[str] = []
+        # without gather, stages that take a sink write their outputs into it piece by piece
+        sink = (
+            memory.enter_context(TableSink(work_root / f"{CORPUS_DIRNAME}-{os.getpid()}"))
+            if not gather
+            else None
+        )
+        if sink is not None:
+            memory.callback(shutil.rmtree, sink.folder, ignore_errors=True)
         for module in modules:
             if hasattr(module, "corpus_tables"):
-                if not gather and "parts" in inspect.signature(module.corpus_tables).parameters:
-                    produced = module.corpus_tables(tables, parts=chunk_parts)
+                params = inspect.signature(module.corpus_tables).parameters
+                if not gather and "parts" in params:
+                    extra = {"sink": sink} if "sink" in params else {}
+                    produced = module.corpus_tables(tables, parts=chunk_parts, **extra)
                 else:
                     produced = module.corpus_tables(tables)
                 tables.update(produced)
                 corpus_names.extend(n for n in produced if n not in corpus_names)
                 release_memory()
+        sunk = sink.close() if sink is not None else {}
+        corpus_names.extend(n for n in sunk if n not in corpus_names)
         t_corpus = time.perf_counter()
         tables["errors"] = errors_df
         for name in tables:  # parts were validated when written; big corpora keep their Arrow-backed strings
@@ -710,6 +730,12 @@ def build(
             _consolidate([p for _, p in items], staging / f"{name}.parquet", name=name, csv_dest=csv_dest)
             release_memory()
         for name in [*corpus_names, "errors"]:
+            if name in sunk:  # written piece by piece by its stage: published as it is
+                rows[name] = sink.rows[name]
+                os.replace(sunk[name], staging / f"{name}.parquet")
+                if write_csv:
+                    _csv_from_parquet([staging / f"{name}.parquet"], staging / f"{name}.csv", name=name)
+                continue
             df = tables[name]
             rows[name] = len(df)
             write_parquet(df, staging / f"{name}.parquet", schema=SCHEMAS.get(name))
@@ -751,8 +777,8 @@ def build(
         memory.close()
         shutil.rmtree(staging, ignore_errors=True)
     _prune_work(work_root, {c.key for c in chunks})
-    if gather:  # every table, read on first use unless already in memory
-        tables = OutputTables(out_dir, [*parts, *corpus_names, "errors"], loaded=tables)
+    # every table, read on first use unless already in memory (a large corpus keeps only its small inputs)
+    tables = OutputTables(out_dir, [*parts, *corpus_names, "errors"], loaded=tables)
     return BuildResult(
         tables,
         errors_df,

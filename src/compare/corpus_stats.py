@@ -27,15 +27,14 @@ import functools
 import hashlib
 import logging
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from compare.schemas import SCHEMAS
-from compare.store import as_built_dtypes
+from compare.store import TableSink, as_built_dtypes
 
 LOG = logging.getLogger(__name__)
 
@@ -258,13 +257,23 @@ class TermCounts:
         corpus (IDF from the summed document frequencies, rows laid out as the vectorizer lays them out),
         so when every tagged passage is an exemplar the table equals :func:`compare.themes.tfidf_suggestions`.
         """
+        from compare.themes import THEME_SUGGESTIONS
+
+        frames = [f for f in self.suggestion_batches(min_similarity=min_similarity) if len(f)]
+        if not frames:
+            return THEME_SUGGESTIONS.empty()
+        return pd.concat(frames, ignore_index=True)
+
+    def suggestion_batches(self, *, min_similarity: float = 0.15) -> Iterator[pd.DataFrame]:
+        """The rows of :meth:`suggestions`, one batch of candidates at a time, in corpus order (for writing
+        them out as they are scored)."""
         import scipy.sparse as sp
 
         from compare.coverage import tfidf_from_frequencies
-        from compare.themes import THEME_SUGGESTIONS, suggestions_from_vectors
+        from compare.themes import suggestions_from_vectors
 
         if self.n_passages < 2 or not self.n_candidates or self._pool is None:
-            return THEME_SUGGESTIONS.empty()
+            return
         if self.capped:
             LOG.info(
                 "theme_suggestions: %d themes have more than %d distinct tagged passages; their candidates "
@@ -315,7 +324,7 @@ class TermCounts:
             )
 
         # candidates are read back one chunk at a time and scored SUGGESTION_BATCH_ROWS at a time
-        frames, batch, n_batch = [], [], 0
+        batch, n_batch = [], 0
         for item in self._spilled:
             with np.load(item) if isinstance(item, Path) else contextlib.nullcontext(item) as chunk:
                 batch.append(
@@ -327,17 +336,10 @@ class TermCounts:
                 )
             n_batch += len(batch[-1][1])
             if n_batch >= SUGGESTION_BATCH_ROWS:
-                frames.append(score(batch))
+                yield score(batch)  # candidates come in corpus order, and the scorer keeps it
                 batch, n_batch = [], 0
         if batch:
-            frames.append(score(batch))
-        frames = [f for f in frames if len(f)]
-        if not frames:
-            return THEME_SUGGESTIONS.empty()
-        out = pd.concat(frames, ignore_index=True).sort_values(
-            ["passage_id", "similarity", "theme_code"], ascending=[True, False, True], kind="stable"
-        )
-        return out.reset_index(drop=True)
+            yield score(batch)
 
 
 def _row_key(mat, row: int) -> bytes:
@@ -453,6 +455,7 @@ def theme_corpus_tables(
     parts: Sequence[ChunkParts],
     *,
     documents: pd.DataFrame | None,
+    sink: TableSink | None = None,
     top_k: int | None = None,
     min_similarity: float = 0.15,
     exemplars: int | None = SUGGESTION_EXEMPLARS,
@@ -466,6 +469,7 @@ def theme_corpus_tables(
         return stream_theme_tables(
             parts,
             documents=documents,
+            sink=sink,
             top_k=top_k,
             min_similarity=min_similarity,
             exemplars=exemplars,
@@ -477,6 +481,7 @@ def stream_theme_tables(
     parts: Sequence[ChunkParts],
     *,
     documents: pd.DataFrame | None,
+    sink: TableSink | None = None,
     top_k: int | None = None,
     min_similarity: float = 0.15,
     exemplars: int | None = SUGGESTION_EXEMPLARS,
@@ -488,6 +493,8 @@ def stream_theme_tables(
         parts: One ``{table: parquet path}`` per chunk, in corpus order (passages, sentences, tokens and
             the themes stage's per-document tables).
         documents: The documents table (city and province, for the place names of distinctive terms).
+        sink: Where the tables are written, piece by piece as they are made (the build's); None: a
+            temporary one, read back into the returned tables.
         top_k: Similarity neighbours per document; default: the full matrix up to
             :data:`compare.coverage.SIMILARITY_FULL_MAX_DOCS` documents, else
             :data:`compare.coverage.SIMILARITY_TOP_K`.
@@ -497,17 +504,35 @@ def stream_theme_tables(
         spill_dir: Where the candidates' count rows wait for the second opinion (None: in memory).
 
     Returns:
-        ``coverage``, ``theme_cooccurrence``, ``theme_suggestions``, ``similarity``, ``distinctive_terms``,
-        ``only_here`` (+ ``theme_instrument``, ``strength_shares`` when those stages ran).
+        With a sink: nothing (``{}``), the tables are in the sink. Without: ``coverage``,
+        ``theme_cooccurrence``, ``theme_suggestions``, ``similarity``, ``distinctive_terms``, ``only_here``
+        (+ ``theme_instrument``, ``strength_shares`` when those stages ran). Documents are in corpus order
+        in every table.
     """
+    if sink is None:
+        with tempfile.TemporaryDirectory(prefix="policy-compare-corpus-") as tmp, TableSink(Path(tmp)) as own:
+            stream_theme_tables(
+                parts,
+                documents=documents,
+                sink=own,
+                top_k=top_k,
+                min_similarity=min_similarity,
+                exemplars=exemplars,
+                spill_dir=spill_dir,
+            )
+            return {name: own.read(name) for name in own.close()}
     from compare import coverage, instruments, strength
 
-    cov_parts, co_parts, ti_parts, ss_parts = [], [], [], []
     counts = TermCounts(exemplars=exemplars, spill_dir=spill_dir)
+    profile = _Profiles()
+    rare = OnlyHereRows()
+    co_total: pd.Series | None = None
     doc_part: dict[str, int] = {}
     has_it = any("instrument_tags" in p for p in parts)
     has_sg = any("strength" in p for p in parts)
     sg_rows = sum(_num_rows(p["strength"]) for p in parts if "strength" in p)
+    for name in ("coverage", "theme_cooccurrence"):
+        sink.write(name, None)
     for index, part in enumerate(parts):
         passages = read_part(part.get("passages"), "passages")
         sentences = read_part(
@@ -529,13 +554,24 @@ def stream_theme_tables(
         taggable = sg
         if sg_rows and (sg is None or sg.empty):  # no taggable sentence in this chunk (not: "use them all")
             taggable = pd.DataFrame({"sentence_id": [None]})
-        cov_parts.append(coverage.coverage_table(st, passage_tags=pt, sentences=sentences, taggable=taggable))
-        co_parts.append(coverage.cooccurrence(pt))
-        if it is not None:
-            ti_parts.append(instruments.theme_instrument_matrix(st, it))
-        if sg is not None:
-            ss_parts.append(strength.strength_shares(sg, sentence_tags=st))
-        del sentences, st, it, sg, taggable
+        cov = coverage.coverage_table(st, passage_tags=pt, sentences=sentences, taggable=taggable)
+        sink.write("coverage", cov)  # emphasis is corrected over the whole corpus at the end
+        profile.add(cov)
+        co = coverage.cooccurrence(pt)
+        if len(co):
+            is_all = co["doc_id"] == "_all"
+            sink.write("theme_cooccurrence", co[~is_all])
+            total = co[is_all].set_index(["theme_a", "theme_b"])["n_passages"]
+            co_total = total if co_total is None else co_total.add(total, fill_value=0)
+        ti = instruments.theme_instrument_matrix(st, it) if it is not None else None
+        if has_it:
+            sink.write("theme_instrument", ti)
+        rare.add(cov, ti)
+        if has_sg:
+            sink.write(
+                "strength_shares", strength.strength_shares(sg, sentence_tags=st) if sg is not None else None
+            )
+        del sentences, st, it, sg, taggable, cov, co, ti
         tokens = read_part(
             part.get("tokens"), "tokens", columns=["doc_id", "passage_id", "token"], filters=CONTENT_FILTER
         )
@@ -543,27 +579,89 @@ def stream_theme_tables(
             counts.add_chunk(tokens, passages, pt)
         del passages, pt, tokens
         release_memory()
-    cov = coverage.combine_coverage(cov_parts)
-    del cov_parts
-    out: dict[str, pd.DataFrame] = {
-        "coverage": cov,
-        "theme_cooccurrence": coverage.combine_cooccurrence(co_parts),
-    }
-    del co_parts
-    out["theme_suggestions"] = counts.suggestions(min_similarity=min_similarity)
+    # emphasis: share of the document over the mean share of all documents, per theme
+    mean = profile.mean()
+    sink.rewrite(
+        "coverage",
+        lambda cov: cov.assign(
+            emphasis=coverage._safe_div(cov["share_sentences"], cov["theme_code"].map(mean).astype(float))
+        ),
+    )
+    if co_total is not None:  # the _all rows: every document's passages, summed
+        total = co_total.astype(int).rename("n_passages").sort_index().reset_index().assign(doc_id="_all")
+        sink.write("theme_cooccurrence", total)
+    for batch in counts.suggestion_batches(min_similarity=min_similarity):
+        sink.write("theme_suggestions", batch)
+    sink.write("theme_suggestions", None)
     release_memory()
-    out.update(_document_tables(counts, cov, documents=documents, top_k=top_k))
+    _document_tables(counts, profile, documents=documents, top_k=top_k, sink=sink)
     del counts
     release_memory()
-    ti = _concat_or_empty(ti_parts, "theme_instrument") if has_it else None
-    del ti_parts
-    out["only_here"] = _only_here(cov, ti, parts, doc_part)
-    if ti is not None:
-        out["theme_instrument"] = ti
-    if has_sg:
-        ss = _concat_or_empty(ss_parts, "strength_shares")
-        out["strength_shares"] = ss.sort_values("doc_id", kind="stable").reset_index(drop=True)
-    return out
+    sink.write("only_here", _only_here(rare, parts, doc_part))
+    return {}
+
+
+@dataclass
+class _Profiles:
+    """Each document's theme profile (``share_sentences`` per codebook theme), collected chunk by chunk:
+    the documents x themes matrix behind theme-profile similarity and ``emphasis``."""
+
+    ids: list[str] = field(default_factory=list)
+    rows: list[np.ndarray] = field(default_factory=list)
+    codes: list[str] | None = None
+
+    def add(self, cov: pd.DataFrame) -> None:
+        from compare.coverage import coverage_matrix
+
+        if cov is None or cov.empty:
+            return
+        wide = coverage_matrix(cov, labels=False).fillna(0.0)
+        if self.codes is None:
+            self.codes = list(wide.columns)
+        self.ids.extend(wide.index)
+        self.rows.append(wide.reindex(columns=self.codes).to_numpy(dtype=float))
+
+    def matrix(self) -> np.ndarray:
+        return np.vstack(self.rows) if self.rows else np.zeros((0, 0))
+
+    def mean(self) -> pd.Series:
+        """Mean share per theme over every document, computed as ``coverage_table`` computes it."""
+        x = self.matrix()
+        if not len(x):
+            return pd.Series(dtype=float)
+        long = pd.DataFrame({"theme_code": np.tile(self.codes, len(x)), "share": x.ravel()})
+        return long.groupby("theme_code", sort=False)["share"].mean()
+
+
+@dataclass
+class OnlyHereRows:
+    """What ``only_here`` needs of the coverage and theme x instrument tables, kept bounded chunk by chunk.
+
+    ``coverage.only_here`` looks at the documents covering each theme (and each theme x instrument cell):
+    whether there is exactly one, and the first one's row. Keeping, per theme and per cell, the rows of the
+    first two documents (plus one row of each of the first two documents, so the corpus still counts as
+    several documents) gives it the same answer with at most (themes + cells) x 2 rows in memory.
+    """
+
+    cov: pd.DataFrame | None = None
+    ti: pd.DataFrame | None = None
+
+    def add(self, cov: pd.DataFrame, ti: pd.DataFrame | None) -> None:
+        if cov is None or cov.empty:
+            return
+        cov = pd.concat([c for c in (self.cov, cov) if c is not None], ignore_index=True)
+        docs = list(dict.fromkeys(cov["doc_id"]))[:2]
+        present = cov[cov["present"]].groupby("theme_code", sort=False).head(2).index
+        first_docs = cov[cov["doc_id"].isin(docs)].groupby("doc_id", sort=False).head(1).index
+        if ti is not None:
+            ti = pd.concat([t for t in (self.ti, ti) if t is not None], ignore_index=True)
+            self.ti = ti.groupby(["theme_code", "instrument_code"], sort=False).head(2).reset_index(drop=True)
+            kept = set(self.ti["doc_id"])  # only_here reads the cells of the documents it knows
+            with_ti = cov[cov["doc_id"].isin(kept)].groupby("doc_id", sort=False).head(1).index
+        else:
+            with_ti = cov.index[:0]
+        keep = present.union(first_docs).union(with_ti).sort_values()
+        self.cov = cov.loc[keep].reset_index(drop=True)
 
 
 def _num_rows(path: Path) -> int:
@@ -572,28 +670,27 @@ def _num_rows(path: Path) -> int:
     return pq.read_metadata(path).num_rows
 
 
-def _concat_or_empty(frames: list[pd.DataFrame], name: str) -> pd.DataFrame:
-    frames = [f for f in frames if f is not None and len(f)]
-    if not frames:
-        return SCHEMAS[name].empty()
-    return pd.concat(frames, ignore_index=True)
-
-
 def _document_tables(
-    counts: TermCounts, cov: pd.DataFrame, *, documents: pd.DataFrame | None, top_k: int | None
-) -> dict[str, pd.DataFrame]:
-    """Similarity (tokens and theme profiles) and distinctive terms from the document x term counts."""
+    counts: TermCounts,
+    profile: _Profiles,
+    *,
+    documents: pd.DataFrame | None,
+    top_k: int | None,
+    sink: TableSink,
+) -> None:
+    """Similarity (tokens and theme profiles) and distinctive terms from the document x term counts, written
+    to the sink one block of documents at a time."""
     from compare import coverage
 
     dcounts, ids, first_seen = counts.document_counts()
-    n_docs = len(ids) if len(ids) else len(cov["doc_id"].unique()) if len(cov) else 0
+    n_docs = len(ids) if len(ids) else len(profile.ids)
     k = (
         top_k
         if top_k is not None
         else (None if n_docs <= coverage.SIMILARITY_FULL_MAX_DOCS else coverage.SIMILARITY_TOP_K)
     )
+    sink.write("similarity", None)
     # document similarity over content tokens of two or more characters
-    sims = []
     if ids:
         dlong, _ = vectorizer_layout(
             dcounts, first_seen, keep=np.flatnonzero([len(t) > 1 for t in first_seen])
@@ -604,32 +701,32 @@ def _document_tables(
             vec, _ = coverage.tfidf_rows(dlong)
             rows = coverage.cosine_rows(vec)
         del dlong
-        sims.append(coverage.similarity_long_from_blocks(rows, ids=ids, method="tfidf_tokens", top_k=k))
+        for block in coverage.similarity_blocks(rows, ids=ids, method="tfidf_tokens", top_k=k):
+            sink.write("similarity", block)
         del rows
-    if len(cov):
-        prow, pids = coverage.profile_rows(cov)
-        sims.append(coverage.similarity_long_from_blocks(prow, ids=pids, method="theme_profile", top_k=k))
-    sims = [s for s in sims if len(s)]
-    similarity = (
-        pd.concat(sims, ignore_index=True) if sims else coverage._empty(coverage.SIMILARITY, "no documents")
-    )
-    del sims
+    if profile.ids:
+        prow = coverage.profile_rows_from_matrix(profile.matrix())
+        for block in coverage.similarity_blocks(prow, ids=profile.ids, method="theme_profile", top_k=k):
+            sink.write("similarity", block)
     dsorted, terms = vectorizer_layout(dcounts, first_seen)
     del dcounts
     dsorted.sort_indices()
-    distinctive = coverage.distinctive_terms_from_counts(
-        dsorted, terms=terms, ids=ids, exclude=coverage.place_names(documents)
-    )
-    return {"similarity": similarity, "distinctive_terms": distinctive}
+    sink.write("distinctive_terms", None)
+    if len(ids) >= 2:
+        for frame in coverage.distinctive_term_frames(
+            dsorted, terms=terms, ids=ids, exclude=coverage.place_names(documents)
+        ):
+            sink.write("distinctive_terms", frame)
 
 
-def _only_here(
-    cov: pd.DataFrame, ti: pd.DataFrame | None, parts: Sequence[ChunkParts], doc_part: dict[str, int]
-) -> pd.DataFrame:
-    """``only_here`` rows from the combined tables, examples read back from the chunks of their documents."""
+def _only_here(rare: OnlyHereRows, parts: Sequence[ChunkParts], doc_part: dict[str, int]) -> pd.DataFrame:
+    """``only_here`` rows from the bounded rows of the corpus, examples read back from the chunks of their
+    documents."""
     from compare import coverage
 
-    rows = coverage.only_here(cov, theme_instrument=ti)
+    if rare.cov is None:
+        return coverage.only_here(coverage.COVERAGE.empty())
+    rows = coverage.only_here(rare.cov, theme_instrument=rare.ti)
     if rows.empty:
         return rows
     for index in sorted({doc_part[d] for d in rows["doc_id"] if d in doc_part}):
@@ -648,35 +745,57 @@ GROUP_BLOCK_CELLS = 1_000_000
 
 
 def similarity_groups(df: pd.DataFrame, *, min_similarity: float) -> tuple[list[int], list[float | None]]:
-    """Union-find over targets of different documents, same unit, similarity >= threshold; blockwise.
+    """Union-find over targets of different documents, same unit, similarity >= threshold.
 
-    The same result as ``compare.align._similarity_groups`` (same character 2-3-gram TF-IDF cosine, same
-    union order, so the same roots and group numbers), without its documents² dense matrix and documents²
-    Python loop: similarities are computed ``GROUP_BLOCK_CELLS`` cells at a time as sparse products, and
-    only the qualifying pairs are visited, in the same (i, j) order.
+    Two targets are linked when they come from different documents, have the same unit and their indicator
+    texts' character 2-3-gram TF-IDF cosine reaches ``min_similarity``; groups are the connected targets.
+    The work is done on the distinct (text, unit) keys, not on every target (a national corpus repeats the
+    same indicator wording thousands of times):
+
+    - the TF-IDF is the one fitted on every target's text (document frequencies weighted by how many
+      targets share a key), so each key's vector, and each similarity, is the one the targets have;
+    - keys are linked when similar enough, unless both keys come from one and the same document only;
+      a key used by two documents or more holds together on its own;
+    - a target's best similarity is its key's best over the keys (itself included) holding a target of
+      another document.
+
+    Similarities are computed ``GROUP_BLOCK_CELLS`` cells at a time as sparse products.
 
     Args:
         df: Targets with ``indicator``, ``doc_id`` and ``unit``.
         min_similarity: Cosine threshold.
 
     Returns:
-        ``(root of each row, best similarity of each row or None)``.
+        ``(root of each row, best similarity of each row or None)``; the root of a group is its first row.
     """
     import re
 
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.feature_extraction.text import CountVectorizer
     from sklearn.metrics.pairwise import cosine_similarity
 
+    from compare.coverage import tfidf_from_frequencies
+
     n = len(df)
-    parent = list(range(n))
-    best: list[float | None] = [None] * n
     if n < 2:
-        return parent, best
+        return list(range(n)), [None] * n
     texts = [re.sub(r"[^\u4e00-\u9fffA-Za-z0-9]", "", s or "") or "?" for s in df["indicator"]]
-    m = TfidfVectorizer(analyzer="char", ngram_range=(2, 3), min_df=1).fit_transform(texts)
     docs = pd.factorize(df["doc_id"])[0]
-    units = pd.factorize(df["unit"].fillna(""))[0]
-    block = max(1, GROUP_BLOCK_CELLS // n)
+    unit_of = pd.factorize(df["unit"].fillna(""))[0]
+    key_of = pd.factorize(pd.Series(texts) + "\x00" + pd.Series(unit_of).astype(str))[0]  # first-seen order
+    _, first = np.unique(key_of, return_index=True)  # each key's first row
+    n_keys = len(first)
+    key_unit = unit_of[first]
+    key_doc = docs[first]  # the key's first document
+    shared = np.zeros(n_keys, dtype=bool)  # the key is used by two documents or more
+    shared[key_of[docs != key_doc[key_of]]] = True
+    size = np.bincount(key_of, minlength=n_keys)
+    counts = CountVectorizer(analyzer="char", ngram_range=(2, 3), min_df=1, dtype=np.float64).fit_transform(
+        [texts[i] for i in first]
+    )
+    frequency = np.asarray((counts > 0).T.astype(np.int64) @ size).ravel()  # targets containing each n-gram
+    m = tfidf_from_frequencies(frequency, n_rows=n, sublinear_tf=False).transform(counts)
+
+    parent = list(range(n_keys))
 
     def find(x: int) -> int:
         while parent[x] != x:
@@ -684,24 +803,49 @@ def similarity_groups(df: pd.DataFrame, *, min_similarity: float) -> tuple[list[
             x = parent[x]
         return x
 
-    # each block's qualifying pairs are united at once, in (i, j) order, and dropped: memory is one block
-    top = np.zeros(n)
-    touched = np.zeros(n, dtype=bool)
-    for lo in range(0, n, block):
-        hi = min(n, lo + block)
+    self_sim = np.zeros(n_keys)
+    best_shared = np.full(n_keys, -np.inf)  # best similar key used by several documents
+    # best similar key of a single document, and the best of another single document
+    best_doc = np.full((n_keys, 2), -1, dtype=np.int64)
+    best_one = np.full((n_keys, 2), -np.inf)
+    block = max(1, GROUP_BLOCK_CELLS // n_keys)
+    for lo in range(0, n_keys, block):
+        hi = min(n_keys, lo + block)
         sim = cosine_similarity(m[lo:hi], m, dense_output=False).tocoo()
         i = sim.row.astype(np.int64) + lo
         j = sim.col.astype(np.int64)
-        s = sim.data
-        keep = (j > i) & (s >= min_similarity) & (docs[i] != docs[j]) & (units[i] == units[j])
-        i, j, s = i[keep], j[keep], s[keep]
-        order = np.lexsort((j, i))
-        i, j, s = i[order], j[order], s[order]
-        for a, b in zip(i.tolist(), j.tolist(), strict=True):
+        v = sim.data
+        diag = i == j
+        self_sim[i[diag]] = v[diag]
+        keep = (~diag) & (v >= min_similarity) & (key_unit[i] == key_unit[j])
+        keep &= shared[i] | shared[j] | (key_doc[i] != key_doc[j])
+        i, j, v = i[keep], j[keep], v[keep]
+        for a, b in zip(i[i < j].tolist(), j[i < j].tolist(), strict=True):
             parent[find(a)] = find(b)
-        np.maximum.at(top, i, s)
-        np.maximum.at(top, j, s)
-        touched[i] = True
-        touched[j] = True
-    best = [float(top[k]) if touched[k] else None for k in range(n)]
-    return [find(k) for k in range(n)], best
+        on = shared[j]
+        np.maximum.at(best_shared, i[on], v[on])
+        for a, b, s in zip(i[~on].tolist(), j[~on].tolist(), v[~on].tolist(), strict=True):
+            d = key_doc[b]
+            if d == best_doc[a, 0]:
+                best_one[a, 0] = max(best_one[a, 0], s)
+            elif s > best_one[a, 0]:
+                if best_doc[a, 0] >= 0:
+                    best_doc[a, 1], best_one[a, 1] = best_doc[a, 0], best_one[a, 0]
+                best_doc[a, 0], best_one[a, 0] = d, s
+            elif d == best_doc[a, 1]:
+                best_one[a, 1] = max(best_one[a, 1], s)
+            elif s > best_one[a, 1]:
+                best_doc[a, 1], best_one[a, 1] = d, s
+    comp = np.array([find(k) for k in range(n_keys)])
+    comp_size = np.bincount(comp, minlength=n_keys)
+    together = (comp_size[comp] > 1) | (shared & (self_sim >= min_similarity))
+    # a group's root: its first row (keys are numbered by first row, so a component's smallest key)
+    comp_first = np.full(n_keys, n, dtype=np.int64)
+    np.minimum.at(comp_first, comp, first)
+    roots = np.where(together[key_of], comp_first[comp[key_of]], np.arange(n))
+    # best similarity of each row: its key's best over keys holding a row of another document
+    own = np.where(shared & (self_sim >= min_similarity), self_sim, -np.inf)
+    best = np.maximum(own, best_shared)[key_of]
+    other = np.where(best_doc[key_of, 0] != docs, best_one[key_of, 0], best_one[key_of, 1])
+    best = np.maximum(best, other)
+    return roots.tolist(), [float(b) if b > -np.inf else None for b in best]

@@ -15,7 +15,7 @@ division by zero.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -210,6 +210,17 @@ def coverage_table(
     return out
 
 
+def in_corpus_order(df: pd.DataFrame, doc_ids: Iterable[str]) -> pd.DataFrame:
+    """Rows ordered by document as the documents come in ``doc_ids`` (first appearance; the corpus order),
+    keeping the order of rows within a document.
+
+    Cross-document tables list documents in corpus order, so a large corpus's tables can be written one
+    chunk of documents at a time and still equal the in-memory ones.
+    """
+    rank = {d: i for i, d in enumerate(dict.fromkeys(doc_ids))}
+    return df.sort_values("doc_id", key=lambda s: s.map(rank), kind="stable").reset_index(drop=True)
+
+
 def _safe_div(num: pd.Series, den: pd.Series) -> pd.Series:
     den = den.astype(float)
     return (num.astype(float) / den.where(den > 0)).fillna(0.0)
@@ -252,6 +263,7 @@ def cooccurrence(passage_tags: pd.DataFrame, *, docs: list[str] | None = None) -
     per_doc = (
         pairs.groupby(["doc_id", "theme_code_a", "theme_code_b"]).size().rename("n_passages").reset_index()
     )
+    per_doc = in_corpus_order(per_doc, pt["doc_id"])
     total = (
         pairs.groupby(["theme_code_a", "theme_code_b"])
         .size()
@@ -692,7 +704,7 @@ def combine_cooccurrence(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
     frames = [f for f in frames if len(f)]
     if not frames:
         return _empty(COOCCURRENCE, "no tagged passages in the selection")
-    per_doc = pd.concat(frames, ignore_index=True).sort_values("doc_id", kind="stable")
+    per_doc = pd.concat(frames, ignore_index=True)  # chunks in corpus order, each in corpus order
     total = (
         per_doc.groupby(["theme_a", "theme_b"])["n_passages"].sum().rename("n_passages").reset_index()
     ).assign(doc_id="_all")
@@ -747,7 +759,7 @@ def tfidf_rows(counts, *, fit=None):
     return tf.transform(counts), tf
 
 
-def tfidf_from_frequencies(document_frequency: np.ndarray, *, n_rows: int):
+def tfidf_from_frequencies(document_frequency: np.ndarray, *, n_rows: int, sublinear_tf: bool = True):
     """``TfidfTransformer(sublinear_tf=True)`` fitted from document frequencies instead of a count matrix.
 
     The inverse document frequencies are computed as ``fit`` computes them (smoothed, in float64, in the
@@ -769,7 +781,7 @@ def tfidf_from_frequencies(document_frequency: np.ndarray, *, n_rows: int):
     idf /= df
     np.log(idf, out=idf)
     idf += 1.0
-    tf = TfidfTransformer(sublinear_tf=True)
+    tf = TfidfTransformer(sublinear_tf=sublinear_tf)
     tf.idf_ = idf
     tf.n_features_in_ = len(idf)
     return tf
@@ -793,12 +805,20 @@ def similarity_long_from_blocks(
     Returns:
         ``method, doc_a, doc_b, similarity`` (clipped to [0, 1]).
     """
-    n = len(ids)
-    if n == 0:
+    if not len(ids):
         return _empty(SIMILARITY, EMPTY_SELECTION)
+    return pd.concat(list(similarity_blocks(rows, ids=ids, method=method, top_k=top_k)), ignore_index=True)
+
+
+def similarity_blocks(
+    rows: Callable[[int, int], np.ndarray], *, ids: list[str], method: str, top_k: int | None = None
+) -> Iterator[pd.DataFrame]:
+    """The rows of :func:`similarity_long_from_blocks`, one block of documents at a time (for writing them
+    out as they are made; blocks of at most :data:`SIMILARITY_BLOCK_CELLS` cells, or one block for the full
+    matrix)."""
+    n = len(ids)
     ids_arr = np.asarray(ids, dtype=object)
-    block = n if top_k is None else max(1, SIMILARITY_BLOCK_CELLS // n)
-    frames = []
+    block = n if top_k is None else max(1, SIMILARITY_BLOCK_CELLS // max(n, 1))
     for lo in range(0, n, block):
         hi = min(n, lo + block)
         sim = np.clip(rows(lo, hi), 0, 1)
@@ -824,9 +844,10 @@ def similarity_long_from_blocks(
                 b_parts.append(keep)
                 v_parts.append(sim[r][keep])
             a, b, vals = np.concatenate(a_parts), np.concatenate(b_parts), np.concatenate(v_parts)
-        frames.append(pd.DataFrame({"doc_a": ids_arr[a], "doc_b": ids_arr[b], "similarity": vals}))
-    out = pd.concat(frames, ignore_index=True).assign(method=method)
-    return out[SIMILARITY.names]
+        out = pd.DataFrame({"doc_a": ids_arr[a], "doc_b": ids_arr[b], "similarity": vals}).assign(
+            method=method
+        )
+        yield out[SIMILARITY.names]
 
 
 def cosine_rows(vectors) -> Callable[[int, int], np.ndarray]:
@@ -841,7 +862,11 @@ def profile_rows(coverage: pd.DataFrame, *, value: str = "share_sentences"):
     """Block function and document ids for theme-profile similarity, computed as
     :func:`similarity_profiles` computes each cell (diagonal 1, zero profiles 0 to the others)."""
     wide = coverage_matrix(coverage, value=value, labels=False).fillna(0.0)
-    x = wide.to_numpy(dtype=float)
+    return profile_rows_from_matrix(wide.to_numpy(dtype=float)), list(wide.index)
+
+
+def profile_rows_from_matrix(x: np.ndarray) -> Callable[[int, int], np.ndarray]:
+    """Block function of theme-profile similarity from a documents x themes matrix (see :func:`profile_rows`)."""
     norms = np.linalg.norm(x, axis=1)
     safe = np.where(norms > 0, norms, 1.0)
 
@@ -850,7 +875,7 @@ def profile_rows(coverage: pd.DataFrame, *, value: str = "share_sentences"):
         sim[np.arange(hi - lo), np.arange(lo, hi)] = 1.0
         return sim
 
-    return rows, list(wide.index)
+    return rows
 
 
 def distinctive_terms_from_counts(
@@ -878,12 +903,41 @@ def distinctive_terms_from_counts(
     Returns:
         The ``distinctive_terms`` table.
     """
-    import scipy.sparse as sp
-
     if len(ids) < 2:
         return _empty(
             DISTINCTIVE, "distinctive terms need at least two documents" if ids else EMPTY_SELECTION
         )
+    frames = distinctive_term_frames(
+        counts,
+        terms=terms,
+        ids=ids,
+        top_n=top_n,
+        prior_scale=prior_scale,
+        min_count=min_count,
+        exclude=exclude,
+    )
+    first = next(frames, None)
+    if first is None:
+        return _empty(DISTINCTIVE, "no document has content tokens")
+    if first.attrs.get("message"):
+        return first
+    return pd.concat([first, *frames], ignore_index=True)[DISTINCTIVE.names]
+
+
+def distinctive_term_frames(
+    counts,
+    *,
+    terms: list[str],
+    ids: list[str],
+    top_n: int | None = 30,
+    prior_scale: float = 1.0,
+    min_count: int = 2,
+    exclude: Iterable[str] = (),
+) -> Iterator[pd.DataFrame]:
+    """The rows of :func:`distinctive_terms_from_counts`, one document at a time (for writing them out as they
+    are made). Yields one empty table with a message when no term is left, nothing when no document scores."""
+    import scipy.sparse as sp
+
     excluded = set(exclude)
     terms_arr = np.asarray(terms, dtype=object)
     keep = np.array([len(t) > 1 and t not in excluded for t in terms], dtype=bool)
@@ -893,12 +947,12 @@ def distinctive_terms_from_counts(
     terms_arr = terms_arr[keep]
     present = np.asarray(x.sum(axis=0)).ravel() > 0
     if not present.any():
-        return _empty(DISTINCTIVE, "no content tokens in the selection")
+        yield _empty(DISTINCTIVE, "no content tokens in the selection")
+        return
     total = np.asarray(x.sum(axis=0), dtype=float).ravel()
     alpha = prior_scale * total
     a0 = float(alpha[present].sum())
     n_all = float(total.sum())
-    rows = []
     for k, doc in enumerate(ids):
         lo, hi = x.indptr[k], x.indptr[k + 1]
         cols = x.indices[lo:hi]
@@ -926,7 +980,4 @@ def distinctive_terms_from_counts(
         )
         df = df.sort_values("z", ascending=False)
         df["rank"] = np.arange(1, len(df) + 1)
-        rows.append(df.head(top_n) if top_n else df)
-    if not rows:
-        return _empty(DISTINCTIVE, "no document has content tokens")
-    return pd.concat(rows, ignore_index=True)[DISTINCTIVE.names]
+        yield (df.head(top_n) if top_n else df)[DISTINCTIVE.names]

@@ -91,6 +91,11 @@ class OutputTables(Mapping):
             self._loaded[name] = read_as_built(path, name)
         return self._loaded[name]
 
+    @property
+    def in_memory(self) -> list[str]:
+        """Tables already read (or given as ``loaded``)."""
+        return list(self._loaded)
+
     def __contains__(self, name: object) -> bool:  # without reading the table
         return name in self._names
 
@@ -159,3 +164,107 @@ def load_corpus(
     if not names:
         raise InputError(folder, "no processed tables here; run `policy-compare build` first")
     return {name: read_table(folder, name) for name in names}
+
+
+def file_schema(schema: TableSchema) -> pa.Schema:
+    """The Arrow schema every Parquet file of a table is written with (fixed types + pandas metadata)."""
+    return pa.Table.from_pandas(schema.empty(), schema=schema.arrow_schema(), preserve_index=False).schema
+
+
+def iter_row_groups(path: Path, name: str) -> Iterator[pd.DataFrame]:
+    """A Parquet file one row group at a time, with the dtypes the pipeline makes (see :func:`as_built_dtypes`)."""
+    reader = pq.ParquetFile(path)
+    for i in range(reader.num_row_groups):
+        yield as_built_dtypes(reader.read_row_group(i, use_threads=False).to_pandas(use_threads=False), name)
+
+
+class TableSink:
+    """Tables written piece by piece: one Parquet file per table, in its fixed schema, one row group per piece.
+
+    The cross-document stages of a large corpus write their outputs here instead of returning them, so the
+    driver never holds a corpus-sized table; the build then publishes the files. Every piece is validated
+    against the table's schema before it is written.
+
+    Args:
+        folder: Where the files are written (``<folder>/<table>.parquet``; created).
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._writers: dict[str, pq.ParquetWriter] = {}
+        self._schemas: dict[str, pa.Schema] = {}
+        self.rows: dict[str, int] = {}
+
+    @property
+    def names(self) -> list[str]:
+        """Tables written so far, in the order they were started."""
+        return list(self.rows)
+
+    def path(self, name: str) -> Path:
+        """The file of a table."""
+        return self.folder / f"{name}.parquet"
+
+    def write(self, name: str, df: pd.DataFrame | None) -> None:
+        """Append rows to a table (an empty or None piece still creates the table).
+
+        Raises:
+            SchemaError: The piece does not fit the table's schema.
+        """
+        from compare.schemas import SCHEMAS, validate
+
+        schema = SCHEMAS[name]
+        writer = self._writers.get(name)
+        if writer is None:
+            self._schemas[name] = file_schema(schema)
+            writer = self._writers[name] = pq.ParquetWriter(self.path(name), self._schemas[name])
+            self.rows[name] = 0
+        if df is None or not len(df):
+            return
+        df = validate(df, schema)
+        table = pa.Table.from_pandas(df, schema=schema.arrow_schema(), preserve_index=False)
+        writer.write_table(table.replace_schema_metadata(self._schemas[name].metadata))
+        self.rows[name] += len(df)
+
+    def finish(self, name: str) -> Path:
+        """Close a table's file (no more rows) and return its path."""
+        if name not in self.rows:
+            self.write(name, None)
+        writer = self._writers.pop(name, None)
+        if writer is not None:
+            writer.close()
+        return self.path(name)
+
+    def frames(self, name: str) -> Iterator[pd.DataFrame]:
+        """A finished table, one written piece at a time."""
+        return iter_row_groups(self.finish(name), name)
+
+    def read(self, name: str) -> pd.DataFrame:
+        """A finished table in full (for small tables)."""
+        return read_as_built(self.finish(name), name)
+
+    def rewrite(self, name: str, fn) -> None:
+        """Pass a finished table through ``fn`` one piece at a time (a second pass over a streamed table)."""
+        src = self.finish(name)
+        old = src.with_name(f".{src.name}.old")
+        os.replace(src, old)
+        self.rows.pop(name)
+        try:
+            self.write(name, None)
+            for piece in iter_row_groups(old, name):
+                self.write(name, fn(piece))
+            self.finish(name)
+        finally:
+            old.unlink(missing_ok=True)
+
+    def close(self) -> dict[str, Path]:
+        """Finish every table; returns ``{table: file}``."""
+        return {name: self.finish(name) for name in list(self.rows)}
+
+    def __enter__(self) -> TableSink:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for writer in self._writers.values():
+            writer.close()
+        self._writers.clear()

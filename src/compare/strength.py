@@ -213,6 +213,7 @@ def strength_shares(
     tot = full.groupby(["doc_id", "theme_code"])["n_sentences"].transform("sum")
     full["share"] = (full["n_sentences"] / tot.where(tot > 0)).fillna(0.0)
     order = {c: i for i, c in enumerate(["_all", *load_codebook().codes])}
+    docs = {d: i for i, d in enumerate(dict.fromkeys(sg["doc_id"]))}  # documents in corpus order
     full = full.sort_values(
         ["doc_id", "theme_code", "strength"],
         key=lambda s: (
@@ -220,7 +221,7 @@ def strength_shares(
             if s.name == "theme_code"
             else s.map({c: i for i, c in enumerate(CLASSES)})
             if s.name == "strength"
-            else s
+            else s.map(docs)
         ),
     )
     return full[STRENGTH_SHARES.names].reset_index(drop=True)

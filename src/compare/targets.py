@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import yaml
@@ -23,6 +26,9 @@ import yaml
 from compare.config import resource_path
 from compare.numbers import NumberSpan, find_numbers, parse_number_text
 from compare.schemas import C, TableSchema, register, validate
+
+if TYPE_CHECKING:
+    from compare.store import TableSink
 
 __all__ = [
     "COMPARATORS",
@@ -976,19 +982,35 @@ def document_tables(tables: dict[str, pd.DataFrame], *, documents: pd.DataFrame)
     return {"targets": targets, "timeline": timeline}
 
 
-def corpus_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+#: Columns of ``theme_tags_passage`` that :func:`join_themes` uses.
+TAG_COLUMNS = ["passage_id", "theme_code", "score", "is_primary"]
+
+
+def corpus_tables(
+    tables: dict[str, pd.DataFrame],
+    *,
+    parts: Sequence[Mapping[str, Path]] | None = None,
+    sink: TableSink | None = None,
+) -> dict[str, pd.DataFrame]:
     """Stage hook (whole corpus): themes joined onto targets/timeline and the aligned-indicator table.
 
     Args:
         tables: Every table built so far (``documents``, ``targets``, ``timeline``, optionally
-            ``theme_tags_passage``).
+            ``theme_tags_passage``); with ``parts`` only ``documents``.
+        parts: Large corpora: one ``{table: Parquet part}`` per chunk, in corpus order, read one chunk at a
+            time instead of ``tables`` (:func:`stream_corpus_tables`; same tables).
+        sink: With ``parts``: write the tables into this :class:`compare.store.TableSink` instead of
+            returning them.
 
     Returns:
-        ``{"targets": ..., "timeline": ..., "aligned_indicators": ...}`` (targets/timeline only when given).
+        ``{"targets": ..., "timeline": ..., "aligned_indicators": ...}`` (targets/timeline only when given;
+        nothing when written to ``sink``).
     """
     from compare.align import align_indicators
     from compare.timeline import TIMELINE
 
+    if parts is not None:
+        return stream_corpus_tables(parts, documents=tables.get("documents"), sink=sink)
     out: dict[str, pd.DataFrame] = {}
     themes = tables.get("theme_tags_passage")
     targets = tables.get("targets")
@@ -1000,6 +1022,77 @@ def corpus_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     if timeline is not None:
         out["timeline"] = validate(join_themes(timeline, themes), TIMELINE)
     out["aligned_indicators"] = align_indicators(targets, documents=tables.get("documents"))
+    return out
+
+
+def stream_corpus_tables(
+    parts: Sequence[Mapping[str, Path]], *, documents: pd.DataFrame | None, sink: TableSink | None = None
+) -> dict[str, pd.DataFrame]:
+    """:func:`corpus_tables` of a large corpus, one chunk in memory at a time.
+
+    Pass 1 joins each chunk's passage themes onto its targets and timeline, writes them, and keeps only the
+    compact keys the alignment needs (:func:`compare.align.alignment_keys`: no quotes, ids or sentences).
+    The groups and ambition are computed once over those keys (:func:`compare.align.assign_groups`). Pass 2
+    reads the written targets back one chunk at a time and writes their ``aligned_indicators`` rows.
+
+    Args:
+        parts: One ``{table: Parquet part}`` per chunk, in corpus order (``targets``, ``timeline``,
+            ``theme_tags_passage``).
+        documents: The ``documents`` table (city labels).
+        sink: Where the tables are written; None: a temporary one, read back into the returned tables.
+
+    Returns:
+        ``{}`` with a sink; else ``targets``, ``timeline`` (when built) and ``aligned_indicators``.
+    """
+    import tempfile
+
+    from compare.align import aligned_rows, alignment_keys, assign_groups, prepare_targets
+    from compare.corpus_stats import read_part, release_memory
+    from compare.store import TableSink
+    from compare.timeline import TIMELINE
+
+    if sink is None:
+        with tempfile.TemporaryDirectory(prefix="policy-compare-corpus-") as tmp, TableSink(Path(tmp)) as own:
+            stream_corpus_tables(parts, documents=documents, sink=own)
+            return {name: own.read(name) for name in own.close()}
+    sink.write("targets", None)
+    keys = []
+    for part in parts:
+        tags = None
+        if part.get("theme_tags_passage") is not None:
+            tags = read_part(part["theme_tags_passage"], "theme_tags_passage", columns=TAG_COLUMNS)
+        targets = read_part(part.get("targets"), "targets")
+        if targets is not None and len(targets):
+            targets = validate(join_themes(targets, tags), TARGETS)
+            sink.write("targets", targets)
+            keys.append(alignment_keys(prepare_targets(targets, documents=documents)))
+        timeline = read_part(part.get("timeline"), "timeline")
+        if timeline is not None:
+            sink.write("timeline", validate(join_themes(timeline, tags), TIMELINE))
+        del tags, targets, timeline
+        release_memory()
+    sink.write("aligned_indicators", None)
+    if not keys:
+        return {}
+    groups = assign_groups(_concat_keys(keys))
+    del keys
+    lo = 0
+    for targets in sink.frames("targets"):
+        prepared = prepare_targets(targets, documents=documents)
+        hi = lo + len(prepared)
+        sink.write("aligned_indicators", aligned_rows(prepared, groups.iloc[lo:hi]))
+        lo = hi
+    return {}
+
+
+def _concat_keys(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate alignment keys, keeping categorical columns categorical (union of their categories)."""
+    from pandas.api.types import union_categoricals
+
+    out = pd.concat(frames, ignore_index=True)
+    for col in frames[0].columns:
+        if isinstance(frames[0][col].dtype, pd.CategoricalDtype):
+            out[col] = pd.Categorical(union_categoricals([f[col] for f in frames], ignore_order=True))
     return out
 
 

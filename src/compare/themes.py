@@ -37,6 +37,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -45,6 +46,9 @@ import yaml
 from compare.config import resource_path
 from compare.schemas import SHA, TableSchema, register
 from compare.schemas import C as _C
+
+if TYPE_CHECKING:
+    from compare.store import TableSink
 
 LOG = logging.getLogger(__name__)
 
@@ -1405,7 +1409,8 @@ def suggestions_from_vectors(
         codebook: Codebook (labels).
 
     Returns:
-        The ``theme_suggestions`` table, sorted by passage, similarity (descending) and theme.
+        The ``theme_suggestions`` table, sorted by document (in the order of ``candidates``), passage,
+        similarity (descending) and theme.
     """
     cb = codebook or load_codebook()
     tagged_ids = sorted(tagged)
@@ -1449,11 +1454,13 @@ def suggestions_from_vectors(
     if not rows:
         return THEME_SUGGESTIONS.empty()
     out = pd.DataFrame(rows, columns=THEME_SUGGESTIONS.names)
-    # deterministic order: identical inputs give identical files
-    out = out.sort_values(
-        ["passage_id", "similarity", "theme_code"], ascending=[True, False, True], kind="stable"
+    # deterministic order: identical inputs give identical files; documents in corpus order (the order of
+    # the candidates), so a large corpus's suggestions can be written one batch at a time
+    docs = {d: i for i, d in enumerate(dict.fromkeys(doc_of.get(p, "") for p in candidates))}
+    out = out.assign(_doc=out["doc_id"].map(docs)).sort_values(
+        ["_doc", "passage_id", "similarity", "theme_code"], ascending=[True, True, False, True], kind="stable"
     )
-    return out.reset_index(drop=True)
+    return out.drop(columns="_doc").reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1622,7 +1629,10 @@ def document_tables(tables: dict[str, pd.DataFrame], *, documents: pd.DataFrame)
 
 
 def corpus_tables(
-    tables: dict[str, pd.DataFrame], *, parts: Sequence[Mapping[str, Path]] | None = None
+    tables: dict[str, pd.DataFrame],
+    *,
+    parts: Sequence[Mapping[str, Path]] | None = None,
+    sink: TableSink | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Cross-document stage: coverage, co-occurrence, theme x instrument, strength shares, similarity,
     distinctive terms and the TF-IDF second opinion.
@@ -1632,6 +1642,8 @@ def corpus_tables(
         parts: Large corpora: one ``{table: Parquet part}`` per chunk, in corpus order, read one chunk at
             a time instead of ``tables`` (see :mod:`compare.corpus_stats`; same values, similarity as
             top-k neighbours above :data:`compare.coverage.SIMILARITY_FULL_MAX_DOCS` documents).
+        sink: With ``parts``: write the tables into this :class:`compare.store.TableSink`, piece by piece,
+            instead of returning them (the driver then never holds a corpus-sized table).
 
     Returns:
         Named tables (see :mod:`compare.coverage`).
@@ -1641,7 +1653,7 @@ def corpus_tables(
     if parts is not None:
         from compare.corpus_stats import theme_corpus_tables
 
-        return theme_corpus_tables(parts, documents=tables.get("documents"))
+        return theme_corpus_tables(parts, documents=tables.get("documents"), sink=sink)
     sentences = tables.get("sentences")
     passages = tables.get("passages")
     tokens = tables.get("tokens")
