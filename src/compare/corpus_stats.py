@@ -690,33 +690,35 @@ def _document_tables(
         else (None if n_docs <= coverage.SIMILARITY_FULL_MAX_DOCS else coverage.SIMILARITY_TOP_K)
     )
     sink.write("similarity", None)
-    # document similarity over content tokens of two or more characters
+    sink.write("distinctive_terms", None)
     if ids:
-        dlong, _ = vectorizer_layout(
-            dcounts, first_seen, keep=np.flatnonzero([len(t) > 1 for t in first_seen])
-        )
+        # content tokens of two or more characters, columns by sorted term: what both measures use (the
+        # distinctive terms leave one-character terms out too); one copy of the counts at a time
+        keep = np.flatnonzero([len(t) > 1 for t in first_seen])
+        dlong, long_terms = vectorizer_layout(dcounts, first_seen, keep=keep)
+        del dcounts
+        release_memory()
+        if len(ids) >= 2:
+            for frame in coverage.distinctive_term_frames(
+                dlong, terms=long_terms, ids=ids, exclude=coverage.place_names(documents)
+            ):
+                sink.write("distinctive_terms", frame)
+        # document similarity
         if dlong.nnz == 0:
             rows = lambda lo, hi: np.eye(len(ids))[lo:hi]  # noqa: E731  (as similarity_tokens)
         else:
             vec, _ = coverage.tfidf_rows(dlong)
+            del dlong
             rows = coverage.cosine_rows(vec)
-        del dlong
+            del vec
         for block in coverage.similarity_blocks(rows, ids=ids, method="tfidf_tokens", top_k=k):
             sink.write("similarity", block)
         del rows
+        release_memory()
     if profile.ids:
         prow = coverage.profile_rows_from_matrix(profile.matrix())
         for block in coverage.similarity_blocks(prow, ids=profile.ids, method="theme_profile", top_k=k):
             sink.write("similarity", block)
-    dsorted, terms = vectorizer_layout(dcounts, first_seen)
-    del dcounts
-    dsorted.sort_indices()
-    sink.write("distinctive_terms", None)
-    if len(ids) >= 2:
-        for frame in coverage.distinctive_term_frames(
-            dsorted, terms=terms, ids=ids, exclude=coverage.place_names(documents)
-        ):
-            sink.write("distinctive_terms", frame)
 
 
 def _only_here(rare: OnlyHereRows, parts: Sequence[ChunkParts], doc_part: dict[str, int]) -> pd.DataFrame:

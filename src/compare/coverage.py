@@ -852,10 +852,16 @@ def similarity_blocks(
 
 def cosine_rows(vectors) -> Callable[[int, int], np.ndarray]:
     """Block function of :func:`similarity_long_from_blocks`: cosine similarity of sparse or dense rows
-    (sklearn's ``cosine_similarity``, so zero rows are 0 to every row, themselves included)."""
-    from sklearn.metrics.pairwise import cosine_similarity
+    (as sklearn's ``cosine_similarity`` computes it, so zero rows are 0 to every row, themselves included).
 
-    return lambda lo, hi: cosine_similarity(vectors[lo:hi], vectors)
+    The rows are normalised once, not once per block (``cosine_similarity`` would copy the whole matrix for
+    every block); normalising is row by row, so the values are the same.
+    """
+    from sklearn.preprocessing import normalize
+    from sklearn.utils.extmath import safe_sparse_dot
+
+    normed = normalize(vectors, copy=True)
+    return lambda lo, hi: safe_sparse_dot(normed[lo:hi], normed.T, dense_output=True)
 
 
 def profile_rows(coverage: pd.DataFrame, *, value: str = "share_sentences"):
