@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.preprocessing import normalize as sklearn_normalize
 
 from compare import coverage
 from compare.build import build
@@ -454,3 +455,58 @@ def test_only_here_from_bounded_rows_on_a_late_lone_theme():
     for size in (1, 2, 4):
         got = _only_here_streamed(cov, ti, [docs[i : i + size] for i in range(0, len(docs), size)])
         pd.testing.assert_frame_equal(got, want, check_exact=True, obj=f"chunks of {size}")
+
+
+@pytest.mark.parametrize("group_rows", [1, 2, 3])
+@pytest.mark.parametrize("top_k", [1, 2, None])
+def test_grouped_similarity_equals_the_whole_matrix(group_rows, top_k):
+    import scipy.sparse as sp
+
+    # identical rows in different groups (ties), a zero row, and rows sharing some terms
+    x = sp.csr_matrix(
+        np.array(
+            [
+                [1.0, 0, 0, 2],
+                [1, 0, 0, 2],
+                [0, 3, 1, 0],
+                [0, 0, 0, 0],
+                [1, 0, 0, 2],
+                [0, 1, 1, 1],
+                [2, 1, 0, 0],
+            ]
+        )
+    )
+    ids = [f"d{i}" for i in range(x.shape[0])]
+    normed = sklearn_normalize(x)
+
+    def groups():
+        for lo in range(0, x.shape[0], group_rows):
+            yield lo, normed[lo : lo + group_rows]
+
+    want = coverage.similarity_long_from_blocks(
+        coverage.cosine_rows(x), ids=ids, method="tfidf_tokens", top_k=top_k
+    )
+    got = pd.concat(
+        list(coverage.grouped_similarity_blocks(groups, ids=ids, method="tfidf_tokens", top_k=top_k)),
+        ignore_index=True,
+    )
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
+def test_document_vectors_on_disk_give_the_same_tables(streamed, built, tmp_path, monkeypatch):
+    from compare import corpus_stats
+    from compare.corpus_stats import stream_theme_tables
+
+    parts = _chunk_parts(streamed.out_dir)
+    docs = built.tables["documents"]
+    for top_k in (2, None):
+        want = theme_corpus_tables(parts, documents=docs, top_k=top_k)
+        with monkeypatch.context() as m:
+            m.setattr(corpus_stats, "DOCUMENT_VECTOR_BYTES", 1)  # every chunk on disk, one per group
+            spill = tmp_path / f"spill-{top_k}"
+            spill.mkdir()
+            got = stream_theme_tables(parts, documents=docs, top_k=top_k, spill_dir=spill)
+        assert len(list(spill.glob("vectors-*.npz"))) == 3 and len(list(spill.glob("documents-*.npz"))) == 3
+        for name in ("similarity", "distinctive_terms"):
+            assert len(want[name]), name
+            pd.testing.assert_frame_equal(got[name], want[name], check_exact=True, obj=name)

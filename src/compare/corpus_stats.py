@@ -7,17 +7,22 @@ chunk, in corpus order) and :func:`theme_corpus_tables` reads one chunk at a tim
 - per-document aggregates (coverage counts, co-occurrence, theme x instrument, strength shares) are computed
   per chunk and combined (``emphasis`` and the ``_all`` co-occurrence rows over the whole corpus);
 - content tokens are reduced per chunk to sparse passage x term counts (one integer vocabulary for the
-  corpus), which are used and dropped (:class:`TermCounts`): their sums per document are kept (document x
-  term counts: similarity and distinctive terms, with the same formulas and values as the in-memory
-  functions), and so are their per-term passage frequencies (the IDF of the TF-IDF second opinion);
+  corpus), which are used and dropped (:class:`TermCounts`): their sums per document wait on disk
+  (document x term counts: similarity and distinctive terms, with the same formulas and values as the
+  in-memory functions, computed one chunk at a time from per-term totals), and their per-term passage
+  frequencies are added up (the IDF of the TF-IDF second opinion);
 - the TF-IDF second opinion compares the untagged candidates with at most :data:`SUGGESTION_EXEMPLARS`
   exemplars per theme (:func:`select_exemplars`), so its time is linear in the corpus; when no theme has
   more distinct tagged passages than that, the table equals the in-memory one (tested on the seeds);
 - ``only_here`` examples are read back from the few chunks that hold those documents.
 
-The driver holds no token, sentence, tag or passage x term data of the whole corpus: what grows with the
-corpus is the document x term counts (about 12 bytes per distinct document x term pair) and the corpus
-output tables. The candidates of the second opinion wait on disk (``spill_dir``), one file per chunk.
+Every table is written to a :class:`compare.store.TableSink` piece by piece as it is made. The driver holds
+no token, sentence, tag, passage x term or document x term data of the whole corpus, and no output table:
+what it keeps per document is its id, its theme profile (one float per theme) and which chunk holds it;
+per term, a few integers; bounded, whatever the corpus: one chunk's tables, the exemplars (at most themes x
+:data:`SUGGESTION_EXEMPLARS` count rows), two groups of normalised document vectors of at most
+:data:`DOCUMENT_VECTOR_BYTES` each and their top-k candidates. The candidates of the second opinion, the
+document x term counts and (beyond the budget) the document vectors wait on disk (``spill_dir``).
 """
 
 from __future__ import annotations
@@ -83,13 +88,16 @@ SUGGESTION_BATCH_ROWS = 2000
 
 @dataclass
 class TermCounts:
-    """Content-token counts of a corpus, accumulated one chunk at a time (memory bounded by the documents).
+    """Content-token counts of a corpus, accumulated one chunk at a time.
 
     Per chunk the passage x term counts are made, used and dropped:
 
     - their passage document frequencies (one integer per term) and row count are added up, for the
       passage IDF of the TF-IDF second opinion;
-    - their sums per document are kept (document x term counts: similarity and distinctive terms);
+    - their sums per document (document x term counts: similarity and distinctive terms) are written to
+      ``spill_dir`` (kept in memory when it is None), read back by :meth:`document_chunks`; what is kept
+      is the number of documents containing each term and each term's total count (one integer per term
+      each);
     - the exemplars of each theme (:meth:`exemplar_table`) keep their count rows;
     - the untagged candidates' count rows are written to ``spill_dir`` (kept in memory when it is None) and
       scored in :meth:`suggestions`, once the IDF and the exemplars are final.
@@ -100,7 +108,7 @@ class TermCounts:
         n_passages: Passages with at least one content token outside skipped kinds (rows of the IDF).
         n_candidates: Passages the TF-IDF second opinion scores (untagged, not general, not headings).
         exemplars: At most this many exemplars per theme (None: every tagged passage).
-        spill_dir: Folder for the candidates' count rows.
+        spill_dir: Folder for the candidates' count rows and the document x term counts.
         capped: Themes with more distinct tagged passages than ``exemplars``: their suggestions are an
             approximation of comparing with all of them.
     """
@@ -113,6 +121,8 @@ class TermCounts:
     n_candidates: int = 0
     capped: set[str] = field(default_factory=set)
     _df: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    _doc_df: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    _doc_total: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     _doc_counts: list = field(default_factory=list)
     _pool: pd.DataFrame | None = None
     _pool_rows: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
@@ -160,8 +170,7 @@ class TermCounts:
         dmat = (ind @ mat).tocsr()
         dmat.sum_duplicates()
         dmat.sort_indices()
-        self._doc_counts.append((dmat.indptr, dmat.indices.astype(np.int32), dmat.data.astype(np.int32)))
-        self.doc_ids.extend(docs)
+        self._add_documents(dmat, docs)
         row_of = {p: i for i, p in enumerate(puniq)}
         tags = (
             passage_tags if passage_tags is not None else pd.DataFrame(columns=["passage_id", "theme_code"])
@@ -175,6 +184,40 @@ class TermCounts:
         ]
         self._spill(mat[[row_of[p] for p in cands]], cands, [doc_of[p] for p in cands])
         self._add_exemplars(tags[tags["passage_id"].isin(row_of)], mat, row_of)
+
+    def _add_documents(self, dmat, docs: list[str]) -> None:
+        """Keep the chunk's document x term counts (in ``spill_dir`` if set) and add up their per-term figures."""
+        n_terms = len(self.vocab)
+        self._doc_df = np.pad(self._doc_df, (0, n_terms - len(self._doc_df)))
+        self._doc_df += np.bincount(dmat.indices, minlength=n_terms)
+        self._doc_total = np.pad(self._doc_total, (0, n_terms - len(self._doc_total)))
+        self._doc_total += np.bincount(dmat.indices, weights=dmat.data, minlength=n_terms).astype(np.int64)
+        self.doc_ids.extend(docs)
+        item = {
+            "indptr": dmat.indptr.astype(np.int64),
+            "indices": dmat.indices.astype(np.int32),
+            "data": dmat.data.astype(np.int32),
+        }
+        if self.spill_dir is None:
+            self._doc_counts.append(item)
+            return
+        path = Path(self.spill_dir) / f"documents-{len(self._doc_counts):06d}.npz"
+        np.savez(path, **item)
+        self._doc_counts.append(path)
+
+    def document_chunks(self) -> Iterator[object]:
+        """The document x term counts, one chunk at a time, in corpus order (CSR, float64; columns = terms in
+        first-seen order of the whole corpus, indices sorted)."""
+        import scipy.sparse as sp
+
+        n_terms = len(self.vocab)
+        for item in self._doc_counts:
+            with np.load(item) if isinstance(item, Path) else contextlib.nullcontext(item) as chunk:
+                indptr = chunk["indptr"]
+                yield sp.csr_matrix(
+                    (chunk["data"].astype(np.float64), chunk["indices"], indptr),
+                    shape=(len(indptr) - 1, n_terms),
+                )
 
     def _spill(self, rows, pids: list[str], docs: list[str]) -> None:
         """Keep the candidates' count rows (in ``spill_dir`` if set) for :meth:`suggestions`."""
@@ -230,23 +273,16 @@ class TermCounts:
         return self._pool[["theme_code", "passage_id", "score"]].reset_index(drop=True)
 
     def document_counts(self):
-        """Document x term counts (CSR, float64; columns = terms in first-seen order, indices sorted).
-
-        Consumes the per-chunk counts (call once, after the last chunk): the matrix replaces them.
+        """Document x term counts of the whole corpus in one matrix (for small corpora and tests).
 
         Returns:
-            ``(counts, document ids in corpus order, terms in first-seen order)``.
+            ``(counts, document ids in corpus order, terms in first-seen order)``: CSR, float64, indices sorted.
         """
         import scipy.sparse as sp
 
         terms = list(self.vocab)
-        chunks, self._doc_counts = self._doc_counts, []
-        mats = []
-        while chunks:
-            p, i, d = chunks.pop(0)
-            mats.append(sp.csr_matrix((d.astype(np.float64), i, p), shape=(len(p) - 1, len(terms))))
+        mats = list(self.document_chunks())
         counts = sp.vstack(mats, format="csr") if mats else sp.csr_matrix((0, len(terms)))
-        del mats
         counts.sort_indices()
         return counts, list(self.doc_ids), terms
 
@@ -399,16 +435,42 @@ def vectorizer_layout(counts, terms: list[str], *, keep: np.ndarray | None = Non
     Returns:
         The relabelled matrix and its columns' terms (sorted).
     """
-    keep = np.arange(len(terms)) if keep is None else np.asarray(keep, dtype=np.int64)
-    sub = counts[:, keep].tocsr() if len(keep) != len(terms) else counts.copy()
-    sub.sort_indices()
-    kept = [terms[i] for i in keep]
-    order = sorted(range(len(kept)), key=kept.__getitem__)
-    rank = np.empty(len(kept), dtype=sub.indices.dtype)
-    rank[order] = np.arange(len(kept), dtype=sub.indices.dtype)
-    sub.indices = rank[sub.indices]
-    sub.has_sorted_indices = False
-    return sub, [kept[i] for i in order]
+    layout = Layout.of(terms, keep=keep)
+    return layout.apply(counts), layout.terms
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Which first-seen columns are kept and where each goes in sorted-term order (see :func:`vectorizer_layout`);
+    computed once and applied to every chunk of a corpus."""
+
+    keep: np.ndarray
+    rank: np.ndarray
+    terms: list[str]
+
+    @classmethod
+    def of(cls, terms: list[str], *, keep: np.ndarray | None = None) -> Layout:
+        keep = np.arange(len(terms)) if keep is None else np.asarray(keep, dtype=np.int64)
+        kept = [terms[i] for i in keep]
+        order = sorted(range(len(kept)), key=kept.__getitem__)
+        rank = np.empty(len(kept), dtype=np.int64)
+        rank[order] = np.arange(len(kept))
+        return cls(keep, rank, [kept[i] for i in order])
+
+    def apply(self, counts):
+        """``counts`` (first-seen columns, sorted indices) relabelled to this layout."""
+        full = len(self.keep) == counts.shape[1] and np.array_equal(self.keep, np.arange(counts.shape[1]))
+        sub = counts.copy() if full else counts[:, self.keep].tocsr()
+        sub.sort_indices()
+        sub.indices = self.rank[sub.indices].astype(sub.indices.dtype)
+        sub.has_sorted_indices = False
+        return sub
+
+    def per_term(self, values: np.ndarray) -> np.ndarray:
+        """A per-term array indexed by first-seen column, in this layout's column order."""
+        out = np.empty(len(self.keep), dtype=np.asarray(values).dtype)
+        out[self.rank] = np.asarray(values)[self.keep]
+        return out
 
 
 @functools.lru_cache(maxsize=1)
@@ -678,11 +740,19 @@ def _document_tables(
     top_k: int | None,
     sink: TableSink,
 ) -> None:
-    """Similarity (tokens and theme profiles) and distinctive terms from the document x term counts, written
-    to the sink one block of documents at a time."""
+    """Similarity (tokens and theme profiles) and distinctive terms from the document x term counts, one
+    chunk of documents at a time, written to the sink as they are made.
+
+    Distinctive terms need each document's counts and the corpus's total per term; the TF-IDF rows need the
+    corpus's document frequency per term; both totals were added up chunk by chunk. The normalised TF-IDF
+    rows are kept in memory up to :data:`DOCUMENT_VECTOR_BYTES`, beyond that on disk, and the top-k
+    neighbours are found group by group (:func:`compare.coverage.grouped_similarity_blocks`).
+    """
+    from sklearn.preprocessing import normalize
+
     from compare import coverage
 
-    dcounts, ids, first_seen = counts.document_counts()
+    ids, terms = list(counts.doc_ids), list(counts.vocab)
     n_docs = len(ids) if len(ids) else len(profile.ids)
     k = (
         top_k
@@ -693,32 +763,111 @@ def _document_tables(
     sink.write("distinctive_terms", None)
     if ids:
         # content tokens of two or more characters, columns by sorted term: what both measures use (the
-        # distinctive terms leave one-character terms out too); one copy of the counts at a time
-        keep = np.flatnonzero([len(t) > 1 for t in first_seen])
-        dlong, long_terms = vectorizer_layout(dcounts, first_seen, keep=keep)
-        del dcounts
-        release_memory()
-        if len(ids) >= 2:
-            for frame in coverage.distinctive_term_frames(
-                dlong, terms=long_terms, ids=ids, exclude=coverage.place_names(documents)
+        # distinctive terms leave one-character terms out too)
+        layout = Layout.of(terms, keep=np.flatnonzero([len(t) > 1 for t in terms]))
+        frequency = layout.per_term(counts._doc_df)
+        total = layout.per_term(counts._doc_total)
+        tf = coverage.tfidf_from_frequencies(frequency, n_rows=len(ids)) if frequency.any() else None
+        exclude = coverage.place_names(documents)
+        vectors = _VectorStore(counts.spill_dir)
+        scored, start = len(ids) >= 2, 0
+        for chunk in counts.document_chunks():
+            dlong = layout.apply(chunk)
+            chunk_ids, start = ids[start : start + dlong.shape[0]], start + dlong.shape[0]
+            for frame in (
+                coverage.distinctive_term_frames(
+                    dlong, terms=layout.terms, ids=chunk_ids, exclude=exclude, total=total
+                )
+                if scored
+                else ()
             ):
+                if frame.attrs.get("message"):  # no term left in the whole corpus
+                    scored = False
+                    break
                 sink.write("distinctive_terms", frame)
+            if tf is not None:
+                vectors.add(normalize(tf.transform(dlong)))
+            del dlong, chunk
+            release_memory()
         # document similarity
-        if dlong.nnz == 0:
-            rows = lambda lo, hi: np.eye(len(ids))[lo:hi]  # noqa: E731  (as similarity_tokens)
+        if tf is None:  # no content token of two characters anywhere: as similarity_tokens
+            blocks = coverage.similarity_blocks(
+                _identity_rows(len(ids)), ids=ids, method="tfidf_tokens", top_k=k
+            )
         else:
-            vec, _ = coverage.tfidf_rows(dlong)
-            del dlong
-            rows = coverage.cosine_rows(vec)
-            del vec
-        for block in coverage.similarity_blocks(rows, ids=ids, method="tfidf_tokens", top_k=k):
+            blocks = coverage.grouped_similarity_blocks(
+                vectors.groups, ids=ids, method="tfidf_tokens", top_k=k
+            )
+        for block in blocks:
             sink.write("similarity", block)
-        del rows
+        del vectors
         release_memory()
     if profile.ids:
         prow = coverage.profile_rows_from_matrix(profile.matrix())
         for block in coverage.similarity_blocks(prow, ids=profile.ids, method="theme_profile", top_k=k):
             sink.write("similarity", block)
+
+
+def _identity_rows(n: int):
+    def rows(lo: int, hi: int) -> np.ndarray:
+        out = np.zeros((hi - lo, n))
+        out[np.arange(hi - lo), np.arange(lo, hi)] = 1.0
+        return out
+
+    return rows
+
+
+#: Bytes of normalised document TF-IDF rows that document similarity keeps in memory; beyond that they wait
+#: in the spill folder and are read back in groups of at most this size (two groups at a time).
+DOCUMENT_VECTOR_BYTES = 64 * 2**20
+
+
+@dataclass
+class _VectorStore:
+    """Sparse rows added chunk by chunk, given back as consecutive groups of at most
+    :data:`DOCUMENT_VECTOR_BYTES` each: one group in memory while they fit, else groups read from disk."""
+
+    spill_dir: Path | None
+    _items: list = field(default_factory=list)  # [first row, matrix or Path, bytes]
+    _in_memory: int = 0
+    n_rows: int = 0
+
+    def add(self, mat) -> None:
+        import scipy.sparse as sp
+
+        nbytes = mat.data.nbytes + mat.indices.nbytes + mat.indptr.nbytes
+        self._items.append([self.n_rows, mat, nbytes])
+        self.n_rows += mat.shape[0]
+        self._in_memory += nbytes
+        if self._in_memory > DOCUMENT_VECTOR_BYTES and self.spill_dir is not None:
+            for i, item in enumerate(self._items):
+                if not isinstance(item[1], Path):
+                    path = Path(self.spill_dir) / f"vectors-{i:06d}.npz"
+                    sp.save_npz(path, item[1], compressed=False)
+                    item[1] = path
+            self._in_memory = 0
+
+    def groups(self) -> Iterator[tuple[int, object]]:
+        import scipy.sparse as sp
+
+        if not self._items:
+            return
+        if all(not isinstance(item[1], Path) for item in self._items):
+            if len(self._items) > 1:  # stacked once, kept as one group
+                stacked = sp.vstack([item[1] for item in self._items], format="csr")
+                self._items = [[0, stacked, sum(item[2] for item in self._items)]]
+            yield 0, self._items[0][1]
+            return
+        group: list = []
+        size = 0
+        for item in [*self._items, None]:
+            if group and (item is None or size + item[2] > DOCUMENT_VECTOR_BYTES):
+                mats = [m if not isinstance(m, Path) else sp.load_npz(m) for _, m, _ in group]
+                yield group[0][0], sp.vstack(mats, format="csr") if len(mats) > 1 else mats[0].tocsr()
+                group, size = [], 0
+            if item is not None:
+                group.append(item)
+                size += item[2]
 
 
 def _only_here(rare: OnlyHereRows, parts: Sequence[ChunkParts], doc_part: dict[str, int]) -> pd.DataFrame:

@@ -850,6 +850,81 @@ def similarity_blocks(
         yield out[SIMILARITY.names]
 
 
+def grouped_similarity_blocks(
+    groups: Callable[[], Iterator[tuple[int, object]]],
+    *,
+    ids: list[str],
+    method: str,
+    top_k: int | None = None,
+) -> Iterator[pd.DataFrame]:
+    """The rows of :func:`similarity_long_from_blocks` for cosine similarity of L2-normalised sparse rows
+    that are not all in memory at once.
+
+    ``groups()`` yields ``(first row, rows)`` for consecutive groups of documents covering ``ids`` in order
+    (e.g. read from disk, each within a memory budget); it is called once per group of rows, for the
+    columns. Each row of a group keeps its ``top_k`` best (value descending, then the earlier document)
+    from every group of columns in turn, so only two groups and ``rows x top_k`` candidates are in memory;
+    the selection and the values are those of :func:`similarity_long_from_blocks` over
+    :func:`cosine_rows` of all the rows (a cell's value does not depend on the other rows of the
+    product). Products are computed at most :data:`SIMILARITY_BLOCK_CELLS` cells at a time.
+
+    Args:
+        groups: Callable giving the groups, in order (several passes).
+        ids: Document ids, in corpus order.
+        method: Value of the ``method`` column.
+        top_k: As in :func:`similarity_long_from_blocks` (None: every pair).
+    """
+    n = len(ids)
+    ids_arr = np.asarray(ids, dtype=object)
+    for r_lo, rows in groups():
+        n_rows = rows.shape[0]
+        if top_k is None:  # every pair: the rows' full width, one block of rows at a time
+            step = max(1, SIMILARITY_BLOCK_CELLS // max(n, 1))
+            for lo in range(0, n_rows, step):
+                hi = min(n_rows, lo + step)
+                sim = np.clip(np.hstack([(rows[lo:hi] @ cols.T).toarray() for _, cols in groups()]), 0, 1)
+                a = np.repeat(np.arange(r_lo + lo, r_lo + hi), n)
+                b = np.tile(np.arange(n), hi - lo)
+                out = pd.DataFrame({"doc_a": ids_arr[a], "doc_b": ids_arr[b], "similarity": sim.ravel()})
+                yield out.assign(method=method)[SIMILARITY.names]
+            continue
+        k = min(top_k, n - 1)
+        best_val = np.full((n_rows, k), -np.inf)
+        best_idx = np.full((n_rows, k), n, dtype=np.int64)
+        diag = np.zeros(n_rows)
+        for c_lo, cols in groups():
+            n_cols = cols.shape[0]
+            step = max(1, SIMILARITY_BLOCK_CELLS // max(n_cols, 1))
+            for lo in range(0, n_rows, step):
+                hi = min(n_rows, lo + step)
+                sim = np.clip((rows[lo:hi] @ cols.T).toarray(), 0, 1)
+                me = np.arange(r_lo + lo, r_lo + hi)
+                mine = np.flatnonzero((me >= c_lo) & (me < c_lo + n_cols))
+                diag[lo + mine] = sim[mine, me[mine] - c_lo]
+                sim[mine, me[mine] - c_lo] = -np.inf
+                col = np.broadcast_to(np.arange(c_lo, c_lo + n_cols), sim.shape)
+                top = np.lexsort((col, -sim), axis=1)[:, :k]  # value descending, then the earlier document
+                vals = np.concatenate([best_val[lo:hi], np.take_along_axis(sim, top, axis=1)], axis=1)
+                idx = np.concatenate([best_idx[lo:hi], np.take_along_axis(col, top, axis=1)], axis=1)
+                order = np.lexsort((idx, -vals), axis=1)[:, :k]
+                best_val[lo:hi] = np.take_along_axis(vals, order, axis=1)
+                best_idx[lo:hi] = np.take_along_axis(idx, order, axis=1)
+        # each row: itself and its k neighbours, in corpus order
+        me = np.arange(r_lo, r_lo + n_rows)
+        idx = np.concatenate([best_idx, me[:, None]], axis=1)
+        vals = np.concatenate([best_val, diag[:, None]], axis=1)
+        order = np.argsort(idx, axis=1, kind="stable")
+        idx, vals = np.take_along_axis(idx, order, axis=1), np.take_along_axis(vals, order, axis=1)
+        out = pd.DataFrame(
+            {
+                "doc_a": ids_arr[np.repeat(me, k + 1)],
+                "doc_b": ids_arr[idx.ravel()],
+                "similarity": vals.ravel(),
+            }
+        ).assign(method=method)
+        yield out[SIMILARITY.names]
+
+
 def cosine_rows(vectors) -> Callable[[int, int], np.ndarray]:
     """Block function of :func:`similarity_long_from_blocks`: cosine similarity of sparse or dense rows
     (as sklearn's ``cosine_similarity`` computes it, so zero rows are 0 to every row, themselves included).
@@ -939,9 +1014,14 @@ def distinctive_term_frames(
     prior_scale: float = 1.0,
     min_count: int = 2,
     exclude: Iterable[str] = (),
+    total: np.ndarray | None = None,
 ) -> Iterator[pd.DataFrame]:
     """The rows of :func:`distinctive_terms_from_counts`, one document at a time (for writing them out as they
-    are made). Yields one empty table with a message when no term is left, nothing when no document scores."""
+    are made). Yields one empty table with a message when no term is left, nothing when no document scores.
+
+    ``total`` gives the corpus's count of each term (columns of ``counts``) when ``counts`` holds only some
+    of its documents (a large corpus, one chunk at a time); default: the column sums of ``counts``.
+    """
     import scipy.sparse as sp
 
     excluded = set(exclude)
@@ -951,11 +1031,14 @@ def distinctive_term_frames(
     x.sum_duplicates()
     x.sort_indices()
     terms_arr = terms_arr[keep]
-    present = np.asarray(x.sum(axis=0)).ravel() > 0
+    if total is None:
+        total = np.asarray(x.sum(axis=0), dtype=float).ravel()
+    else:
+        total = np.asarray(total, dtype=float)[keep]
+    present = total > 0
     if not present.any():
         yield _empty(DISTINCTIVE, "no content tokens in the selection")
         return
-    total = np.asarray(x.sum(axis=0), dtype=float).ravel()
     alpha = prior_scale * total
     a0 = float(alpha[present].sum())
     n_all = float(total.sum())
