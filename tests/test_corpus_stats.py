@@ -510,3 +510,18 @@ def test_document_vectors_on_disk_give_the_same_tables(streamed, built, tmp_path
         for name in ("similarity", "distinctive_terms"):
             assert len(want[name]), name
             pd.testing.assert_frame_equal(got[name], want[name], check_exact=True, obj=name)
+
+
+def test_stacked_rows_equal_scipy_vstack_and_keep_the_entry_order():
+    import scipy.sparse as sp
+
+    from compare.corpus_stats import _stack_rows
+
+    parts = [sp.random(3, 6, density=0.5, format="csr", random_state=i) for i in range(3)]
+    parts.append(sp.csr_matrix((0, 6)))
+    parts[0].indices[:2] = parts[0].indices[:2][::-1]  # unsorted entries stay in their order
+    want = sp.vstack(parts, format="csr")
+    got = _stack_rows(list(parts))
+    assert got.shape == want.shape
+    for attr in ("data", "indices", "indptr"):
+        assert np.array_equal(getattr(got, attr), getattr(want, attr)), attr

@@ -226,9 +226,7 @@ def alignment_keys(prepared: pd.DataFrame) -> pd.DataFrame:
     keys = prepared[list(KEY_COLUMNS)].copy()
     keys["indicator"] = keys["indicator"].where(keys["indicator_id"].isna(), None)
     for col in ("doc_id", "indicator", "indicator_id", "unit", "level", "direction"):
-        values = keys[col].astype(object).where(keys[col].notna(), None)
-        categories = pd.Index(pd.unique(values.dropna()), dtype=object)  # object even when all missing
-        keys[col] = pd.Categorical(values, categories=categories)
+        keys[col] = _categorical(keys[col])  # object categories even when all missing
     return keys
 
 
@@ -278,7 +276,16 @@ def assign_groups(keys: pd.DataFrame, *, min_similarity: float = DEFAULT_MIN_SIM
     df["level"] = df["level"].where(df["level"].notna(), None)
     df = _ambition(df)
     df["similarity"] = pd.to_numeric(df["similarity"], errors="coerce")
-    return df[list(GROUP_COLUMNS)]
+    out = df[list(GROUP_COLUMNS)].copy()
+    for col in ("indicator_id", "canonical_name", "canonical_unit", "match_method"):  # one string per group
+        out[col] = _categorical(out[col])
+    return out
+
+
+def _categorical(s: pd.Series) -> pd.Categorical:
+    """Strings as a categorical with object categories (None stays missing; empty input keeps its dtype)."""
+    values = s.astype(object).where(s.notna(), None)
+    return pd.Categorical(values, categories=pd.Index(pd.unique(values.dropna()), dtype=object))
 
 
 def aligned_rows(prepared: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
@@ -294,7 +301,10 @@ def aligned_rows(prepared: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
     df = prepared.copy()
     vocab_name, vocab_unit = df["canonical_name"], df["canonical_unit"]
     for col in GROUP_COLUMNS:
-        df[col] = groups[col].to_numpy()
+        values = groups[col]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            values = values.astype(object).where(values.notna(), None)
+        df[col] = values.to_numpy()
     matched = df["match_method"].eq("vocabulary").to_numpy()
     df["canonical_name"] = vocab_name.where(matched, df["canonical_name"])
     df["canonical_unit"] = vocab_unit.where(matched, df["canonical_unit"])

@@ -808,6 +808,27 @@ def _document_tables(
             sink.write("similarity", block)
 
 
+def _stack_rows(mats: list):
+    """CSR matrices stacked by rows into one, each freed as soon as it is copied (``mats`` is emptied), so
+    the peak is the result plus one part, not twice the result (as ``scipy.sparse.vstack``)."""
+    import scipy.sparse as sp
+
+    nnz = sum(m.nnz for m in mats)
+    n_rows = sum(m.shape[0] for m in mats)
+    data = np.empty(nnz, dtype=np.result_type(*(m.dtype for m in mats)))
+    indices = np.empty(nnz, dtype=np.int64 if nnz > np.iinfo(np.int32).max else np.int32)
+    indptr = np.zeros(n_rows + 1, dtype=indices.dtype)
+    n_cols, row, at = mats[0].shape[1], 0, 0
+    while mats:
+        m = mats.pop(0)
+        data[at : at + m.nnz] = m.data
+        indices[at : at + m.nnz] = m.indices
+        indptr[row + 1 : row + 1 + m.shape[0]] = m.indptr[1:] + at
+        row, at = row + m.shape[0], at + m.nnz
+        del m
+    return sp.csr_matrix((data, indices, indptr), shape=(n_rows, n_cols))
+
+
 def _identity_rows(n: int):
     def rows(lo: int, hi: int) -> np.ndarray:
         out = np.zeros((hi - lo, n))
@@ -854,8 +875,10 @@ class _VectorStore:
             return
         if all(not isinstance(item[1], Path) for item in self._items):
             if len(self._items) > 1:  # stacked once, kept as one group
-                stacked = sp.vstack([item[1] for item in self._items], format="csr")
-                self._items = [[0, stacked, sum(item[2] for item in self._items)]]
+                nbytes = sum(item[2] for item in self._items)
+                mats = [item[1] for item in self._items]
+                self._items = []  # the stack holds the only references: each part is freed once copied
+                self._items = [[0, _stack_rows(mats), nbytes]]
             yield 0, self._items[0][1]
             return
         group: list = []
