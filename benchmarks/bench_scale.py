@@ -124,7 +124,21 @@ class TreeSampler(threading.Thread):
 
 
 def _timed(fn, name: str, seconds: dict[str, float]):
-    """``fn`` that adds its run time to ``seconds[name]`` (signature kept: the build inspects it)."""
+    """``fn`` that adds its run time to ``seconds[name]`` (signature kept: the build inspects it); a
+    generator function is timed over its whole iteration."""
+    import inspect
+
+    if inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        def gen(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                yield from fn(*args, **kwargs)
+            finally:
+                seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - t0
+
+        return gen
 
     @functools.wraps(fn)
     def inner(*args, **kwargs):
@@ -147,7 +161,8 @@ def _profile_corpus(seconds: dict[str, float]) -> None:
         module = importlib.import_module(name)
         module.corpus_tables = _timed(module.corpus_tables, f"{name.split('.')[1]}.corpus_tables", seconds)
     steps = {
-        "theme_suggestions": (corpus_stats.TermCounts, "suggestions"),
+        "theme_suggestions": (corpus_stats.TermCounts, "suggestion_batches"),
+        "alignment_groups": (importlib.import_module("compare.align"), "assign_groups"),
         "similarity_and_distinctive_terms": (corpus_stats, "_document_tables"),
         "token_tables": (corpus_stats, "_token_tables"),  # the version before the linear second opinion
     }
