@@ -341,6 +341,11 @@ def test_capped_suggestions_are_the_nearest_exemplars(streamed, built, passage_t
     exemplars = counts.exemplar_table().groupby("theme_code")["passage_id"].apply(sorted).to_dict()
     full = built.tables["theme_suggestions"]
     assert len(got) and len(got) < len(full)
+    # the rows of capped themes say so (every theme with more than 2 distinct tagged passages)
+    assert (
+        counts.capped and got["exemplars_capped"].tolist() == got["theme_code"].isin(counts.capped).tolist()
+    )
+    assert got["exemplars_capped"].any() and not full["exemplars_capped"].any()
     assert all(n in exemplars[t] for t, n in zip(got["theme_code"], got["nearest_passage_id"], strict=True))
     # every candidate the full method suggests anything for: per theme, the most similar exemplar (first
     # in passage-id order on a tie) is suggested exactly when it reaches the threshold

@@ -349,7 +349,7 @@ class TermCounts:
             mat = sp.vstack([vec for vec, _, _ in batch] + [ex_vec], format="csr")
             pid_index = {p: i for i, p in enumerate(pids)}
             pid_index.update((p, len(pids) + j) for j, p in enumerate(ex_ids))
-            return suggestions_from_vectors(
+            out = suggestions_from_vectors(
                 mat,
                 vocab=vocab,
                 pid_index=pid_index,
@@ -358,6 +358,8 @@ class TermCounts:
                 doc_of={p: d for _, ids, docs in batch for p, d in zip(ids, docs, strict=True)},
                 min_similarity=min_similarity,
             )
+            out["exemplars_capped"] = out["theme_code"].isin(self.capped)
+            return out
 
         # candidates are read back one chunk at a time and scored SUGGESTION_BATCH_ROWS at a time
         batch, n_batch = [], 0

@@ -146,6 +146,12 @@ THEME_SUGGESTIONS = register(
             ),
             _C("nearest_passage_id", "str", "most similar tagged passage of the theme"),
             _C("evidence", "str", "top shared tokens"),
+            _C(
+                "exemplars_capped",
+                "bool",
+                "large corpora: the theme had more distinct tagged passages than the exemplar cap, so the "
+                "passage was compared with the best-scored ones only (the nearest may be missed)",
+            ),
         ),
         unique=("passage_id", "theme_code"),
         doc="TF-IDF second opinion: untagged passages close to a theme (not merged into the tags).",
@@ -1453,7 +1459,7 @@ def suggestions_from_vectors(
                 )
     if not rows:
         return THEME_SUGGESTIONS.empty()
-    out = pd.DataFrame(rows, columns=THEME_SUGGESTIONS.names)
+    out = pd.DataFrame(rows, columns=THEME_SUGGESTIONS.names[:-1]).assign(exemplars_capped=False)
     # deterministic order: identical inputs give identical files; documents in corpus order (the order of
     # the candidates), so a large corpus's suggestions can be written one batch at a time
     docs = {d: i for i, d in enumerate(dict.fromkeys(doc_of.get(p, "") for p in candidates))}
