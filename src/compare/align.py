@@ -233,52 +233,92 @@ def alignment_keys(prepared: pd.DataFrame) -> pd.DataFrame:
 def assign_groups(keys: pd.DataFrame, *, min_similarity: float = DEFAULT_MIN_SIMILARITY) -> pd.DataFrame:
     """The cross-document part of the alignment: groups, canonical names and ambition of every target.
 
+    Works on integer codes (documents, groups, units, levels) so a national corpus's millions of targets
+    cost tens of bytes each; only the unmatched indicator texts are handled as strings.
+
     Args:
         keys: :func:`alignment_keys` of every prepared target of the corpus, in corpus order.
         min_similarity: Threshold of the TF-IDF similarity grouping.
 
     Returns:
-        One row per key row (same index) with :data:`GROUP_COLUMNS`.
+        One row per key row (same index) with :data:`GROUP_COLUMNS` (strings as categoricals).
     """
-    df = pd.DataFrame(index=keys.index)
-    df["doc_id"] = keys["doc_id"].astype(object)
-    df["indicator"] = keys["indicator"].astype(object)
-    df["unit"] = keys["unit"].astype(object).where(keys["unit"].notna(), None)
-    df["indicator_id"] = keys["indicator_id"].astype(object).where(keys["indicator_id"].notna(), None)
-    df["canonical_name"] = None
-    df["canonical_unit"] = None
-    df["match_method"] = np.where(df["indicator_id"].notna(), "vocabulary", "none").astype(object)
-    df["similarity"] = None
-    rest = df[df["indicator_id"].isna()]
-    if len(rest):
+    n = len(keys)
+    vocab = keys["indicator_id"]
+    rest_mask = vocab.isna().to_numpy()
+    group = vocab.cat.codes.to_numpy().astype(np.int64)  # vocabulary entries first, then similarity groups
+    labels = list(vocab.cat.categories)
+    method = np.where(rest_mask, 1, 0).astype(np.int8)  # 0 vocabulary, 1 none, 2 similarity
+    similarity = np.full(n, np.nan)
+    name_codes = np.full(n, -1, dtype=np.int64)
+    names: list[str] = []
+    if rest_mask.any():
+        rest = pd.DataFrame(
+            {
+                "indicator": keys["indicator"][rest_mask].astype(object),
+                "doc_id": keys["doc_id"][rest_mask],
+                "unit": keys["unit"][rest_mask].astype(object),
+            }
+        )
+        rest["unit"] = rest["unit"].where(rest["unit"].notna(), None)
         roots, best = _similarity_groups(rest, min_similarity=min_similarity)
         # groups numbered in the order of their first target; a group of one document is "single_"
-        number = pd.Series(pd.factorize(np.asarray(roots))[0], index=rest.index)
-        multi = rest["doc_id"].groupby(number).nunique().gt(1)
-        names = rest["indicator"].fillna("")
+        number = pd.factorize(np.asarray(roots))[0]
+        multi = pd.Series(rest["doc_id"].cat.codes.to_numpy()).groupby(number).nunique().gt(1).to_numpy()
+        text = rest["indicator"].fillna("")
         shortest = (  # canonical name: the shortest indicator text of the group (then the first in order)
-            pd.DataFrame({"group": number, "len": names.str.len(), "name": names})
+            pd.DataFrame({"group": number, "len": text.str.len().to_numpy(), "name": text.to_numpy()})
             .sort_values(["group", "len", "name"], kind="stable")
-            .drop_duplicates("group")
-            .set_index("group")["name"]
+            .drop_duplicates("group")["name"]
+            .replace("", "(unnamed)")
+            .to_numpy()
         )
-        is_multi = number.map(multi).to_numpy(dtype=bool)
-        labels = np.where(is_multi, "sim_", "single_").astype(object) + number.map("{:03d}".format).to_numpy()
-        df.loc[rest.index, "indicator_id"] = labels
-        df.loc[rest.index, "canonical_name"] = number.map(shortest).replace("", "(unnamed)").to_numpy()
-        df.loc[rest.index, "canonical_unit"] = rest["unit"].to_numpy()
-        sim_rows = rest.index[is_multi]
-        df.loc[sim_rows, "match_method"] = "similarity"
-        df.loc[sim_rows, "similarity"] = pd.Series(best, index=rest.index, dtype=object)[sim_rows].to_numpy()
-    df["n_cities"] = df.groupby("indicator_id")["doc_id"].transform("nunique")
-    for col in ("level", "value", "is_masked", "per_year", "number_start", "direction", "_compare"):
-        df[col] = keys[col].astype(object) if col in ("level", "direction") else keys[col]
-    df["level"] = df["level"].where(df["level"].notna(), None)
-    df = _ambition(df)
-    df["similarity"] = pd.to_numeric(df["similarity"], errors="coerce")
-    out = df[list(GROUP_COLUMNS)].copy()
-    for col in ("indicator_id", "canonical_name", "canonical_unit", "match_method"):  # one string per group
-        out[col] = _categorical(out[col])
+        name_code, names = pd.factorize(shortest)
+        names = list(names)
+        name_codes[rest_mask] = name_code[number]
+        group[rest_mask] = len(labels) + number
+        labels += [f"{'sim' if m else 'single'}_{g:03d}" for g, m in enumerate(multi)]
+        sim_rows = np.flatnonzero(rest_mask)[multi[number]]
+        method[sim_rows] = 2
+        similarity[sim_rows] = np.asarray(best, dtype=float)[multi[number]]
+    doc = keys["doc_id"].cat.codes.to_numpy()
+    n_docs = pd.DataFrame({"g": group, "d": doc}).drop_duplicates().groupby("g").size()
+    codes = pd.DataFrame(
+        {
+            "indicator_id": group,
+            "doc_id": doc,
+            "unit": keys["unit"].cat.codes.to_numpy(),
+            "level": keys["level"].cat.codes.to_numpy(),
+            "value": keys["value"].to_numpy(dtype=float, na_value=np.nan),
+            "is_masked": keys["is_masked"].fillna(False).to_numpy(dtype=bool),
+            "per_year": keys["per_year"].fillna(False).to_numpy(dtype=bool),
+            "_compare": keys["_compare"].to_numpy(dtype=bool),
+            "number_start": keys["number_start"],
+            "lower": (keys["direction"] == "lower").to_numpy(dtype=bool),
+        },
+        index=keys.index,
+    )
+    codes = _ambition(codes)
+    canonical_unit = (
+        keys["unit"].astype(object).where(pd.Series(rest_mask, index=keys.index) & keys["unit"].notna())
+    )
+    out = pd.DataFrame(
+        {
+            "indicator_id": pd.Categorical.from_codes(group, categories=pd.Index(labels, dtype=object)),
+            "canonical_name": pd.Categorical.from_codes(name_codes, categories=pd.Index(names, dtype=object)),
+            "canonical_unit": _categorical(canonical_unit),
+            "match_method": pd.Categorical.from_codes(
+                method, categories=pd.Index(["vocabulary", "none", "similarity"], dtype=object)
+            ),
+            "similarity": similarity,
+            "n_cities": n_docs.reindex(group).to_numpy(),
+            "comparable": codes["comparable"].to_numpy(),
+            "ambition_rank": codes["ambition_rank"].to_numpy(),
+            "ambition_vs_median": codes["ambition_vs_median"].to_numpy(),
+        },
+        index=keys.index,
+    )
+    out["ambition_rank"] = out["ambition_rank"].astype("Int64")
     return out
 
 
@@ -322,13 +362,12 @@ def _ambition(df: pd.DataFrame) -> pd.DataFrame:
     usable = (
         df["value"].notna() & ~df["is_masked"].astype(bool) & ~df["per_year"].astype(bool) & df["_compare"]
     )
-    level_key = df["level"].fillna("")
-    for _, g in df[usable].groupby([df["indicator_id"], df["unit"].fillna(""), level_key]):
+    for _, g in df[usable].groupby(["indicator_id", "unit", "level"]):  # integer codes, -1: none
         # one value per document: its first (non-repeated) statement
         first = g.sort_values("number_start").drop_duplicates("doc_id")
         if len(first) < 2:
             continue
-        lower_better = first["direction"].iloc[0] == "lower"
+        lower_better = bool(first["lower"].iloc[0])
         vals = first["value"].astype(float)
         pos = df.index.get_indexer(first.index)
         comparable[pos] = True
