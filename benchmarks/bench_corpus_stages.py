@@ -48,15 +48,6 @@ PHASES = (
 )
 
 
-def _chunk_parts(out_dir: Path) -> list[dict[str, Path]]:
-    """``{table: part}`` per chunk from the published ``parts/`` dataset, in chunk order."""
-    parts: dict[str, dict[str, Path]] = {}
-    for folder in sorted((out_dir / "parts").iterdir()):
-        for path in sorted(folder.glob("part-*.parquet")):
-            parts.setdefault(path.stem, {})[folder.name] = path
-    return [parts[k] for k in sorted(parts)]
-
-
 class _Phases:
     """Heap peak and seconds of each phase (a phase can run many times, e.g. once per chunk)."""
 
@@ -119,7 +110,7 @@ def run_one(out_dir: Path) -> dict:
             halt.wait(0.02)
 
     from compare import targets, themes
-    from compare.build import _read_for_corpus
+    from compare.build import _read_for_corpus, chunk_parts
     from compare.corpus_stats import release_memory, system_memory_pool
     from compare.store import TableSink
 
@@ -131,7 +122,7 @@ def run_one(out_dir: Path) -> dict:
         for part in path:
             owner = getattr(owner, part)
         phases.wrap(owner, name, label)
-    parts = _chunk_parts(out_dir)
+    parts = chunk_parts(out_dir)
     threading.Thread(target=sample, daemon=True).start()
     tracemalloc.start()
     rss_start = proc.memory_info().rss

@@ -12,7 +12,7 @@ import pytest
 from sklearn.preprocessing import normalize as sklearn_normalize
 
 from compare import coverage
-from compare.build import build
+from compare.build import build, chunk_parts
 from compare.corpus_stats import (
     CONTENT_FILTER,
     TermCounts,
@@ -48,11 +48,9 @@ def streamed(tmp_path_factory):
 
 def _chunk_parts(out_dir: Path) -> list[dict[str, Path]]:
     """``{table: part}`` per chunk, from the published ``parts/`` dataset."""
-    parts: dict[str, dict[str, Path]] = {}
-    for folder in sorted((out_dir / "parts").iterdir()):
-        for path in sorted(folder.glob("part-*.parquet")):
-            parts.setdefault(path.stem, {})[folder.name] = path
-    return [parts[k] for k in sorted(parts)]
+    parts = chunk_parts(out_dir)
+    assert all(set(p) >= {"documents", "tokens"} for p in parts)
+    return parts
 
 
 def test_streamed_tables_equal_the_gathered_ones_exactly(streamed, built):

@@ -792,6 +792,21 @@ def build(
     )
 
 
+def chunk_parts(out_dir: str | Path) -> list[dict[str, Path]]:
+    """The published per-document dataset of a build as the cross-document stages read it: one
+    ``{table: Parquet part}`` per chunk, in corpus order (e.g. to run ``corpus_tables(tables, parts=…)``
+    again on a finished build).
+
+    Args:
+        out_dir: A build's output folder (with ``parts/``).
+    """
+    parts: dict[str, dict[str, Path]] = {}
+    for folder in sorted((Path(out_dir) / PARTS_DIRNAME).iterdir()):
+        for path in sorted(folder.glob("part-*.parquet")):
+            parts.setdefault(path.stem, {})[folder.name] = path
+    return [parts[k] for k in sorted(parts)]
+
+
 def _no_op() -> None:
     pass
 

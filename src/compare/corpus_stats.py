@@ -574,17 +574,15 @@ def stream_theme_tables(
         in every table.
     """
     if sink is None:
-        with tempfile.TemporaryDirectory(prefix="policy-compare-corpus-") as tmp, TableSink(Path(tmp)) as own:
-            stream_theme_tables(
-                parts,
-                documents=documents,
-                sink=own,
-                top_k=top_k,
-                min_similarity=min_similarity,
-                exemplars=exemplars,
-                spill_dir=spill_dir,
-            )
-            return {name: own.read(name) for name in own.close()}
+        options = {
+            "top_k": top_k,
+            "min_similarity": min_similarity,
+            "exemplars": exemplars,
+            "spill_dir": spill_dir,
+        }
+        return TableSink.collect(
+            lambda own: stream_theme_tables(parts, documents=documents, sink=own, **options)
+        )
     from compare import coverage, instruments, strength
 
     counts = TermCounts(exemplars=exemplars, spill_dir=spill_dir)

@@ -261,6 +261,14 @@ class TableSink:
         """Finish every table; returns ``{table: file}``."""
         return {name: self.finish(name) for name in list(self.rows)}
 
+    @classmethod
+    def collect(cls, write) -> dict[str, pd.DataFrame]:
+        """Run ``write(sink)`` with a temporary sink and return every table it wrote, read back in full (for
+        callers that want DataFrames rather than files: small corpora, tests)."""
+        with tempfile.TemporaryDirectory(prefix="policy-compare-sink-") as tmp, cls(Path(tmp)) as sink:
+            write(sink)
+            return {name: sink.read(name) for name in sink.close()}
+
     def __enter__(self) -> TableSink:
         return self
 

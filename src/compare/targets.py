@@ -1044,17 +1044,13 @@ def stream_corpus_tables(
     Returns:
         ``{}`` with a sink; else ``targets``, ``timeline`` (when built) and ``aligned_indicators``.
     """
-    import tempfile
-
     from compare.align import aligned_rows, alignment_keys, assign_groups, prepare_targets
     from compare.corpus_stats import read_part, release_memory
     from compare.store import TableSink
     from compare.timeline import TIMELINE
 
     if sink is None:
-        with tempfile.TemporaryDirectory(prefix="policy-compare-corpus-") as tmp, TableSink(Path(tmp)) as own:
-            stream_corpus_tables(parts, documents=documents, sink=own)
-            return {name: own.read(name) for name in own.close()}
+        return TableSink.collect(lambda own: stream_corpus_tables(parts, documents=documents, sink=own))
     sink.write("targets", None)
     keys = []
     for part in parts:
