@@ -19,6 +19,7 @@ Usage::
 
     python benchmarks/bench_corpus_stages.py --docs 500 2000 --root /tmp/corpora   # builds what is missing
     python benchmarks/bench_corpus_stages.py --out /tmp/corpora/out500 /tmp/corpora/out2000
+    python benchmarks/bench_corpus_stages.py --out … --vector-budget-mb 4   # document vectors on disk
 """
 
 from __future__ import annotations
@@ -91,13 +92,18 @@ class _Phases:
         setattr(owner, attr, inner)
 
 
-def run_one(out_dir: Path) -> dict:
+def run_one(out_dir: Path, *, vector_budget_mb: float | None = None) -> dict:
     """Child mode: the corpus stages on ``out_dir``'s parts; figures as a dict."""
     import importlib
     import logging
     import tracemalloc
 
     import psutil
+
+    from compare import corpus_stats
+
+    if vector_budget_mb is not None:  # document vectors beyond this wait on disk
+        corpus_stats.DOCUMENT_VECTOR_BYTES = int(vector_budget_mb * 2**20)
 
     logging.basicConfig(level=logging.ERROR)
     proc = psutil.Process()
@@ -144,6 +150,7 @@ def run_one(out_dir: Path) -> dict:
     halt.set()
     return {
         "folder": str(out_dir),
+        "document_vector_budget_mb": corpus_stats.DOCUMENT_VECTOR_BYTES / 2**20,
         "documents": len(documents),
         "targets": rows.get("targets"),
         "rss_start_mb": round(rss_start / 2**20),
@@ -180,10 +187,16 @@ def main() -> None:
     parser.add_argument("--root", type=Path, default=None, help="where --docs builds go (kept for re-runs)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument(
+        "--vector-budget-mb",
+        type=float,
+        default=None,
+        help="override compare.corpus_stats.DOCUMENT_VECTOR_BYTES (document vectors kept in memory)",
+    )
     parser.add_argument("--run-one", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run_one:
-        print(json.dumps(run_one(args.run_one)))
+        print(json.dumps(run_one(args.run_one, vector_budget_mb=args.vector_budget_mb)))
         return
     folders = list(args.out)
     if args.docs:
@@ -191,9 +204,10 @@ def main() -> None:
         folders += [_build(n, root, args.workers) for n in args.docs]
     results = []
     for folder in folders:
-        done = subprocess.run(
-            [sys.executable, __file__, "--run-one", str(folder)], capture_output=True, text=True, check=False
-        )
+        cmd = [sys.executable, __file__, "--run-one", str(folder)]
+        if args.vector_budget_mb is not None:
+            cmd += ["--vector-budget-mb", str(args.vector_budget_mb)]
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise SystemExit(f"{folder}: failed\n{done.stderr[-3000:]}")
         result = json.loads(done.stdout.strip().splitlines()[-1])
