@@ -124,29 +124,6 @@ def test_top_k_ties_keep_the_earlier_document():
     ]
 
 
-def test_combined_chunks_equal_one_coverage_and_cooccurrence(tables):
-    st, pt, sents, sg = (
-        tables[n] for n in ("theme_tags_sentence", "theme_tags_passage", "sentences", "strength")
-    )
-    ids = list(tables["documents"]["doc_id"])
-    halves = [ids[:2], ids[2:]]
-    cov_parts, co_parts = [], []
-    for docs in halves:
-        sel = {n: t[t["doc_id"].isin(docs)] for n, t in (("st", st), ("pt", pt), ("s", sents), ("sg", sg))}
-        cov_parts.append(
-            coverage.coverage_table(sel["st"], passage_tags=sel["pt"], sentences=sel["s"], taggable=sel["sg"])
-        )
-        co_parts.append(coverage.cooccurrence(sel["pt"]))
-    whole = coverage.coverage_table(st, passage_tags=pt, sentences=sents, taggable=sg)
-    pd.testing.assert_frame_equal(coverage.combine_coverage(cov_parts), whole, check_exact=True)
-    assert not np.allclose(cov_parts[0]["emphasis"], whole["emphasis"].iloc[: len(cov_parts[0])])
-    pd.testing.assert_frame_equal(
-        coverage.combine_cooccurrence(co_parts).reset_index(drop=True),
-        coverage.cooccurrence(pt).reset_index(drop=True),
-        check_dtype=False,
-    )
-
-
 def test_distinctive_terms_from_counts_match_the_token_version(tables):
     import scipy.sparse as sp
 

@@ -272,20 +272,6 @@ class TermCounts:
             return pd.DataFrame(columns=["theme_code", "passage_id", "score"])
         return self._pool[["theme_code", "passage_id", "score"]].reset_index(drop=True)
 
-    def document_counts(self):
-        """Document x term counts of the whole corpus in one matrix (for small corpora and tests).
-
-        Returns:
-            ``(counts, document ids in corpus order, terms in first-seen order)``: CSR, float64, indices sorted.
-        """
-        import scipy.sparse as sp
-
-        terms = list(self.vocab)
-        mats = list(self.document_chunks())
-        counts = sp.vstack(mats, format="csr") if mats else sp.csr_matrix((0, len(terms)))
-        counts.sort_indices()
-        return counts, list(self.doc_ids), terms
-
     def suggestions(self, *, min_similarity: float = 0.15) -> pd.DataFrame:
         """The ``theme_suggestions`` table: candidates scored against the exemplars of each theme.
 
@@ -327,7 +313,7 @@ class TermCounts:
         tf = tfidf_from_frequencies(self._df[order], n_rows=self.n_passages)
 
         def vectors(indptr, indices, data):
-            # relabelled to sorted-term columns, entries kept in first-seen order (see vectorizer_layout)
+            # relabelled to sorted-term columns, entries kept in first-seen order (see Layout)
             counts = sp.csr_matrix(
                 (data.astype(np.float64), rank[indices], indptr), shape=(len(indptr) - 1, len(rank))
             )
@@ -422,29 +408,20 @@ def select_exemplars(tags: pd.DataFrame, *, cap: int | None) -> pd.DataFrame:
     return out[["theme_code", "passage_id", "score", "best", "content"]].reset_index(drop=True)
 
 
-def vectorizer_layout(counts, terms: list[str], *, keep: np.ndarray | None = None):
+@dataclass(frozen=True)
+class Layout:
     """Counts laid out as scikit-learn's ``CountVectorizer`` lays them out, for bit-identical TF-IDF values.
 
     The vectorizer numbers columns by sorted term but keeps each row's entries in the order the terms were
-    first seen in the corpus; sums of floats depend on that order. ``counts`` has first-seen columns with
-    sorted indices, so relabelling the columns (without re-sorting) gives the same layout.
+    first seen in the corpus; sums of floats depend on that order. Counts with first-seen columns and
+    sorted indices, relabelled to sorted-term columns without re-sorting, have that layout. A layout (which
+    first-seen columns are kept, and where each goes) is computed once and applied to every chunk.
 
-    Args:
-        counts: CSR counts, columns = ``terms`` in first-seen order, indices sorted.
-        terms: Column terms (first-seen order).
-        keep: First-seen columns to keep (ascending; default all).
-
-    Returns:
-        The relabelled matrix and its columns' terms (sorted).
+    Attributes:
+        keep: First-seen columns kept (ascending).
+        rank: Sorted position of each kept column.
+        terms: The kept terms, sorted (the columns after :meth:`apply`).
     """
-    layout = Layout.of(terms, keep=keep)
-    return layout.apply(counts), layout.terms
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Which first-seen columns are kept and where each goes in sorted-term order (see :func:`vectorizer_layout`);
-    computed once and applied to every chunk of a corpus."""
 
     keep: np.ndarray
     rank: np.ndarray
@@ -452,6 +429,7 @@ class Layout:
 
     @classmethod
     def of(cls, terms: list[str], *, keep: np.ndarray | None = None) -> Layout:
+        """The layout of first-seen ``terms`` keeping the columns ``keep`` (default: all)."""
         keep = np.arange(len(terms)) if keep is None else np.asarray(keep, dtype=np.int64)
         kept = [terms[i] for i in keep]
         order = sorted(range(len(kept)), key=kept.__getitem__)

@@ -671,7 +671,7 @@ def compare_documents(
 
 
 # --------------------------------------------------------------------------------------------------
-# Scalable forms: combine per-chunk aggregates, similarity and distinctive terms from count matrices
+# Scalable forms: similarity in blocks, distinctive terms from count matrices (large corpora)
 # --------------------------------------------------------------------------------------------------
 #: Corpora up to this many documents get the full similarity matrix; larger ones the top-k neighbours.
 SIMILARITY_FULL_MAX_DOCS = 1000
@@ -679,36 +679,6 @@ SIMILARITY_FULL_MAX_DOCS = 1000
 SIMILARITY_TOP_K = 50
 #: Cells of one block of a similarity product (rows x documents): bounds the memory of top-k similarity.
 SIMILARITY_BLOCK_CELLS = 1_000_000
-
-
-def combine_coverage(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
-    """Coverage of the whole corpus from the coverage tables of its chunks (disjoint sets of documents).
-
-    Every column but ``emphasis`` is per document; ``emphasis`` is recomputed over all documents, so the
-    result equals :func:`coverage_table` over the whole corpus.
-    """
-    frames = [p for p in parts if p is not None and len(p)]
-    if not frames:
-        return _empty(COVERAGE, EMPTY_SELECTION)
-    out = pd.concat(frames, ignore_index=True)
-    mean = out.groupby("theme_code")["share_sentences"].transform("mean")
-    out["emphasis"] = _safe_div(out["share_sentences"], mean)
-    if not out["present"].any():
-        out.attrs["message"] = "no theme tagged in the selected documents"
-    return out[COVERAGE.names]
-
-
-def combine_cooccurrence(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
-    """Co-occurrence of the whole corpus from the per-document rows of its chunks (``_all`` rows summed)."""
-    frames = [p[p["doc_id"] != "_all"] for p in parts if p is not None and len(p)]
-    frames = [f for f in frames if len(f)]
-    if not frames:
-        return _empty(COOCCURRENCE, "no tagged passages in the selection")
-    per_doc = pd.concat(frames, ignore_index=True)  # chunks in corpus order, each in corpus order
-    total = (
-        per_doc.groupby(["theme_a", "theme_b"])["n_passages"].sum().rename("n_passages").reset_index()
-    ).assign(doc_id="_all")
-    return pd.concat([per_doc, total], ignore_index=True)[COOCCURRENCE.names]
 
 
 def only_here_examples(
@@ -794,7 +764,7 @@ def similarity_long_from_blocks(
 
     Args:
         rows: ``rows(lo, hi)`` gives the similarities of documents ``lo:hi`` to every document (dense
-            ``(hi - lo) x len(ids)``), e.g. :func:`cosine_rows` or :func:`profile_rows`.
+            ``(hi - lo) x len(ids)``), e.g. :func:`cosine_rows` or :func:`profile_rows_from_matrix`.
         ids: Document ids, in corpus order.
         method: Value of the ``method`` column.
         top_k: None: every pair (``doc_a`` major, ``doc_b`` in ``ids`` order), computed at once. Else each
@@ -939,15 +909,10 @@ def cosine_rows(vectors) -> Callable[[int, int], np.ndarray]:
     return lambda lo, hi: safe_sparse_dot(normed[lo:hi], normed.T, dense_output=True)
 
 
-def profile_rows(coverage: pd.DataFrame, *, value: str = "share_sentences"):
-    """Block function and document ids for theme-profile similarity, computed as
-    :func:`similarity_profiles` computes each cell (diagonal 1, zero profiles 0 to the others)."""
-    wide = coverage_matrix(coverage, value=value, labels=False).fillna(0.0)
-    return profile_rows_from_matrix(wide.to_numpy(dtype=float)), list(wide.index)
-
-
 def profile_rows_from_matrix(x: np.ndarray) -> Callable[[int, int], np.ndarray]:
-    """Block function of theme-profile similarity from a documents x themes matrix (see :func:`profile_rows`)."""
+    """Block function of :func:`similarity_long_from_blocks` for theme-profile similarity, from a documents x
+    themes matrix (e.g. ``coverage_matrix(coverage, labels=False).fillna(0)``), computed as
+    :func:`similarity_profiles` computes each cell (diagonal 1, zero profiles 0 to the others)."""
     norms = np.linalg.norm(x, axis=1)
     safe = np.where(norms > 0, norms, 1.0)
 
