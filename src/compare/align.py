@@ -200,7 +200,9 @@ def prepare_targets(targets: pd.DataFrame, *, documents: pd.DataFrame | None = N
         {} if documents is None else dict(zip(documents["doc_id"], documents["city_label"], strict=False))
     )
     df["city_label"] = df["doc_id"].map(labels).where(lambda s: s.notna(), df["doc_id"])
-    vocab = [match_vocabulary(s) for s in df["indicator"]]
+    texts = df["indicator"].fillna("")  # each wording matched once: a corpus repeats its indicators
+    matched = {text: match_vocabulary(text) for text in pd.unique(texts)}
+    vocab = [matched[text] for text in texts]
     df["indicator_id"] = [v["id"] if v else None for v in vocab]
     df["canonical_name"] = [v["name"] if v else None for v in vocab]
     df["canonical_unit"] = [v["unit"] if v else None for v in vocab]

@@ -205,6 +205,16 @@ class TermCounts:
         np.savez(path, **item)
         self._doc_counts.append(path)
 
+    @property
+    def document_frequency(self) -> np.ndarray:
+        """Documents containing each term (by first-seen column)."""
+        return self._doc_df
+
+    @property
+    def term_totals(self) -> np.ndarray:
+        """Each term's count over the corpus (by first-seen column)."""
+        return self._doc_total
+
     def document_chunks(self) -> Iterator[object]:
         """The document x term counts, one chunk at a time, in corpus order (CSR, float64; columns = terms in
         first-seen order of the whole corpus, indices sorted)."""
@@ -621,12 +631,7 @@ def stream_theme_tables(
         release_memory()
     # emphasis: share of the document over the mean share of all documents, per theme
     mean = profile.mean()
-    sink.rewrite(
-        "coverage",
-        lambda cov: cov.assign(
-            emphasis=coverage._safe_div(cov["share_sentences"], cov["theme_code"].map(mean).astype(float))
-        ),
-    )
+    sink.rewrite("coverage", lambda cov: coverage.with_emphasis(cov, mean=mean))
     if co_total is not None:  # the _all rows: every document's passages, summed
         total = co_total.astype(int).rename("n_passages").sort_index().reset_index().assign(doc_id="_all")
         sink.write("theme_cooccurrence", total)
@@ -743,8 +748,8 @@ def _document_tables(
         # content tokens of two or more characters, columns by sorted term: what both measures use (the
         # distinctive terms leave one-character terms out too)
         layout = Layout.of(terms, keep=np.flatnonzero([len(t) > 1 for t in terms]))
-        frequency = layout.per_term(counts._doc_df)
-        total = layout.per_term(counts._doc_total)
+        frequency = layout.per_term(counts.document_frequency)
+        total = layout.per_term(counts.term_totals)
         tf = coverage.tfidf_from_frequencies(frequency, n_rows=len(ids)) if frequency.any() else None
         exclude = coverage.place_names(documents)
         vectors = _VectorStore(counts.spill_dir)
@@ -864,7 +869,7 @@ class _VectorStore:
         for item in [*self._items, None]:
             if group and (item is None or size + item[2] > DOCUMENT_VECTOR_BYTES):
                 mats = [m if not isinstance(m, Path) else sp.load_npz(m) for _, m, _ in group]
-                yield group[0][0], sp.vstack(mats, format="csr") if len(mats) > 1 else mats[0].tocsr()
+                yield group[0][0], _stack_rows(mats)
                 group, size = [], 0
             if item is not None:
                 group.append(item)

@@ -201,13 +201,24 @@ def coverage_table(
     out["share_sentences"] = _safe_div(out["n_sentences"], out["doc_sentences"])
     out["share_chars"] = _safe_div(out["n_chars"], out["doc_chars"])
     out["present"] = (out["n_sentences"] > 0) | (out["n_passages"] > 0)
-    mean = out.groupby("theme_code")["share_sentences"].transform("mean")
-    out["emphasis"] = _safe_div(out["share_sentences"], mean)
+    out = with_emphasis(out, mean=out.groupby("theme_code")["share_sentences"].mean())
     out["theme_label"] = out["theme_code"].map(cb.labels)
     out = out[COVERAGE.names]
     if not out["present"].any():
         out.attrs["message"] = "no theme tagged in the selected documents"
     return out
+
+
+def with_emphasis(coverage: pd.DataFrame, *, mean: pd.Series) -> pd.DataFrame:
+    """``emphasis`` of coverage rows: a document's ``share_sentences`` over the theme's mean share.
+
+    Args:
+        coverage: Coverage rows (any subset of the corpus: a large corpus sets it one piece at a time).
+        mean: Mean ``share_sentences`` of every theme over the compared documents, by theme code.
+    """
+    return coverage.assign(
+        emphasis=_safe_div(coverage["share_sentences"], coverage["theme_code"].map(mean).astype(float))
+    )
 
 
 def in_corpus_order(df: pd.DataFrame, doc_ids: Iterable[str]) -> pd.DataFrame:
