@@ -39,7 +39,7 @@ def _peak_mb() -> float:
 
 
 def run_scenario(name: str, workdir: Path) -> dict:
-    from compare.build import build
+    from compare.pipeline.build import build
 
     if name in ("seeds-cold", "seeds-warm"):
         out = workdir / "seeds-out"
@@ -65,8 +65,8 @@ def run_scenario(name: str, workdir: Path) -> dict:
             "peak_mb": _peak_mb(),
         }
     if name == "tokenizer":
-        from compare.clean import clean_text
-        from compare.tokenize import cut, get_tokenizer
+        from compare.text.clean import clean_text
+        from compare.text.tokenize import cut, get_tokenizer
 
         texts = [
             clean_text(p.read_text(encoding="utf-8")).text

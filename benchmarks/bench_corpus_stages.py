@@ -2,8 +2,8 @@
 
 The full-build benchmark (``bench_scale.py``) measures the driver's resident memory, which also holds the
 interpreter, imported libraries and pages the allocator keeps. This one isolates the cross-document
-stages (``compare.themes`` and ``compare.targets`` ``corpus_tables`` with the build's
-:class:`compare.store.TableSink`) on the ``parts/`` of an existing output folder, in a fresh child process
+stages (``compare.tagging.themes`` and ``compare.extraction.targets`` ``corpus_tables`` with the build's
+:class:`compare.core.store.TableSink`) on the ``parts/`` of an existing output folder, in a fresh child process
 per folder, and reports for each:
 
 - ``rss_peak_mb``: peak resident memory of the process (sampled every 20 ms), and ``rss_start_mb`` after
@@ -40,12 +40,12 @@ sys.path.insert(0, str(HERE))
 
 #: The phases measured: (label, owner module, attribute); each is timed and its heap peak recorded.
 PHASES = (
-    ("themes_chunks", "compare.corpus_stats", "TermCounts.add_chunk"),
-    ("emphasis", "compare.store", "TableSink.rewrite"),
-    ("theme_suggestions", "compare.corpus_stats", "TermCounts.suggestion_batches"),
-    ("similarity_and_distinctive_terms", "compare.corpus_stats", "_document_tables"),
-    ("only_here", "compare.corpus_stats", "_only_here"),
-    ("alignment_groups", "compare.align", "assign_groups"),
+    ("themes_chunks", "compare.comparison.term_counts", "TermCounts.add_chunk"),
+    ("emphasis", "compare.core.store", "TableSink.rewrite"),
+    ("theme_suggestions", "compare.comparison.term_counts", "TermCounts.suggestion_batches"),
+    ("similarity_and_distinctive_terms", "compare.comparison.streaming", "_document_tables"),
+    ("only_here", "compare.comparison.streaming", "_only_here"),
+    ("alignment_groups", "compare.extraction.align", "assign_groups"),
 )
 
 
@@ -100,10 +100,10 @@ def run_one(out_dir: Path, *, vector_budget_mb: float | None = None) -> dict:
 
     import psutil
 
-    from compare import corpus_stats
+    from compare.comparison import streaming
 
     if vector_budget_mb is not None:  # document vectors beyond this wait on disk
-        corpus_stats.DOCUMENT_VECTOR_BYTES = int(vector_budget_mb * 2**20)
+        streaming.DOCUMENT_VECTOR_BYTES = int(vector_budget_mb * 2**20)
 
     logging.basicConfig(level=logging.ERROR)
     proc = psutil.Process()
@@ -115,10 +115,10 @@ def run_one(out_dir: Path, *, vector_budget_mb: float | None = None) -> dict:
             peak_rss[0] = max(peak_rss[0], proc.memory_info().rss)
             halt.wait(0.02)
 
-    from compare import targets, themes
-    from compare.build import _read_for_corpus, chunk_parts
-    from compare.corpus_stats import release_memory, system_memory_pool
-    from compare.store import TableSink
+    from compare.core.memory import release_memory, system_memory_pool
+    from compare.core.store import TableSink
+    from compare.pipeline.outputs import chunk_parts, read_for_corpus
+    from compare.pipeline.stages import selected_stages
 
     importlib.import_module("sklearn.metrics.pairwise")  # imported by the stages anyway: not counted
     phases = _Phases()
@@ -138,11 +138,12 @@ def run_one(out_dir: Path, *, vector_budget_mb: float | None = None) -> dict:
         tempfile.TemporaryDirectory(prefix="bench-corpus-") as tmp,
         TableSink(Path(tmp)) as sink,
     ):
-        documents = _read_for_corpus("documents", [p["documents"] for p in parts], gather=False)
+        documents = read_for_corpus("documents", [p["documents"] for p in parts], gather=False)
         held_docs = tracemalloc.get_traced_memory()[0]
-        for name, module in (("themes", themes), ("targets", targets)):
+        for stage in selected_stages():
+            name = stage.name
             t0 = time.perf_counter()
-            module.corpus_tables({"documents": documents}, parts=parts, sink=sink)
+            stage.corpus_tables({"documents": documents}, parts=parts, sink=sink)
             release_memory()
             seconds[name] = round(time.perf_counter() - t0, 1)
         held_end = tracemalloc.get_traced_memory()[0]
@@ -150,7 +151,7 @@ def run_one(out_dir: Path, *, vector_budget_mb: float | None = None) -> dict:
     halt.set()
     return {
         "folder": str(out_dir),
-        "document_vector_budget_mb": corpus_stats.DOCUMENT_VECTOR_BYTES / 2**20,
+        "document_vector_budget_mb": streaming.DOCUMENT_VECTOR_BYTES / 2**20,
         "documents": len(documents),
         "targets": rows.get("targets"),
         "rss_start_mb": round(rss_start / 2**20),
@@ -172,7 +173,7 @@ def _build(n: int, root: Path, workers: int) -> Path:
         return out
     from synth import make_corpus
 
-    from compare.build import build
+    from compare.pipeline.build import build
 
     raw = root / f"raw{n}"
     make_corpus(n, raw)
@@ -191,7 +192,7 @@ def main() -> None:
         "--vector-budget-mb",
         type=float,
         default=None,
-        help="override compare.corpus_stats.DOCUMENT_VECTOR_BYTES (document vectors kept in memory)",
+        help="override compare.comparison.streaming.DOCUMENT_VECTOR_BYTES (document vectors kept in memory)",
     )
     parser.add_argument("--run-one", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -32,7 +32,7 @@ def _run(cmd: list[str], *, cwd: Path = ROOT) -> float:
 
 
 def _report(processed: Path, out: Path, *, jobs: int | None, force: bool) -> tuple[float, list]:
-    from compare.report import run_report
+    from compare.report.notebooks import run_report
 
     t0 = time.perf_counter()
     result = run_report(processed=processed, out=out, jobs=jobs, force=force)

@@ -18,8 +18,6 @@ Driver memory per phase: the sampler keeps the driver's time series, and the bui
 it, so each run also reports the driver's peak during each phase (``driver_peak_by_phase_mb``). With
 ``--profile-corpus`` the child also times the cross-document steps (each stage's ``corpus_tables``, the
 TF-IDF second opinion, the document-level similarity and distinctive terms) into ``corpus_seconds``.
-``--driver-system-pool`` is an experiment for ``compare.build``: the driver allocates Arrow memory with the
-system allocator for the whole build and trims its heap after each consolidated table.
 
 Usage::
 
@@ -34,7 +32,6 @@ to run the stage modules selected by ``POLICY_COMPARE_STAGES`` (default: themes 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import functools
 import json
 import os
@@ -153,43 +150,26 @@ def _timed(fn, name: str, seconds: dict[str, float]):
 
 def _profile_corpus(seconds: dict[str, float]) -> None:
     """Time the cross-document steps of this process's builds into ``seconds``."""
+    import dataclasses
     import importlib
 
-    from compare import corpus_stats
+    from compare.comparison import streaming, term_counts
+    from compare.pipeline import build as build_module
+    from compare.pipeline.stages import selected_stages
 
-    for name in ("compare.themes", "compare.targets"):
-        module = importlib.import_module(name)
-        module.corpus_tables = _timed(module.corpus_tables, f"{name.split('.')[1]}.corpus_tables", seconds)
+    timed = tuple(
+        dataclasses.replace(s, corpus_tables=_timed(s.corpus_tables, f"{s.name}.corpus_tables", seconds))
+        for s in selected_stages()
+    )
+    build_module.selected_stages = lambda: timed
     steps = {
-        "theme_suggestions": (corpus_stats.TermCounts, "suggestion_batches"),
-        "alignment_groups": (importlib.import_module("compare.align"), "assign_groups"),
-        "similarity_and_distinctive_terms": (corpus_stats, "_document_tables"),
-        "token_tables": (corpus_stats, "_token_tables"),  # the version before the linear second opinion
+        "theme_suggestions": (term_counts.TermCounts, "suggestion_batches"),
+        "alignment_groups": (importlib.import_module("compare.extraction.align"), "assign_groups"),
+        "similarity_and_distinctive_terms": (streaming, "_document_tables"),
     }
     for label, (owner, attr) in steps.items():
         if hasattr(owner, attr):
             setattr(owner, attr, _timed(getattr(owner, attr), label, seconds))
-
-
-def _driver_system_pool():
-    """Experiment for ``compare.build``: the driver allocates Arrow memory with the system allocator for the
-    whole build and trims the heap after each consolidated table (returns the context to build in)."""
-    import importlib
-
-    from compare import corpus_stats
-
-    build_module = importlib.import_module("compare.build")
-    consolidate = build_module._consolidate
-
-    @functools.wraps(consolidate)
-    def trimmed(*args, **kwargs):
-        try:
-            return consolidate(*args, **kwargs)
-        finally:
-            corpus_stats.release_memory()
-
-    build_module._consolidate = trimmed
-    return corpus_stats.system_memory_pool()
 
 
 def run_one(args: argparse.Namespace) -> None:
@@ -197,26 +177,24 @@ def run_one(args: argparse.Namespace) -> None:
     import logging
 
     logging.basicConfig(level=logging.ERROR)
-    from compare.build import build
+    from compare.pipeline.build import build
 
     corpus_seconds: dict[str, float] = {}
     if args.profile_corpus:
         _profile_corpus(corpus_seconds)
-    pool = _driver_system_pool() if args.driver_system_pool else contextlib.nullcontext()
     start = time.time()
     t0 = time.perf_counter()
-    with pool:
-        result = build(
-            args.raw,
-            args.out,
-            executor=args.executor,
-            workers=args.workers,
-            chunk_size=args.chunk_size,
-            use_cache=False,
-            write_csv=False,
-            gather=False,
-            keep_going=True,
-        )
+    result = build(
+        args.raw,
+        args.out,
+        executor=args.executor,
+        workers=args.workers,
+        chunk_size=args.chunk_size,
+        use_cache=False,
+        write_csv=False,
+        gather=False,
+        keep_going=True,
+    )
     seconds = time.perf_counter() - t0
     info = json.loads((Path(args.out) / "build_info.json").read_text(encoding="utf-8"))
     print(
@@ -243,7 +221,6 @@ def measure(
     interval: float,
     env: dict,
     profile_corpus: bool = False,
-    driver_system_pool: bool = False,
 ) -> dict:
     """Run one build in a child process and sample its process tree."""
     with tempfile.TemporaryDirectory(prefix="bench-out-") as out:
@@ -253,8 +230,6 @@ def measure(
             cmd += ["--chunk-size", str(chunk_size)]
         if profile_corpus:
             cmd.append("--profile-corpus")
-        if driver_system_pool:
-            cmd.append("--driver-system-pool")
         load0 = os.getloadavg()[0]
         cpu0 = _children_cpu()
         t0 = time.perf_counter()
@@ -301,12 +276,6 @@ def main() -> None:
     parser.add_argument(
         "--profile-corpus", action="store_true", help="time the cross-document steps (corpus_seconds)"
     )
-    parser.add_argument(
-        "--driver-system-pool",
-        action="store_true",
-        help="experiment: Arrow's system allocator in the driver for the whole build, heap trimmed after "
-        "each consolidated table",
-    )
     parser.add_argument("--run-one", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--raw", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -336,7 +305,6 @@ def main() -> None:
                 interval=args.interval,
                 env=env,
                 profile_corpus=args.profile_corpus,
-                driver_system_pool=args.driver_system_pool,
             )
             r.update(docs=n, characters=corpus["characters"], executor=executor, workers=args.workers)
             r["chars_per_second"] = corpus["characters"] / r["seconds"]
@@ -374,7 +342,6 @@ def main() -> None:
         print(f"  {executor:8s} {cells}", flush=True)
     report = {
         "stages": stages,
-        "driver_system_pool": args.driver_system_pool,
         "workers": args.workers,
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(),

@@ -36,7 +36,7 @@ def seed_raw() -> dict[str, str]:
 @pytest.fixture(scope="session")
 def cleaned(seed_raw):
     """Cleaning result of each seed, by doc_id."""
-    from compare.clean import clean_text
+    from compare.text.clean import clean_text
 
     return {doc_id: clean_text(text) for doc_id, text in seed_raw.items()}
 
@@ -44,7 +44,7 @@ def cleaned(seed_raw):
 @pytest.fixture(scope="session")
 def built(tmp_path_factory):
     """One full build of the seeds (all stages) into a temporary folder: the BuildResult."""
-    from compare.build import build
+    from compare.pipeline.build import build
 
     out = tmp_path_factory.mktemp("processed")
     return build(RAW, out, use_cache=False)

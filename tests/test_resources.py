@@ -11,7 +11,7 @@ import jieba
 import opencc
 import pytest
 
-from compare.config import RAW_DATA_DIR, resource_path
+from compare.core.config import RAW_DATA_DIR, resource_path
 
 NOTE_TERMS = [
     "立德树人",

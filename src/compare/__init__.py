@@ -13,11 +13,12 @@ Public API (DataFrame in, DataFrame out)::
 
 import logging
 
-from compare.build import build, process_document
-from compare.clean import clean_text, to_simplified
-from compare.segment import split_passages, split_sentences
-from compare.store import load_corpus
-from compare.tokenize import cut, get_tokenizer, tokenize
+from compare.core.store import load_corpus
+from compare.pipeline.build import build
+from compare.pipeline.chunks import process_document
+from compare.text.clean import clean_text, to_simplified
+from compare.text.segment import split_passages, split_sentences
+from compare.text.tokenize import cut, get_tokenizer, tokenize
 
 __version__ = "0.1.0"
 __all__ = [

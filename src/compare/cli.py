@@ -10,7 +10,7 @@ import logging
 import sys
 from pathlib import Path
 
-from compare.config import NOTEBOOKS_DIR, PROCESSED_DATA_DIR, RAW_DATA_DIR, REPORTS_DIR
+from compare.core.config import NOTEBOOKS_DIR, PROCESSED_DATA_DIR, RAW_DATA_DIR, REPORTS_DIR
 
 DESCRIPTION = """\
 policy-compare: compare Chinese local education plans across cities.
@@ -120,7 +120,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from compare.build import build
+    from compare.pipeline.build import build
 
     result = build(
         args.raw,
@@ -152,7 +152,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from compare.store import load_corpus
+    from compare.core.store import load_corpus
 
     tables = load_corpus(args.out)
     for name, df in tables.items():
@@ -173,7 +173,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from compare.report import ReportError, run_report
+    from compare.report.notebooks import ReportError, run_report
 
     try:
         result = run_report(
@@ -191,7 +191,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 ok, 2 bad input, 3 some documents failed, 4 a notebook failed)."""
-    from compare.errors import PolicyCompareError
+    from compare.core.errors import PolicyCompareError
 
     parser = _parser()
     args = parser.parse_args(argv)

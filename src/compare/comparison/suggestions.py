@@ -1,0 +1,229 @@
+"""Theme tagging with the education-policy codebook (``resources/themes.yaml``).
+
+Sentences are matched against each theme's lexicon on the cleaned simplified text (longest term wins, a
+term inside a longer matched term or blocker is ignored), with the codebook's coding rules: passing
+mentions and slogans carry no theme, bare enumerations count half, school-level names (and a level's own
+terms that modify a cross-cutting measure) are only a setting when the sentence is about a cross-cutting
+theme, subject reform pilots keep their subject, overlapping hits of one theme count once, only quantified
+sentences of an overall-goal paragraph and specific results of a review section count, declared co-tags and
+(conditional, clause-scoped) absorptions. Codebook v3 adds: a level gets its own project when named with a
+supply term (rule 4), a construction verb with a school building as object is school_supply without a count,
+a level's own structure words (专业, 招生, 办学水平 ...) count for the level named with them (rule 3), a degree
+as staff qualification is not higher education, and a platform that is only used is not digital (rule 10).
+Codebook v4 adds: a level's own mission (rule 3: universities acting on their research, transfer, disciplines,
+talent training or social service are higher education besides the function's theme), enumerations that name
+a programme's components are not bare lists (rule 1), a project phase between a school building and its verb,
+and a level named right before the building it builds is its own project (rule 4).
+Codebook v5 adds: collocations in one clause (``phrases``: "纳入…考核", "配备…教师"), other senses of a term
+(``senses``: "通过…督导评估" is passed, "编制…规划" is drafted, "加大…投入" is vague), the vocational schools' own
+mission, goals stated as complete, shortcomings in review sections, review subsections of a general section, counts
+before a field of education, and a level named with its own structure in a clause of its own.
+Every tag carries its evidence (matched terms with weights, or the rule that fired) and a score. Passages get
+the union of their sentences' tags (plus themes that only accumulate over several sentences) and a primary
+theme.
+
+A TF-IDF model over passage tokens is a separate second opinion: it suggests themes for passages that
+the lexicon left untagged but that sit close to a theme's tagged passages; it is reported in its own
+table (``theme_suggestions``), never merged into the tags.
+
+Stage hooks for :mod:`compare.pipeline.build`: :func:`document_tables` and :func:`corpus_tables`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from compare.core.schemas import C as _C
+from compare.core.schemas import TableSchema, register
+from compare.tagging.codebook import Codebook, load_codebook
+from compare.tagging.context import passage_context
+
+THEME_SUGGESTIONS = register(
+    TableSchema(
+        "theme_suggestions",
+        (
+            _C("doc_id", "str", "document id"),
+            _C("passage_id", "str", "passage id"),
+            _C("theme_code", "str", "codebook theme code"),
+            _C("theme_label", "str", "Chinese theme label"),
+            _C(
+                "similarity",
+                "float",
+                "cosine similarity of the passage to the theme's tagged passages",
+                min=0,
+            ),
+            _C("nearest_passage_id", "str", "most similar tagged passage of the theme"),
+            _C("evidence", "str", "top shared tokens"),
+            _C(
+                "exemplars_capped",
+                "bool",
+                "large corpora: the theme had more distinct tagged passages than the exemplar cap, so the "
+                "passage was compared with the best-scored ones only (the nearest may be missed)",
+            ),
+        ),
+        unique=("passage_id", "theme_code"),
+        doc="TF-IDF second opinion: untagged passages close to a theme (not merged into the tags).",
+    )
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# TF-IDF second opinion
+# --------------------------------------------------------------------------------------------------
+def tfidf_suggestions(
+    passage_tags: pd.DataFrame,
+    *,
+    tokens: pd.DataFrame,
+    passages: pd.DataFrame,
+    min_similarity: float = 0.15,
+    codebook: Codebook | None = None,
+) -> pd.DataFrame:
+    """Suggest themes for passages with no lexicon tag that are close to a theme's tagged passages.
+
+    A TF-IDF model is fitted on the passages' content tokens (stopwords and numbers excluded). Each theme
+    is represented by its tagged passages; an untagged passage is suggested the theme of its most similar
+    tagged passage when the cosine similarity reaches ``min_similarity``.
+
+    Args:
+        passage_tags: Output of :func:`tag_passages`.
+        tokens: The ``tokens`` table.
+        passages: The ``passages`` table (responsibility lines and general sections are not suggested).
+        min_similarity: Cosine threshold.
+        codebook: Codebook to use (default: packaged).
+
+    Returns:
+        The ``theme_suggestions`` table (separate from the tags).
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    cb = codebook or load_codebook()
+    if (
+        tokens is None
+        or tokens.empty
+        or passages is None
+        or passages.empty
+        or passage_tags is None
+        or passage_tags.empty
+    ):
+        return THEME_SUGGESTIONS.empty()
+    content = tokens[~tokens["is_stopword"].astype(bool) & ~tokens["is_number"].astype(bool)]
+    docs = content.groupby("passage_id", sort=False)["token"].apply(list)
+    docs = docs[docs.map(len) > 0]
+    if len(docs) < 2:
+        return THEME_SUGGESTIONS.empty()
+    vec = TfidfVectorizer(analyzer=lambda x: x, min_df=1, sublinear_tf=True)
+    mat = vec.fit_transform(docs.tolist())
+    vocab = np.array(vec.get_feature_names_out())
+    pid_index = {p: i for i, p in enumerate(docs.index)}
+    tagged = passage_tags.groupby("passage_id")["theme_code"].apply(set).to_dict()
+    ctx = passage_context(passages, cb)
+    candidates = [
+        p for p in ctx.loc[~ctx["skip"] & ~ctx["general"], "passage_id"] if p not in tagged and p in pid_index
+    ]
+    kinds = dict(
+        zip(passages["passage_id"], passages.get("kind", pd.Series("", index=passages.index)), strict=True)
+    )
+    candidates = [p for p in candidates if kinds.get(p) != "heading"]
+    tagged_ids = [p for p in tagged if p in pid_index]
+    if not candidates or not tagged_ids:
+        return THEME_SUGGESTIONS.empty()
+    doc_of = dict(zip(passages["passage_id"], passages["doc_id"], strict=True))
+    return suggestions_from_vectors(
+        mat,
+        vocab=vocab,
+        pid_index=pid_index,
+        candidates=candidates,
+        tagged={p: tagged[p] for p in tagged_ids},
+        doc_of=doc_of,
+        min_similarity=min_similarity,
+        codebook=cb,
+    )
+
+
+#: Cells of one block of candidate x tagged similarities (bounds the memory of the TF-IDF second opinion).
+SUGGESTION_BLOCK_CELLS = 1_000_000
+
+
+def suggestions_from_vectors(
+    mat,
+    *,
+    vocab: np.ndarray,
+    pid_index: Mapping[str, int],
+    candidates: list[str],
+    tagged: Mapping[str, set[str]],
+    doc_of: Mapping[str, str],
+    min_similarity: float = 0.15,
+    codebook: Codebook | None = None,
+) -> pd.DataFrame:
+    """The ``theme_suggestions`` rows from fitted TF-IDF passage vectors (the core of :func:`tfidf_suggestions`).
+
+    Each candidate gets, per theme, its most similar tagged passage of that theme (ties: the smallest
+    passage id) when the cosine similarity reaches ``min_similarity``. Candidates are scored in blocks of at
+    most :data:`SUGGESTION_BLOCK_CELLS` similarities, so memory does not grow with candidates x tagged.
+
+    Args:
+        mat: L2-normalised sparse TF-IDF rows of the passages.
+        vocab: Term of each column.
+        pid_index: Row of each passage id in ``mat``.
+        candidates: Untagged passages to score (in output order before the final sort).
+        tagged: Theme codes of each tagged passage that has a row in ``mat``.
+        doc_of: Document of each passage.
+        min_similarity: Cosine threshold.
+        codebook: Codebook (labels).
+
+    Returns:
+        The ``theme_suggestions`` table, sorted by document (in the order of ``candidates``), passage,
+        similarity (descending) and theme.
+    """
+    cb = codebook or load_codebook()
+    tagged_ids = sorted(tagged)
+    if not candidates or not tagged_ids:
+        return THEME_SUGGESTIONS.empty()
+    tmat = mat[[pid_index[p] for p in tagged_ids]]
+    # the tagged passages of each theme (columns of the similarity block), in passage-id order
+    by_code: dict[str, list[int]] = {}
+    for j, tid in enumerate(tagged_ids):
+        for code in tagged[tid]:
+            by_code.setdefault(code, []).append(j)
+    theme_cols = {code: np.asarray(cols, dtype=np.int64) for code, cols in sorted(by_code.items())}
+    block = max(1, SUGGESTION_BLOCK_CELLS // len(tagged_ids))
+    rows = []
+    for lo in range(0, len(candidates), block):
+        cands = candidates[lo : lo + block]
+        sims = (mat[[pid_index[p] for p in cands]] @ tmat.T).toarray()
+        for code, cols in theme_cols.items():
+            # per candidate the most similar tagged passage of the theme; ties: the first in passage-id order
+            sub = sims[:, cols]
+            best = np.argmax(sub, axis=1)
+            top = sub[np.arange(len(cands)), best]
+            for i in np.flatnonzero(top >= min_similarity):
+                pid, tid = cands[i], tagged_ids[cols[best[i]]]
+                prod = mat[pid_index[pid]].multiply(mat[pid_index[tid]]).tocoo()
+                order = np.argsort(prod.col, kind="stable")
+                tcols, vals = prod.col[order], prod.data[order]
+                tcols, vals = tcols[vals > 0], vals[vals > 0]
+                terms = vocab[tcols[np.argsort(-vals, kind="stable")[:5]]]
+                rows.append(
+                    (
+                        doc_of.get(pid, ""),
+                        pid,
+                        code,
+                        cb.themes[code].label,
+                        round(float(top[i]), 4),
+                        tid,
+                        "、".join(terms),
+                    )
+                )
+    if not rows:
+        return THEME_SUGGESTIONS.empty()
+    out = pd.DataFrame(rows, columns=THEME_SUGGESTIONS.names[:-1]).assign(exemplars_capped=False)
+    # deterministic order: identical inputs give identical files; documents in corpus order (the order of
+    # the candidates), so a large corpus's suggestions can be written one batch at a time
+    docs = {d: i for i, d in enumerate(dict.fromkeys(doc_of.get(p, "") for p in candidates))}
+    out = out.assign(_doc=out["doc_id"].map(docs)).sort_values(
+        ["_doc", "passage_id", "similarity", "theme_code"], ascending=[True, True, False, True], kind="stable"
+    )
+    return out.drop(columns="_doc").reset_index(drop=True)

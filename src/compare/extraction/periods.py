@@ -1,0 +1,84 @@
+"""Quantitative targets: one record per stated number a plan commits to (spec: shared/notes/targets.md).
+
+A target is a level (覆盖率达90%), a count (新建幼儿园60所), a share, a minimum or maximum (不少于12次,
+控制在万分之0.34以内) or a recurring quantity (每年评选30所). Numbers that are years, dates, headings, names
+("12345"思政工程, 4个100, 1+4), conditions (1000人以下学校, 3-18岁) or past achievements (十三五) are not
+targets. Each record keeps the quote in the document's original script and its offsets, so every figure in a
+chart can be traced back to the sentence that states it.
+
+Prose sentences are read by :func:`extract_sentence_targets`; flattened indicator tables (passages of kind
+``table``) by :func:`extract_table_targets`. :func:`document_tables` / :func:`corpus_tables` are the build's
+stage hooks (see docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from compare.extraction.rules import target_rules
+from compare.text.numbers import parse_chinese_numeral
+
+#: A plan period written in the text: (2023—2025年), 2021-2025年, glued 20232025年.
+RE_PERIOD = re.compile(r"(?P<a>(?:19|20)\d{2})\s*(?:[-－—–~～至到]\s*)?(?P<b>(?:19|20)\d{2})\s*年")
+
+
+#: 十四五 (and other five-year plans) → years.
+RE_FIVE_YEAR = re.compile(r"“?(?P<n>十[一二三四五六七八九])五”?(?:规划|时期|期间)")
+
+
+#: A year's work points: 2023年工作要点.
+RE_WORK_POINTS = re.compile(r"(?P<y>(?:19|20)\d{2})\s*年(?:度)?(?:教育)?工作要点")
+
+
+def _five_year_plan(n_text: str) -> tuple[int, int] | None:
+    n = parse_chinese_numeral(n_text)
+    if n is None:
+        return None
+    n = int(n)
+    # 一五 = 1953–1957, 二五 = 1958–1962, then a three-year gap: 三五 = 1966–1970 … 十四五 = 2021–2025
+    start = 1953 + 5 * (n - 1) if n <= 2 else 1966 + 5 * (n - 3)
+    return start, start + 4
+
+
+def plan_period(text: str) -> tuple[int | None, int | None, str | None]:
+    """Plan period stated in a document's text (its first 600 characters, where titles are).
+
+    Args:
+        text: The simplified document text.
+
+    Returns:
+        (first year, last year, the phrase as written); Nones when the text states none.
+    """
+    head = text[:600]
+    m = RE_PERIOD.search(head)
+    if m and int(m["a"]) <= int(m["b"]):
+        return int(m["a"]), int(m["b"]), m.group(0)
+    m = RE_WORK_POINTS.search(head)
+    if m:
+        return int(m["y"]), int(m["y"]), m.group(0)
+    m = RE_FIVE_YEAR.search(head)
+    if m:
+        years = _five_year_plan(m["n"])
+        if years:
+            return years[0], years[1], m.group(0)
+    return None, None, None
+
+
+def achievement_passages(passages: pd.DataFrame) -> set[str]:
+    """Passages inside a past-achievement section (主要成就, 十三五 …), per document."""
+    rules = target_rules()
+    out: set[str] = set()
+    if passages is None or passages.empty:
+        return out
+    for _, doc in passages.groupby("doc_id", sort=False):
+        current: list[tuple[int, bool]] = []
+        for row in doc.sort_values("seq").itertuples():
+            if row.kind == "heading":
+                lvl = int(row.level)
+                current = [c for c in current if c[0] < lvl]
+                current.append((lvl, bool(rules.achievement_sections.search(str(row.text)))))
+            elif any(flag for _, flag in current):
+                out.add(row.passage_id)
+    return out

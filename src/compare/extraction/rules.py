@@ -1,0 +1,185 @@
+"""Quantitative targets: one record per stated number a plan commits to (spec: shared/notes/targets.md).
+
+A target is a level (覆盖率达90%), a count (新建幼儿园60所), a share, a minimum or maximum (不少于12次,
+控制在万分之0.34以内) or a recurring quantity (每年评选30所). Numbers that are years, dates, headings, names
+("12345"思政工程, 4个100, 1+4), conditions (1000人以下学校, 3-18岁) or past achievements (十三五) are not
+targets. Each record keeps the quote in the document's original script and its offsets, so every figure in a
+chart can be traced back to the sentence that states it.
+
+Prose sentences are read by :func:`extract_sentence_targets`; flattened indicator tables (passages of kind
+``table``) by :func:`extract_table_targets`. :func:`document_tables` / :func:`corpus_tables` are the build's
+stage hooks (see docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+import yaml
+
+from compare.core.config import resource_path
+
+RE_SPACE = re.compile(r"\s+")
+
+
+RE_DEADLINE_IN_TEXT = re.compile(
+    r"(?:到|至|截至|截止到?)\s*(?P<y1>\d{4})\s*年(?:底|末)?(?:前)?"
+    r"|(?P<y2>\d{4})\s*年\s*(?:底|末|前|以前)"
+    r"|(?:在|于)\s*(?P<y3>\d{4})\s*年(?:内|底前|前)"
+    r"|(?P<rel>(?P<n>[一二两三四五六七八九十\d]{1,2})\s*年(?:内|之内))"
+    r"|(?P<eoy>年底前|年内)"
+)
+
+
+RE_BOUND_VERB = re.compile(r"(?P<b>不少于|不低于|至少|最少|不超过|不高于|超过)(?P<v>[\u4e00-\u9fff]{1,3})$")
+
+
+#: 不低于符合条件教师总数的10%: a bound whose reference quantity sits between it and the number.
+RE_BOUND_OF = re.compile(r"(?P<b>不少于|不低于|不超过|不高于|超过|低于|高于)[^，。；]{1,25}的$")
+
+
+RE_GLOBAL_PUNCT = re.compile(r"^[、，；：\s]+|[、，；：\s]+$")
+
+
+@dataclass(frozen=True)
+class TargetRules:
+    quote_pairs: tuple[str, ...]
+    named: re.Pattern
+    conditions: re.Pattern
+    achievement_sections: re.Pattern
+    achievement_sentence: re.Pattern
+    strip_prefixes: re.Pattern
+    strip_suffixes: re.Pattern
+    build_verbs: re.Pattern
+    per_year: re.Pattern
+    chinese_units: re.Pattern
+    units: tuple[str, ...]
+    unit_kind: dict
+    comp_before: tuple[tuple[str, str], ...]
+    comp_after: tuple[tuple[str, str], ...]
+    table: dict = field(default_factory=dict)
+
+
+@functools.lru_cache(maxsize=1)
+def target_rules() -> TargetRules:
+    cfg = yaml.safe_load(resource_path("target_rules.yaml").read_text(encoding="utf-8"))
+    units = pd.read_csv(resource_path("units.csv"), dtype=str, keep_default_na=False)
+    comps = pd.read_csv(resource_path("comparators.csv"), dtype=str, keep_default_na=False)
+    before = tuple(
+        sorted(
+            ((r.phrase, r.comparator) for r in comps.itertuples() if r.position == "before"),
+            key=lambda x: -len(x[0]),
+        )
+    )
+    after = tuple(
+        sorted(
+            ((r.phrase, r.comparator) for r in comps.itertuples() if r.position == "after"),
+            key=lambda x: -len(x[0]),
+        )
+    )
+    return TargetRules(
+        quote_pairs=tuple(cfg["quote_pairs"]),
+        named=re.compile("|".join(f"(?:{p})" for p in cfg["named_patterns"])),
+        conditions=re.compile("|".join(f"(?:{p})" for p in cfg["condition_patterns"])),
+        achievement_sections=re.compile(cfg["achievement_sections"]),
+        achievement_sentence=re.compile(cfg["achievement_sentence"]),
+        strip_prefixes=re.compile(cfg["strip_prefixes"]),
+        strip_suffixes=re.compile(cfg["strip_suffixes"]),
+        build_verbs=re.compile(cfg["build_verbs"]),
+        per_year=re.compile(cfg["per_year"]),
+        chinese_units=re.compile(rf"^(?:{cfg['chinese_numeral_units']})"),
+        units=tuple(sorted(units["unit"], key=len, reverse=True)),
+        unit_kind=dict(zip(units["unit"], units["kind"], strict=True)),
+        comp_before=before,
+        comp_after=after,
+        table=cfg["table"],
+    )
+
+
+def inside_quotes(text: str, pos: int, pairs: tuple[str, ...]) -> bool:
+    for pair in pairs:
+        op, cl = pair[0], pair[1]
+        if op == cl:
+            if text[:pos].count(op) % 2 == 1:
+                return True
+            continue
+        depth = 0
+        for ch in text[:pos]:
+            if ch == op:
+                depth += 1
+            elif ch == cl and depth:
+                depth -= 1
+        if depth:
+            return True
+    return False
+
+
+def covered_by(pattern: re.Pattern, text: str, a: int, b: int) -> bool:
+    return any(m.start() <= a and m.end() >= b for m in pattern.finditer(text) if m.end() > m.start())
+
+
+def unit_after(text: str, pos: int, rules: TargetRules) -> tuple[str, int, bool]:
+    """Unit right after a number: (unit, end offset, approx-marker 多/余 seen)."""
+    i = pos
+    approx = False
+    while i < len(text) and text[i] == " ":
+        i += 1
+    if i < len(text) and text[i] in "多余":
+        approx = True
+        i += 1
+    for unit in rules.units:
+        if text.startswith(unit, i):
+            return unit, i + len(unit), approx
+    return "", pos, False
+
+
+def comparator_of(pre: str, post: str, rules: TargetRules) -> tuple[str | None, int, int]:
+    """Comparator from the words before/after a number; returns (comparator, len before, len after)."""
+    after = None
+    n_after = 0
+    p = post.lstrip()
+    for phrase, comp in rules.comp_after:
+        if p.startswith(phrase):
+            after, n_after = comp, len(post) - len(p) + len(phrase)
+            break
+    before = None
+    n_before = 0
+    q = pre.rstrip()
+    for phrase, comp in rules.comp_before:
+        if q.endswith(phrase):
+            before, n_before = comp, len(pre) - len(q) + len(phrase)
+            break
+    if before is None:
+        # 至少配备1名, 不少于新增5所: a bound followed by a short verb
+        m = RE_BOUND_VERB.search(q) or RE_BOUND_OF.search(q)
+        if m:
+            before = rules_bound(m["b"], rules)
+            n_before = 0
+    if after in (">=", "<=", "approx"):
+        return after, n_before, n_after
+    return before or after, n_before, n_after
+
+
+def rules_bound(phrase: str, rules: TargetRules) -> str | None:
+    """Comparator of a bound phrase (不少于 → >=)."""
+    return dict(rules.comp_before).get(phrase)
+
+
+def clean_indicator(s: str, rules: TargetRules) -> str:
+    s = RE_SPACE.sub("", s)
+    prev = None
+    while prev != s:
+        prev = s
+        s = rules.strip_prefixes.sub("", s)
+        s = rules.strip_suffixes.sub("", s)
+        s = RE_DEADLINE_IN_TEXT.sub("", s)
+        s = RE_GLOBAL_PUNCT.sub("", s)
+        s = re.sub(r"^各|等$", "", s)
+    return s
+
+
+def is_share(unit: str, rules: TargetRules) -> bool:
+    return rules.unit_kind.get(unit, "") in ("share", "multiple")

@@ -1,0 +1,391 @@
+"""Quantitative targets: one record per stated number a plan commits to (spec: shared/notes/targets.md).
+
+A target is a level (覆盖率达90%), a count (新建幼儿园60所), a share, a minimum or maximum (不少于12次,
+控制在万分之0.34以内) or a recurring quantity (每年评选30所). Numbers that are years, dates, headings, names
+("12345"思政工程, 4个100, 1+4), conditions (1000人以下学校, 3-18岁) or past achievements (十三五) are not
+targets. Each record keeps the quote in the document's original script and its offsets, so every figure in a
+chart can be traced back to the sentence that states it.
+
+Prose sentences are read by :func:`extract_sentence_targets`; flattened indicator tables (passages of kind
+``table``) by :func:`extract_table_targets`. :func:`document_tables` / :func:`corpus_tables` are the build's
+stage hooks (see docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+from compare.extraction.periods import achievement_passages
+from compare.extraction.rules import (
+    RE_DEADLINE_IN_TEXT,
+    TargetRules,
+    clean_indicator,
+    comparator_of,
+    covered_by,
+    inside_quotes,
+    target_rules,
+    unit_after,
+)
+from compare.extraction.rules import (
+    is_share as is_share_unit,
+)
+from compare.extraction.target_schema import TARGETS
+from compare.text.numbers import NumberSpan, find_numbers, parse_number_text
+
+_CLAUSE_SEP = "，；。！？：\n"
+
+
+RE_YEAR_AFTER = re.compile(r"^\s*(?:年|年度|年底|年末|学年)")
+
+
+RE_DATE_AFTER = re.compile(r"^\s*(?:月|日|号|时|点|分(?!之))")
+
+
+RE_HEADING_NUMBER = re.compile(r"^\s*[.、．](?![0-9])")
+
+
+RE_SIGN_BEFORE = re.compile(r"[>＞<＜≥≤]\s*$")
+
+
+def _until_item_sep(text: str) -> str:
+    """Text up to the next list separator 、 (outside brackets) or the next number."""
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch in "（(“《":
+            depth += 1
+        elif ch in "）)”》" and depth:
+            depth -= 1
+        elif depth == 0 and (ch == "、" or ch.isdigit() or ch == "*"):
+            return text[:i]
+    return text
+
+
+def _deadline_in(
+    text: str, *, period_start: int | None, period_end: int | None
+) -> tuple[int | None, str | None]:
+    m = RE_DEADLINE_IN_TEXT.search(text)
+    if m is None:
+        return None, None
+    year = m["y1"] or m["y2"] or m["y3"]
+    if year:
+        return int(year), m.group(0)
+    if m["rel"]:
+        n = parse_number_text(m["n"])
+        if n is not None and period_start is not None and 0 < n < 50:
+            return int(period_start + n - 1), m.group(0)
+        return None, m.group(0)
+    return period_end, m.group(0)
+
+
+def _skip_reason(span: NumberSpan, sent: str, rules: TargetRules) -> str | None:
+    """Why a number span is not a target (None if it may be one)."""
+    after = sent[span.end :]
+    before = sent[: span.start]
+    if span.is_chinese:
+        if span.value is not None and span.value < 2 and span.text in ("一", "〇", "零"):
+            return "single_one"
+        if not rules.chinese_units.match(after):
+            return "chinese_word"
+        if before.endswith("第"):
+            return "ordinal"
+    if RE_YEAR_AFTER.match(after):
+        return "year"
+    if RE_DATE_AFTER.match(after):
+        return "date"
+    if (
+        not span.is_masked
+        and not span.unit
+        and span.n_int_digits in (4, 8)
+        and span.value
+        and 1900 <= (span.value if span.n_int_digits == 4 else span.value // 10000) <= 2100
+        and re.match(r"^\s*[—－-]", after)
+    ):
+        return "year"
+    if RE_HEADING_NUMBER.match(after) and not span.unit:
+        return "heading"
+    if before.endswith("第"):
+        return "ordinal"
+    if inside_quotes(sent, span.start, rules.quote_pairs):
+        return "name_in_quotes"
+    if covered_by(rules.named, sent, span.start, span.end):
+        return "named"
+    if covered_by(rules.conditions, sent, span.start, span.end):
+        return "condition"
+    return None
+
+
+@dataclass
+class _Raw:
+    start: int
+    end: int
+    number: NumberSpan
+    unit: str
+    value: float | None
+    value_max: float | None
+    comparator: str
+    indicator: str
+    per_year: bool
+    deadline_year: int | None
+    deadline_text: str | None
+    clause_start: int
+    clause_end: int
+    flag: str | None
+
+
+def extract_sentence_targets(
+    text: str, *, period_start: int | None = None, period_end: int | None = None
+) -> list[dict]:
+    """Find the targets stated in one sentence.
+
+    Args:
+        text: The simplified sentence.
+        period_start: First year of the plan (for 三年内).
+        period_end: Last year of the plan (for 年底前 in a year's work points).
+
+    Returns:
+        One dict per target with local offsets (``number_start``, ``quote_start``, ``quote_end``) and the
+        fields ``indicator, value, value_max, unit, comparator, per_year, target_year, deadline_text,
+        is_masked, flag``. ``target_year`` is only set when the sentence states a deadline.
+    """
+    rules = target_rules()
+    out: list[dict] = []
+    sent_year, sent_deadline = _deadline_in(text, period_start=period_start, period_end=period_end)
+    spans = find_numbers(text)
+    prev_item_end: dict[int, int] = {}
+    prev_indicator: dict[int, str] = {}
+    shared_verb: dict[int, str] = {}
+    for span in spans:
+        if _skip_reason(span, text, rules):
+            continue
+        unit = span.unit
+        unit_end = span.end
+        approx_marker = False
+        if not unit:
+            unit, unit_end, approx_marker = unit_after(text, span.end, rules)
+        if span.is_masked and not unit and span.scale:
+            unit = "元"
+        if not unit and not RE_SIGN_BEFORE.search(text[: span.start]):
+            continue  # a bare number is a target only behind a comparison sign (>97, ≥90)
+        if unit in ("年", "岁") or (unit and rules.unit_kind.get(unit) == "age"):
+            continue
+        # clause boundaries
+        cs = max(text.rfind(ch, 0, span.start) for ch in _CLAUSE_SEP) + 1
+        ce_candidates = [text.find(ch, unit_end) for ch in "，；。！？\n"]
+        ce_candidates = [c for c in ce_candidates if c >= 0]
+        ce = min(ce_candidates) if ce_candidates else len(text)
+        item_start = prev_item_end.get(cs, cs)
+        pre = text[item_start : span.start]
+        post_full = text[unit_end:ce]
+        comparator, n_before, n_after = comparator_of(pre, post_full, rules)
+        if span.is_range and span.value_max is not None:
+            comparator = "range"
+        elif approx_marker:
+            comparator = "approx"
+        comparator = comparator or "="
+        # the object that follows the count (23所乡村学校), up to the next list item
+        post = post_full[n_after:]
+        obj_after = _until_item_sep(post)
+        pre_core = pre[: len(pre) - n_before] if n_before else pre
+        # 各: one record per listed category
+        categories: list[tuple[str, str]] = []
+        is_share = is_share_unit(unit, rules)
+        verb_m = rules.build_verbs.search(pre_core)
+        if verb_m is not None and cs not in shared_verb:
+            shared_verb[cs] = verb_m.group(0)
+        elif cs not in shared_verb and obj_after.strip() and 0 < len(clean_indicator(pre_core, rules)) <= 6:
+            shared_verb[cs] = clean_indicator(pre_core, rules)  # 改善2所乡村学校办学条件、27所…
+        verb = shared_verb.get(cs, "")
+        if pre_core.endswith("各") and verb_m is not None:
+            obj = pre_core[verb_m.end() : -1]
+            head = obj.rsplit("等", 1)[0] if "等" in obj else obj
+            tail = obj.rsplit("等", 1)[1] if "等" in obj else ""
+            for cat in head.split("、"):
+                categories.append((f"{verb}{clean_indicator(cat, rules)}", tail))
+        elif "各" in pre_core and verb_m is not None and pre_core.find("各") < verb_m.start():
+            subjects = pre_core[: pre_core.find("各")]
+            obj = clean_indicator(pre_core[verb_m.start() :] + obj_after, rules)
+            for subj in re.split(r"、", subjects):
+                subj_c = clean_indicator(subj, rules)
+                if subj_c:
+                    categories.append((f"{subj_c}{obj}", ""))
+        if not categories:
+            if is_share:
+                ind = clean_indicator(pre_core, rules)
+                if ind and obj_after.startswith("的") and len(obj_after) > 2:
+                    # 优质高中80%以上的招生指标按学区分配
+                    ind = f"{ind}{clean_indicator(obj_after[1:], rules)}比例"
+                if not ind:
+                    ind = clean_indicator(re.sub(r"^的", "", obj_after), rules)
+                    ind = f"{ind}比例" if ind else prev_indicator.get(cs, "")
+            else:
+                core = clean_indicator(pre_core, rules)
+                obj_c = clean_indicator(obj_after, rules)
+                if obj_c:  # 新建改扩建23所乡村学校 / 改善2所乡村学校办学条件、27所乡村学校食宿条件
+                    ind = f"{core or verb}{obj_c}"
+                elif core:
+                    ind = core if (verb_m is not None or not verb) else f"{verb}{core}"
+                else:
+                    ind = prev_indicator.get(cs, "")
+            if not ind and cs > 0:
+                # 分别达到3.5%、10.5%: the indicator is the previous clause
+                ps = max(text.rfind(ch, 0, cs - 1) for ch in _CLAUSE_SEP) + 1
+                ind = clean_indicator(text[ps : cs - 1], rules)
+            categories = [(ind, "")]
+        per_year = bool(rules.per_year.search(text[cs : span.start])) or bool(
+            rules.per_year.search(text[:cs])
+            and not re.search(r"[。；]", text[: span.start])
+            and rules.per_year.search(text[max(0, cs - 12) : cs])
+        )
+        flags = list(span.flags)
+        value = span.value
+        if unit in ("%",) and value is not None and value > 100 and not is_share_over_ok(pre_core):
+            flags.append("percent_over_100")
+        deadline_year, deadline_text = sent_year, sent_deadline
+        if per_year and not deadline_text:
+            pm = rules.per_year.search(text[: span.start])
+            deadline_text = pm.group(0) if pm else None
+        qs = cs  # the quote is the whole clause: list items share its verb and deadline
+        qe = max(ce, unit_end)
+        for ind, _tail in categories:
+            out.append(
+                {
+                    "indicator": ind or "",
+                    "value": value,
+                    "value_max": span.value_max,
+                    "unit": unit or None,
+                    "comparator": comparator,
+                    "per_year": per_year,
+                    "target_year": deadline_year,
+                    "deadline_text": deadline_text,
+                    "is_masked": span.is_masked,
+                    "flag": ",".join(flags) or None,
+                    "number_text": span.text,
+                    "number_start": span.start,
+                    "quote_start": qs,
+                    "quote_end": qe,
+                }
+            )
+        prev_item_end[cs] = unit_end + n_after + (len(obj_after) if obj_after.strip() and not is_share else 0)
+        prev_indicator[cs] = categories[-1][0]
+    return out
+
+
+def is_share_over_ok(pre: str) -> bool:
+    """Whether a percentage above 100 is plausible (增长, 增幅 …): those are not flagged."""
+    return bool(re.search(r"增长|增幅|增加|提高|提升|倍", pre))
+
+
+def _doc_meta(documents: pd.DataFrame, doc_id: str) -> tuple[int | None, int | None]:
+    row = documents.loc[documents["doc_id"] == doc_id]
+    if row.empty:
+        return None, None
+
+    def year(v) -> int | None:
+        return None if pd.isna(v) else int(v)
+
+    return year(row["period_start"].iloc[0]), year(row["period_end"].iloc[0])
+
+
+def _valid_year(y: int | None) -> tuple[int | None, str | None]:
+    if y is None:
+        return None, None
+    if y < 1949:
+        return None, "year_before_1949"
+    if y > 2100:
+        return None, "year_after_2100"
+    return y, None
+
+
+def extract_targets(
+    sentences: pd.DataFrame, *, documents: pd.DataFrame, passages: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Targets stated in the prose sentences of one or more documents.
+
+    Args:
+        sentences: The ``sentences`` table (simplified ``text``, ``text_original``, offsets).
+        documents: The ``documents`` table (plan period for default deadlines).
+        passages: The ``passages`` table; headings, responsibility lines, tables and past-achievement
+            sections are skipped when given.
+
+    Returns:
+        A ``targets`` table (source ``text``), not yet marked for repeats.
+    """
+    rules = target_rules()
+    rows: list[dict] = []
+    skip_passages: set[str] = set()
+    if passages is not None and not passages.empty:
+        kinds = dict(zip(passages["passage_id"], passages["kind"], strict=False))
+        skip_passages = {p for p, k in kinds.items() if k in ("heading", "table", "responsibility")}
+        skip_passages |= achievement_passages(passages)
+    for doc_id, doc_sents in sentences.groupby("doc_id", sort=False):
+        p_start, p_end = _doc_meta(documents, str(doc_id))
+        for pid, psents in doc_sents.sort_values("seq").groupby("passage_id", sort=False):
+            if pid in skip_passages:
+                continue
+            governing: tuple[int | None, str | None] = (None, None)
+            for s in psents.itertuples():
+                text = str(s.text)
+                if rules.achievement_sentence.search(text):
+                    continue
+                found = extract_sentence_targets(text, period_start=p_start, period_end=p_end)
+                sy, sd = _deadline_in(text, period_start=p_start, period_end=p_end)
+                for k, t in enumerate(found):
+                    flags = [t["flag"]] if t["flag"] else []
+                    if t["deadline_text"] and t["target_year"] is not None:
+                        source, year, dtext = "sentence", t["target_year"], t["deadline_text"]
+                    elif governing[1]:
+                        source, year, dtext = "paragraph", governing[0], governing[1]
+                        if t["per_year"] and t["deadline_text"]:
+                            dtext = t["deadline_text"]
+                    elif p_end is not None:
+                        source, year, dtext = "plan", p_end, t["deadline_text"]
+                    else:
+                        source, year, dtext = "none", None, t["deadline_text"]
+                    year, yflag = _valid_year(year)
+                    if yflag:
+                        flags.append(yflag)
+                    orig = str(s.text_original)
+                    rows.append(
+                        {
+                            "doc_id": doc_id,
+                            "target_id": f"{s.sentence_id}/t{k + 1}",
+                            "passage_id": pid,
+                            "sentence_id": s.sentence_id,
+                            "source": "text",
+                            "indicator": t["indicator"],
+                            "level": None,
+                            "value": t["value"],
+                            "value_max": t["value_max"],
+                            "unit": t["unit"],
+                            "comparator": t["comparator"],
+                            "target_year": year,
+                            "per_year": t["per_year"],
+                            "deadline_text": dtext,
+                            "deadline_source": source,
+                            "baseline_value": None,
+                            "baseline_year": None,
+                            "binding": None,
+                            "is_masked": t["is_masked"],
+                            "is_repeat": False,
+                            "repeat_of": None,
+                            "number_text": t["number_text"],
+                            "number_start": int(s.start) + t["number_start"],
+                            "quote": orig[t["quote_start"] : t["quote_end"]],
+                            "start": int(s.start) + t["quote_start"],
+                            "end": int(s.start) + t["quote_end"],
+                            "themes": None,
+                            "flag": ",".join(flags) or None,
+                        }
+                    )
+                if (
+                    sd
+                    and sy is not None
+                    and re.match(r"^\s*(?:到|至|截至|在|于)?\s*\d{4}|^\s*[一二两三四五六七八九十]年内", text)
+                ):
+                    governing = (sy, sd)
+    if not rows:
+        return TARGETS.empty()
+    return pd.DataFrame(rows)

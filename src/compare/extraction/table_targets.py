@@ -1,0 +1,210 @@
+"""Quantitative targets: one record per stated number a plan commits to (spec: shared/notes/targets.md).
+
+A target is a level (覆盖率达90%), a count (新建幼儿园60所), a share, a minimum or maximum (不少于12次,
+控制在万分之0.34以内) or a recurring quantity (每年评选30所). Numbers that are years, dates, headings, names
+("12345"思政工程, 4个100, 1+4), conditions (1000人以下学校, 3-18岁) or past achievements (十三五) are not
+targets. Each record keeps the quote in the document's original script and its offsets, so every figure in a
+chart can be traced back to the sentence that states it.
+
+Prose sentences are read by :func:`extract_sentence_targets`; flattened indicator tables (passages of kind
+``table``) by :func:`extract_table_targets`. :func:`document_tables` / :func:`corpus_tables` are the build's
+stage hooks (see docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from compare.extraction.rules import RE_SPACE, target_rules
+from compare.extraction.target_schema import TARGETS
+
+RE_TABLE_VALUE = re.compile(r"^(?:/|(?:[<>＜＞≥≤]?\s*[0-9]+(?:\.[0-9]+)?\s*/?\s*)+)$")
+
+
+RE_TABLE_CELL = re.compile(r"(?P<cmp>[<>＜＞≥≤]?)\s*(?P<num>[0-9]+(?:\.[0-9]+)?)")
+
+
+RE_HEADER_YEAR = re.compile(r"^(?P<y>\d{4})\s*年?$")
+
+
+RE_LABEL_UNIT = re.compile(r"[（(](?P<u>%|‰|万?人次|万?人|万?元|所|个|年|项|家|倍|[^（）()/]{1,3}?)[)）]\s*$")
+
+
+_CMP_SIGN = {">": ">", "＞": ">", "<": "<", "＜": "<", "≥": ">=", "≤": "<=", "": "="}
+
+
+def _split_levels(label: str, level_words: list[str]) -> tuple[list[str], str, str]:
+    """'学前/义务教育学生公办学校就读率' → (['学前', '义务'], prefix, rest); no slash → ([], '', label)."""
+    m = re.search(r"[（(]([^（）()]*/[^（）()]*)[)）]", label)
+    if m:  # 差异系数（小/初）
+        return [x.strip() for x in m.group(1).split("/")], label[: m.start()], label[m.end() :]
+    if "/" not in label:
+        return [], "", label
+    parts = label.split("/")
+    last = parts[-1]
+    for w in sorted(level_words, key=len, reverse=True):
+        if last.startswith(w):
+            return [*(p.strip() for p in parts[:-1]), w], "", last[len(w) :]
+    return [], "", label
+
+
+def _cells(tokens: list[str]) -> list[tuple[str, float | None]]:
+    out: list[tuple[str, float | None]] = []
+    for tok in tokens:
+        if tok.strip() == "/":
+            out.append(("=", None))
+            continue
+        for m in RE_TABLE_CELL.finditer(tok):
+            out.append((_CMP_SIGN.get(m["cmp"], "="), float(m["num"])))
+    return out
+
+
+def extract_table_targets(passages: pd.DataFrame, *, documents: pd.DataFrame) -> pd.DataFrame:
+    """One target per indicator and level of the flattened indicator tables (passages of kind ``table``).
+
+    A table flattened to one cell per line reads: header (领域 主要目标 2020年 2025年 指标属性), then per row
+    an optional domain, the indicator with its unit in brackets, an optional sub-level, the baseline cell, the
+    target cell and the 约束性/预期性 attribute. Merged cells hold several levels ("40.92/ 8250 >60/>95" is
+    学前 / 义务); baseline and target are aligned by position. A percentage above 100 is flagged
+    ``suspect_lost_decimal`` (8250 is 82.50 that lost its point), never silently corrected.
+
+    Args:
+        passages: The ``passages`` table (any documents); only ``kind == "table"`` rows are read.
+        documents: The ``documents`` table (for the quote in the original script).
+
+    Returns:
+        A ``targets`` table with source ``table``.
+    """
+    rules = target_rules()
+    tcfg = rules.table
+    attr_words = set(tcfg["attribute_words"])
+    header_words = set(tcfg["header_words"])
+    level_words = list(tcfg["level_words"])
+    level_names = dict(tcfg.get("level_names", {}))
+    if passages is None or passages.empty:
+        return TARGETS.empty()
+    tables = passages[passages["kind"] == "table"].sort_values(["doc_id", "seq"])
+    rows: list[dict] = []
+    for doc_id, dtab in tables.groupby("doc_id", sort=False):
+        years: list[int] = []
+        parent: tuple[str, str] | None = None  # (indicator, unit) of a row whose levels follow
+        for p in dtab.itertuples():
+            text, orig, base = str(p.text), str(p.text_original), int(p.start)
+            toks = [(m.group(0).strip(), m.start(), m.end()) for m in re.finditer(r"[^\n]+", text)]
+            toks = [t for t in toks if t[0]]
+            labels: list[tuple[str, int, int]] = []
+            values: list[tuple[str, int, int]] = []
+            k = 0
+            for tok, a, b in toks:
+                ym = RE_HEADER_YEAR.match(tok)
+                if ym and not values:
+                    if len(years) >= 2:
+                        years = []
+                    years.append(int(ym["y"]))
+                    continue
+                if tok in header_words:
+                    labels = []
+                    continue
+                if RE_TABLE_VALUE.match(tok.replace(" ", "")):
+                    values.append((tok, a, b))
+                    continue
+                if tok in attr_words:
+                    binding = tok
+                    cells = _cells([v[0] for v in values])
+                    lab = [x[0] for x in labels]
+                    level_label = None
+                    if lab and lab[-1] in level_words:
+                        level_label = lab[-1]
+                        if len(lab) >= 2:
+                            unit_m = RE_LABEL_UNIT.search(lab[-2])
+                            parent = (lab[-2], unit_m["u"] if unit_m else "")
+                    elif lab:
+                        unit_m = RE_LABEL_UNIT.search(lab[-1])
+                        parent = (lab[-1], unit_m["u"] if unit_m else "")
+                    if parent is None or not cells:
+                        labels, values = [], []
+                        continue
+                    ind_label, unit_raw = parent
+                    ind_base = RE_LABEL_UNIT.sub("", ind_label).strip()
+                    levels, prefix, rest = _split_levels(ind_base, level_words)
+                    n_levels = max(1, len(levels)) if level_label is None else 1
+                    if len(cells) == 2 * n_levels:
+                        base_cells, target_cells = cells[:n_levels], cells[n_levels:]
+                    elif len(cells) == 1:
+                        base_cells, target_cells = [("=", None)], cells
+                    else:
+                        n = len(cells) // 2
+                        base_cells, target_cells = cells[:n], cells[n:]
+                        n_levels = n
+                    scale = 1.0
+                    unit = unit_raw
+                    if unit_raw.startswith("万") and len(unit_raw) > 1:
+                        scale, unit = 1e4, unit_raw[1:]
+                    elif unit_raw == "万元":
+                        scale, unit = 1e4, "元"
+                    q_start = labels[0][1] if labels else (values[0][1] if values else a)
+                    q_end = b
+                    quote = orig[q_start:q_end]
+                    sentence_id = None
+                    for li in range(n_levels):
+                        if level_label is not None:
+                            lvl = level_label
+                            indicator = RE_SPACE.sub("", ind_base)
+                        elif levels:
+                            lvl = level_names.get(levels[li], levels[li]) if li < len(levels) else None
+                            indicator = f"{prefix}{levels[li]}{rest}" if not prefix else f"{prefix}（{lvl}）"
+                        else:
+                            lvl = None
+                            indicator = RE_SPACE.sub("", ind_base)
+                        b_cmp, b_val = base_cells[li] if li < len(base_cells) else ("=", None)
+                        t_cmp, t_val = target_cells[li] if li < len(target_cells) else ("=", None)
+                        flags = []
+                        for v in (b_val, t_val):
+                            if v is not None and unit == "%" and v > 100:
+                                flags.append(f"suspect_lost_decimal({v:g})")
+                        if b_cmp != "=" and b_val is not None:
+                            flags.append(f"baseline_comparator({b_cmp})")
+                        rows.append(
+                            {
+                                "doc_id": doc_id,
+                                "target_id": f"{p.passage_id}/t{k + 1}",
+                                "passage_id": p.passage_id,
+                                "sentence_id": sentence_id,
+                                "source": "table",
+                                "indicator": indicator,
+                                "level": lvl,
+                                "value": None if t_val is None else t_val * scale,
+                                "value_max": None,
+                                "unit": unit or None,
+                                "comparator": t_cmp,
+                                "target_year": years[1] if len(years) > 1 else None,
+                                "per_year": False,
+                                "deadline_text": f"{years[1]}年" if len(years) > 1 else None,
+                                "deadline_source": "sentence" if len(years) > 1 else "none",
+                                "baseline_value": None if b_val is None else b_val * scale,
+                                "baseline_year": years[0] if years else None,
+                                "binding": binding,
+                                "is_masked": False,
+                                "is_repeat": False,
+                                "repeat_of": None,
+                                "number_text": values[-1][0] if values else "",
+                                "number_start": base + (values[-1][1] if values else q_start),
+                                "quote": quote,
+                                "start": base + q_start,
+                                "end": base + q_end,
+                                "themes": None,
+                                "flag": ",".join(flags) or None,
+                            }
+                        )
+                        k += 1
+                    labels, values = [], []
+                    continue
+                # a label
+                if values:  # labels after values without an attribute: a broken row; start over
+                    values = []
+                labels.append((tok, a, b))
+    if not rows:
+        return TARGETS.empty()
+    return pd.DataFrame(rows)

@@ -1,0 +1,168 @@
+"""Quantitative targets: one record per stated number a plan commits to (spec: shared/notes/targets.md).
+
+A target is a level (覆盖率达90%), a count (新建幼儿园60所), a share, a minimum or maximum (不少于12次,
+控制在万分之0.34以内) or a recurring quantity (每年评选30所). Numbers that are years, dates, headings, names
+("12345"思政工程, 4个100, 1+4), conditions (1000人以下学校, 3-18岁) or past achievements (十三五) are not
+targets. Each record keeps the quote in the document's original script and its offsets, so every figure in a
+chart can be traced back to the sentence that states it.
+
+Prose sentences are read by :func:`extract_sentence_targets`; flattened indicator tables (passages of kind
+``table``) by :func:`extract_table_targets`. :func:`document_tables` / :func:`corpus_tables` are the build's
+stage hooks (see docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from compare.core.schemas import validate
+from compare.extraction.sentence_targets import extract_targets
+from compare.extraction.table_targets import extract_table_targets
+from compare.extraction.target_schema import TARGETS
+
+
+def _bigrams(s: str) -> set[str]:
+    s = re.sub(r"[^\u4e00-\u9fffA-Za-z0-9]", "", s or "")
+    return {s[i : i + 2] for i in range(len(s) - 1)} or ({s} if s else set())
+
+
+def mark_repeats(targets: pd.DataFrame, *, min_overlap: float = 0.5) -> pd.DataFrame:
+    """Mark later mentions of the same target within a document (``is_repeat``, ``repeat_of``).
+
+    Two records state the same target when value, value_max, unit, comparator and per_year agree and their
+    indicators share at least ``min_overlap`` of the shorter one's character bigrams (公办幼儿园在园幼儿占比
+    in the goals section and again in the tasks section). Masked records are never repeats.
+
+    Args:
+        targets: A ``targets`` table.
+        min_overlap: Bigram overlap needed between two indicators.
+
+    Returns:
+        The table with ``is_repeat`` / ``repeat_of`` set. The original is the indicator-table row when there is
+        one (it carries baseline and binding), else the first mention in document order.
+    """
+    if targets.empty:
+        return targets
+    out = targets.copy()
+    out["_table_first"] = out["source"].ne("table")
+    out = out.sort_values(["doc_id", "_table_first", "number_start", "target_id"]).drop(
+        columns="_table_first"
+    )
+    is_rep = []
+    rep_of = []
+    seen: dict[tuple, list[tuple[str, set[str]]]] = {}
+    for r in out.itertuples():
+        if r.is_masked or pd.isna(r.value):
+            is_rep.append(False)
+            rep_of.append(None)
+            continue
+        level = None if pd.isna(r.level) else r.level
+        key = (
+            r.doc_id,
+            r.value,
+            None if pd.isna(r.value_max) else r.value_max,
+            r.unit,
+            r.comparator,
+            r.per_year,
+        )
+        grams = _bigrams(f"{level or ''}{r.indicator}")
+        hit = None
+        for tid, g, start, lvl, src in seen.get(key, []):
+            if (
+                start == r.start
+                or (src == "table" and r.source == "table")
+                or (lvl and level and lvl != level)
+            ):
+                continue  # same sentence, two rows of one table, or another level of the same indicator
+            small = min(len(g), len(grams)) or 1
+            if len(g & grams) / small >= min_overlap:
+                hit = tid
+                break
+        is_rep.append(hit is not None)
+        rep_of.append(hit)
+        if hit is None:
+            seen.setdefault(key, []).append((r.target_id, grams, r.start, level, r.source))
+    out["is_repeat"] = is_rep
+    out["repeat_of"] = rep_of
+    return out.sort_index()
+
+
+def join_themes(targets: pd.DataFrame, theme_tags_passage: pd.DataFrame | None) -> pd.DataFrame:
+    """Fill the ``themes`` column from the themes stage's ``theme_tags_passage`` (passage_id, theme_code).
+
+    Args:
+        targets: A ``targets`` (or ``timeline``) table with ``passage_id``.
+        theme_tags_passage: The themes stage table, or None when that stage did not run.
+
+    Returns:
+        A copy with ``themes`` = comma-separated theme codes, the primary theme first (then by score; sorted
+        when the table has neither), empty when unknown. Existing themes are kept when no table is given.
+    """
+    out = targets.copy()
+    if theme_tags_passage is None or theme_tags_passage.empty or out.empty:
+        if "themes" not in out:
+            out["themes"] = None
+        return out
+    tags = theme_tags_passage.dropna(subset=["theme_code"])
+    order = [c for c in ("is_primary", "score") if c in tags.columns]
+    if order:  # the primary theme first, then by score: first_theme() is then the passage's main theme
+        tags = tags.sort_values(order, ascending=False, kind="stable")
+        codes = tags.groupby("passage_id", sort=False)["theme_code"].agg(
+            lambda s: ",".join(dict.fromkeys(map(str, s)))
+        )
+    else:
+        codes = tags.groupby("passage_id")["theme_code"].agg(lambda s: ",".join(sorted(set(map(str, s)))))
+    out["themes"] = out["passage_id"].map(codes).where(lambda s: s.notna(), None)
+    return out
+
+
+def _finish(df: pd.DataFrame) -> pd.DataFrame:
+    if df.empty:
+        return TARGETS.empty()
+    df = df.sort_values(["doc_id", "number_start", "target_id"]).reset_index(drop=True)
+    return validate(df[TARGETS.names], TARGETS)
+
+
+def targets_for(tables: dict[str, pd.DataFrame], *, documents: pd.DataFrame) -> pd.DataFrame:
+    """All targets (prose + tables) of the documents in ``tables``, repeats marked.
+
+    Args:
+        tables: ``sentences`` and ``passages`` tables.
+        documents: The ``documents`` table.
+
+    Returns:
+        A validated ``targets`` table.
+    """
+    sentences = tables.get("sentences")
+    passages = tables.get("passages")
+    parts = []
+    if sentences is not None and not sentences.empty:
+        parts.append(extract_targets(sentences, documents=documents, passages=passages))
+    if passages is not None and not passages.empty:
+        tab = extract_table_targets(passages, documents=documents)
+        if not tab.empty and sentences is not None and not sentences.empty:
+            tab = _attach_sentence(tab, sentences)
+        parts.append(tab)
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        return TARGETS.empty()
+    df = pd.concat(parts, ignore_index=True)
+    return _finish(mark_repeats(df))
+
+
+def _attach_sentence(tab: pd.DataFrame, sentences: pd.DataFrame) -> pd.DataFrame:
+    out = tab.copy()
+    ids = []
+    for r in out.itertuples():
+        s = sentences[
+            (sentences["doc_id"] == r.doc_id) & (sentences["start"] <= r.start) & (sentences["end"] > r.start)
+        ]
+        ids.append(s["sentence_id"].iloc[0] if not s.empty else None)
+    out["sentence_id"] = ids
+    return out
+
+
+#: Columns of ``theme_tags_passage`` that :func:`join_themes` uses.
+TAG_COLUMNS = ["passage_id", "theme_code", "score", "is_primary"]

@@ -1,0 +1,234 @@
+"""Timelines: the plan period, the vision year and every dated commitment of a document.
+
+Events are found with the phrase list ``resources/deadline_phrases.csv`` (到2025年, 2023年底, 年底前, 三年内,
+两年左右, 从2018年秋季开学起, 每年 …) and kept whether or not the sentence states a number
+(2023年底全面取消幼儿临时照护点 is an event, not a target). Relative phrases are resolved against the plan
+period (三年内 from the plan start; 年底前 in a year's work points → that year). Years outside 1949–2100 are
+kept as events with an empty year and a ``flag``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import pandas as pd
+
+from compare.core.config import resource_path
+from compare.core.schemas import C, TableSchema, register, validate
+from compare.extraction.periods import achievement_passages, plan_period
+from compare.text.numbers import parse_chinese_numeral, parse_number_text
+
+EVENT_KINDS = (
+    "plan_period",
+    "vision",
+    "deadline",
+    "start",
+    "within_years",
+    "about_years",
+    "this_year",
+    "recurring",
+)
+
+
+TIMELINE = register(
+    TableSchema(
+        "timeline",
+        (
+            C("doc_id", "str", "document"),
+            C("event_id", "str", "'<sentence_id or doc_id>/e<k>'"),
+            C("passage_id", "str", "passage of the event", nullable=True),
+            C("sentence_id", "str", "sentence of the event", nullable=True),
+            C(
+                "kind",
+                "str",
+                "plan_period / vision / deadline / start / within_years / …",
+                allowed=EVENT_KINDS,
+            ),
+            C(
+                "year_start",
+                "int",
+                "first year (plan period, start dates)",
+                nullable=True,
+                min=1949,
+                max=2100,
+            ),
+            C(
+                "year",
+                "int",
+                "year of the event (deadline, end of period)",
+                nullable=True,
+                min=1949,
+                max=2100,
+            ),
+            C("deadline_text", "str", "the time phrase as written"),
+            C("has_target", "bool", "the sentence also states a quantitative target"),
+            C("quote", "str", "the sentence in the original script", nullable=True),
+            C("start", "int", "offset of the quote in documents.text", nullable=True, min=0),
+            C("end", "int", "end offset of the quote", nullable=True, min=0),
+            C("themes", "str", "comma-separated theme codes of the passage", nullable=True),
+            C("flag", "str", "year outside 1949–2100 …", nullable=True),
+        ),
+        unique=("event_id",),
+        doc="One row per dated commitment, plan period or vision year of a document.",
+    )
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _phrases() -> tuple[tuple[str, re.Pattern], ...]:
+    df = pd.read_csv(resource_path("deadline_phrases.csv"), dtype=str, keep_default_na=False)
+    return tuple((r.kind, re.compile(r.pattern)) for r in df.itertuples())
+
+
+def _checked(year: int | None, flags: list[str]) -> int | None:
+    if year is None:
+        return None
+    if year < 1949:
+        flags.append(f"year_before_1949({year})")
+        return None
+    if year > 2100:
+        flags.append(f"year_after_2100({year})")
+        return None
+    return year
+
+
+def _event_year(kind: str, m: re.Match, *, p_start: int | None, p_end: int | None) -> int | None:
+    groups = m.groupdict()
+    if groups.get("y"):
+        return int(groups["y"])
+    if groups.get("cn"):
+        v = parse_chinese_numeral(groups["cn"])
+        return None if v is None else int(v)
+    if groups.get("n"):
+        n = parse_number_text(groups["n"])
+        if n is None or p_start is None:
+            return None
+        return int(p_start + n - 1)
+    if kind in ("this_year", "recurring"):
+        return p_end
+    return None
+
+
+def extract_timeline(tables: dict[str, pd.DataFrame], *, documents: pd.DataFrame) -> pd.DataFrame:
+    """Timeline events of the documents in ``tables``.
+
+    Args:
+        tables: ``sentences`` and ``passages`` (one or more documents); ``targets`` optional (sets
+            ``has_target``).
+        documents: The ``documents`` table (plan period from the manifest/metadata, text for the period).
+
+    Returns:
+        A validated ``timeline`` table, ordered by document and position.
+    """
+    sentences = tables.get("sentences")
+    passages = tables.get("passages")
+    targets = tables.get("targets")
+    if sentences is None or sentences.empty:
+        return TIMELINE.empty()
+    past = set() if passages is None else achievement_passages(passages)
+    kinds = {} if passages is None else dict(zip(passages["passage_id"], passages["kind"], strict=False))
+    target_sents = set() if targets is None or targets.empty else set(targets["sentence_id"].dropna())
+    rows: list[dict] = []
+    for doc_id, doc_sents in sentences.groupby("doc_id", sort=False):
+        doc = documents.loc[documents["doc_id"] == doc_id]
+        text = str(doc["text"].iloc[0]) if not doc.empty and "text" in doc else ""
+        orig = str(doc["text_original"].iloc[0]) if not doc.empty and "text_original" in doc else text
+        t_start, t_end, t_phrase = plan_period(text)
+        m_start = (
+            None if doc.empty or pd.isna(doc["period_start"].iloc[0]) else int(doc["period_start"].iloc[0])
+        )
+        m_end = None if doc.empty or pd.isna(doc["period_end"].iloc[0]) else int(doc["period_end"].iloc[0])
+        p_start = m_start if m_start is not None else t_start
+        p_end = m_end if m_end is not None else t_end
+        k = 0
+        if p_start is not None or p_end is not None:
+            flags: list[str] = []
+            quote, qs, qe, sid, pid = None, None, None, None, None
+            if t_phrase:
+                i = text.find(t_phrase)
+                hit = doc_sents[(doc_sents["start"] <= i) & (doc_sents["end"] > i)]
+                if not hit.empty:
+                    r = hit.iloc[0]
+                    sid, pid, qs, qe = r["sentence_id"], r["passage_id"], int(r["start"]), int(r["end"])
+                    quote = orig[qs:qe]
+            k += 1
+            rows.append(
+                {
+                    "doc_id": doc_id,
+                    "event_id": f"{doc_id}/e{k:04d}",
+                    "passage_id": pid,
+                    "sentence_id": sid,
+                    "kind": "plan_period",
+                    "year_start": _checked(p_start, flags),
+                    "year": _checked(p_end, flags),
+                    "deadline_text": t_phrase or f"{p_start}–{p_end}",
+                    "has_target": False,
+                    "quote": quote,
+                    "start": qs,
+                    "end": qe,
+                    "themes": None,
+                    "flag": ",".join(flags) or None,
+                }
+            )
+        for s in doc_sents.sort_values("seq").itertuples():
+            if kinds.get(s.passage_id) == "responsibility" or s.passage_id in past:
+                continue
+            stext = str(s.text)
+            taken = [False] * (len(stext) + 1)
+            found = []
+            for kind, pat in _phrases():
+                for m in pat.finditer(stext):
+                    if m.end() == m.start() or any(taken[m.start() : m.end()]):
+                        continue
+                    for i in range(m.start(), m.end()):
+                        taken[i] = True
+                    found.append((m.start(), kind, m))
+            for _pos, kind, m in sorted(found, key=lambda x: x[0]):
+                flags = []
+                year = _checked(_event_year(kind, m, p_start=p_start, p_end=p_end), flags)
+                ev_kind = kind
+                if kind == "deadline" and year is not None and p_end is not None and year > p_end + 2:
+                    ev_kind = "vision"
+                year_start = year if kind == "start" else None
+                k += 1
+                rows.append(
+                    {
+                        "doc_id": doc_id,
+                        "event_id": f"{doc_id}/e{k:04d}",
+                        "passage_id": s.passage_id,
+                        "sentence_id": s.sentence_id,
+                        "kind": ev_kind,
+                        "year_start": year_start,
+                        "year": year,
+                        "deadline_text": m.group(0).strip(),
+                        "has_target": s.sentence_id in target_sents,
+                        "quote": str(s.text_original),
+                        "start": int(s.start),
+                        "end": int(s.end),
+                        "themes": None,
+                        "flag": ",".join(flags) or None,
+                    }
+                )
+    if not rows:
+        return TIMELINE.empty()
+    return validate(pd.DataFrame(rows), TIMELINE)
+
+
+def deadline_counts(timeline: pd.DataFrame, *, documents: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Dated events (plan periods and recurring duties left out) per year, theme and city.
+
+    Returns:
+        Columns ``city_label, year, theme, n_events`` (theme = the passage's first theme or ``unclassified``).
+    """
+    cols = ["city_label", "year", "theme", "n_events"]
+    if timeline.empty:
+        return pd.DataFrame(columns=cols)
+    t = timeline[~timeline["kind"].isin(["plan_period", "recurring"]) & timeline["year"].notna()].copy()
+    labels = (
+        {} if documents is None else dict(zip(documents["doc_id"], documents["city_label"], strict=False))
+    )
+    t["city_label"] = t["doc_id"].map(labels).fillna(t["doc_id"])
+    t["theme"] = t["themes"].fillna("").astype(str).str.split(",").str[0].replace("", "unclassified")
+    t["year"] = t["year"].astype(int)
+    return t.groupby(["city_label", "year", "theme"]).size().rename("n_events").reset_index()[cols]

@@ -1,0 +1,109 @@
+"""Score the theme tagger on folders of hand-labelled documents that are not part of the corpus.
+
+The seeds are scored in place (``tests/data/theme_labels.csv`` against the built corpus). Documents written for
+validation live in their own folders (``tests/data/composed/<set>/``: plan texts, ``manifest.csv``,
+``labels.csv`` with ``doc_id, snippet, themes, note``); each set is built like any corpus and its passage tags
+are scored against its labels. ``sets.csv`` next to the set folders records each set's status: ``tuned`` (the
+rules were adjusted on it, so its score is no estimate for new plans) or ``blind`` (scored once, never tuned on).
+"""
+
+from __future__ import annotations
+
+import importlib
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+SETS_FILE = "sets.csv"
+SET_COLUMNS = ("set", "folder", "status", "note")
+STATUSES = ("tuned", "blind")
+
+
+def labelled_sets(folder: str | Path) -> pd.DataFrame:
+    """The labelled document sets listed in ``<folder>/sets.csv``.
+
+    Args:
+        folder: Folder holding ``sets.csv`` and the set folders (the project's ``tests/data/composed``).
+
+    Returns:
+        ``set, folder, status, note`` with ``folder`` resolved to a path; empty when there is no ``sets.csv``.
+
+    Raises:
+        ValueError: A malformed ``sets.csv`` (missing column, unknown status, a set folder without labels),
+            naming the file.
+    """
+    path = Path(folder) / SETS_FILE
+    if not path.exists():
+        return pd.DataFrame(columns=list(SET_COLUMNS))
+    sets = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in SET_COLUMNS if c not in sets.columns]
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
+    bad = sorted(set(sets["status"]) - set(STATUSES))
+    if bad:
+        raise ValueError(f"{path}: unknown status {', '.join(bad)} (use one of {', '.join(STATUSES)})")
+    sets["folder"] = [Path(folder) / f for f in sets["folder"]]
+    for name, f in zip(sets["set"], sets["folder"], strict=True):
+        if not (f / "labels.csv").exists():
+            raise ValueError(f"{path}: set {name!r} has no labels.csv in {f}")
+    return sets[list(SET_COLUMNS)]
+
+
+def validate_folder(folder: str | Path, *, split: str, work_dir: str | Path | None = None) -> pd.DataFrame:
+    """Build a labelled folder with the full pipeline and score its passage tags against its labels.
+
+    Args:
+        folder: A set folder (plan texts, ``manifest.csv``, ``labels.csv``). It is only read.
+        split: Name given to the set in the result (e.g. ``composed_b``).
+        work_dir: Where the build writes its outputs (kept there, so a second call is a warm no-op); default: a
+            temporary folder removed afterwards.
+
+    Returns:
+        The table of :func:`compare.tagging.labels.validate_against_labels` (``split`` = ``all`` and ``split``), with
+        ``attrs["unmatched"]`` listing label snippets not found in any passage and ``attrs["n_documents"]``
+        the documents the labels cover.
+    """
+    from compare.tagging import labels as labels_mod
+
+    build = importlib.import_module(
+        "compare.pipeline.build"
+    ).build  # the module: compare.pipeline.build is also a function
+    folder = Path(folder)
+    labels = labels_mod.read_labels(folder / "labels.csv")
+    labels["split"] = split
+    with tempfile.TemporaryDirectory(prefix="pc-validate-") as tmp:
+        out = Path(work_dir) if work_dir is not None else Path(tmp) / "out"
+        tables = build(folder, out, use_cache=work_dir is not None, write_csv=False, progress=False).tables
+        scores = labels_mod.validate_against_labels(
+            tables["theme_tags_passage"], passages=tables["passages"], labels=labels
+        )
+    scores.attrs["n_documents"] = labels["doc_id"].nunique()
+    return scores
+
+
+def validate_sets(folder: str | Path, *, work_dir: str | Path | None = None) -> pd.DataFrame:
+    """Score every set of ``<folder>/sets.csv`` (see :func:`validate_folder`).
+
+    Args:
+        folder: Folder with ``sets.csv`` (the project's ``tests/data/composed``).
+        work_dir: Parent folder for the builds (one sub-folder per set); default: temporary folders.
+
+    Returns:
+        The per-theme and ``micro``/``macro`` rows of each set (``split`` = ``composed_<set>``), with its
+        ``status``, ``n_documents`` and ``unmatched`` (labels whose snippet was not found).
+    """
+    parts = []
+    for row in labelled_sets(folder).itertuples():
+        split = f"composed_{row.set}"
+        sub = Path(work_dir) / split if work_dir is not None else None
+        full = validate_folder(row.folder, split=split, work_dir=sub)
+        unmatched, n_documents = len(full.attrs.get("unmatched", [])), full.attrs["n_documents"]
+        v = full[full["split"] == split].copy()
+        v.insert(1, "status", row.status)
+        v["n_documents"] = n_documents
+        v["unmatched"] = unmatched
+        parts.append(v)
+    if not parts:
+        return pd.DataFrame()
+    return pd.concat(parts, ignore_index=True)

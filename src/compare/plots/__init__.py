@@ -1,5 +1,0 @@
-"""Chart functions (matplotlib and plotly). They draw tables computed elsewhere; no analysis here."""
-
-from compare.plots._fonts import plotly_layout_defaults, setup_matplotlib_cjk
-
-__all__ = ["plotly_layout_defaults", "setup_matplotlib_cjk"]

@@ -1,0 +1,148 @@
+"""Theme tagging with the education-policy codebook (``resources/themes.yaml``).
+
+Sentences are matched against each theme's lexicon on the cleaned simplified text (longest term wins, a
+term inside a longer matched term or blocker is ignored), with the codebook's coding rules: passing
+mentions and slogans carry no theme, bare enumerations count half, school-level names (and a level's own
+terms that modify a cross-cutting measure) are only a setting when the sentence is about a cross-cutting
+theme, subject reform pilots keep their subject, overlapping hits of one theme count once, only quantified
+sentences of an overall-goal paragraph and specific results of a review section count, declared co-tags and
+(conditional, clause-scoped) absorptions. Codebook v3 adds: a level gets its own project when named with a
+supply term (rule 4), a construction verb with a school building as object is school_supply without a count,
+a level's own structure words (专业, 招生, 办学水平 ...) count for the level named with them (rule 3), a degree
+as staff qualification is not higher education, and a platform that is only used is not digital (rule 10).
+Codebook v4 adds: a level's own mission (rule 3: universities acting on their research, transfer, disciplines,
+talent training or social service are higher education besides the function's theme), enumerations that name
+a programme's components are not bare lists (rule 1), a project phase between a school building and its verb,
+and a level named right before the building it builds is its own project (rule 4).
+Codebook v5 adds: collocations in one clause (``phrases``: "纳入…考核", "配备…教师"), other senses of a term
+(``senses``: "通过…督导评估" is passed, "编制…规划" is drafted, "加大…投入" is vague), the vocational schools' own
+mission, goals stated as complete, shortcomings in review sections, review subsections of a general section, counts
+before a field of education, and a level named with its own structure in a clause of its own.
+Every tag carries its evidence (matched terms with weights, or the rule that fired) and a score. Passages get
+the union of their sentences' tags (plus themes that only accumulate over several sentences) and a primary
+theme.
+
+A TF-IDF model over passage tokens is a separate second opinion: it suggests themes for passages that
+the lexicon left untagged but that sit close to a theme's tagged passages; it is reported in its own
+table (``theme_suggestions``), never merged into the tags.
+
+Stage hooks for :mod:`compare.pipeline.build`: :func:`document_tables` and :func:`corpus_tables`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+#: Clause separators used to find bare enumerations (rule 1).
+CLAUSE_SPLIT_RE = re.compile(r"[，,；;：:。！？!?（）()]")
+
+
+ENUM_SEP = "、"
+
+
+#: Items with a number (or mask) are counted measures, not a bare enumeration.
+DIGIT_RE = re.compile(r"[0-9*]")
+
+
+# --------------------------------------------------------------------------------------------------
+# Lexicon matching shared by themes, instruments and strength
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Match:
+    """One lexicon hit in a text."""
+
+    start: int
+    end: int
+    term: str
+
+
+class TermMatcher:
+    """Find lexicon terms in text: at each position the longest term, then drop hits inside longer hits.
+
+    Matching on the text (not on tokens) means a term jieba would split still matches; dropping contained
+    hits means a longer term or a blocker claims its span (法治教育 hides 法治, 体育局 hides 体育).
+
+    Args:
+        terms: Every term to find (blockers included; the caller decides what a term means).
+    """
+
+    def __init__(self, terms: Iterable[str]) -> None:
+        uniq = sorted({t for t in terms if t}, key=lambda t: (-len(t), t))
+        self.terms = tuple(uniq)
+        self._re = re.compile("(?=(" + "|".join(re.escape(t) for t in uniq) + "))") if uniq else None
+
+    def find(self, text: str) -> list[Match]:
+        """All maximal hits in ``text``, in text order."""
+        if self._re is None or not text:
+            return []
+        hits = [Match(m.start(), m.start() + len(m.group(1)), m.group(1)) for m in self._re.finditer(text)]
+        kept = [
+            h
+            for h in hits
+            if not any(
+                o is not h and o.start <= h.start and o.end >= h.end and (o.end - o.start) > (h.end - h.start)
+                for o in hits
+            )
+        ]
+        return kept
+
+
+def apply_masks(text: str, patterns: Iterable[re.Pattern]) -> str:
+    """Replace masked spans with spaces (offsets are kept)."""
+    for pat in patterns:
+        text = pat.sub(lambda m: " " * len(m.group(0)), text)
+    return text
+
+
+def bare_list_spans(
+    text: str,
+    *,
+    min_items: int,
+    max_item_chars: int,
+    programme_verbs: Sequence[str] = (),
+    programme_heads: Sequence[str] = (),
+) -> list[tuple[int, int]]:
+    """Spans of clauses that are bare enumerations ("A、B、C等…") with short items.
+
+    An enumeration launched by a programme verb and closed by a programme head ("实施名校、名师、名专业工程")
+    names the components of a programme (rule 1: a named programme counts), so it is not a bare list.
+
+    Args:
+        text: Sentence text.
+        min_items: Minimum number of 、-separated items.
+        max_item_chars: Maximum length of every item but the last.
+        programme_verbs: Verbs that launch a programme, looked for in the first item ("实施", "开展").
+        programme_heads: Heads that close a programme, looked for right after the last item ("工程", "行动").
+
+    Returns:
+        ``(start, end)`` spans of the enumerated items.
+    """
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for part in CLAUSE_SPLIT_RE.split(text):
+        items = part.split(ENUM_SEP)
+        middle = items[1:-1]
+        if (
+            len(items) >= min_items
+            and all(0 < len(i) <= max_item_chars for i in middle)
+            and len(items[0]) > 0
+            and not any(DIGIT_RE.search(i) for i in items)
+            and not (
+                any(v in items[0] for v in programme_verbs)
+                and any(0 < items[-1].find(h) <= max_item_chars for h in programme_heads)
+            )
+        ):
+            # a verb before the first item ("推动课后服务与体育、美育、劳动教育…") does not stop the
+            # enumeration: the first item is its last characters, as long as the longest middle item
+            first = min(len(items[0]), max(map(len, middle)) + 1, max_item_chars)
+            start = pos + len(items[0]) - first
+            end = pos + len(part) - len(items[-1]) + min(len(items[-1]), max_item_chars)
+            spans.append((start, end))
+        pos += len(part) + 1
+    return spans
+
+
+def in_spans(m: Match, spans: list[tuple[int, int]]) -> bool:
+    return any(s <= m.start and m.end <= e for s, e in spans)

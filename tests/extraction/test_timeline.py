@@ -1,0 +1,121 @@
+"""Timelines: plan periods, vision years, dated events with and without numbers, recurring duties."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from compare.core.schemas import SCHEMAS, validate
+from compare.extraction.periods import plan_period
+from compare.extraction.timeline import TIMELINE, deadline_counts, extract_timeline
+
+
+def events(tables, doc_id: str) -> pd.DataFrame:
+    t = tables["timeline"]
+    return t[t["doc_id"] == doc_id]
+
+
+def test_plan_period_from_text():
+    assert plan_period("常州市深入推进“常有优学”三年行动方案（2023—2025年）")[:2] == (2023, 2025)
+    assert plan_period("教育高质量发展三年行动计划（20232025年）为全面贯")[:2] == (
+        2023,
+        2025,
+    )  # glued by the scraper
+    assert plan_period("台州市教育事业发展“十四五”规划")[:2] == (2021, 2025)
+    assert plan_period("某市教育局2023年工作要点")[:2] == (2023, 2023)
+    assert plan_period("坚持立德树人") == (None, None, None)
+
+
+def test_every_document_has_one_plan_period(tables):
+    t = tables["timeline"]
+    periods = t[t["kind"] == "plan_period"].set_index("doc_id")
+    assert sorted(periods.index) == sorted(tables["documents"]["doc_id"])
+    assert tuple(periods.loc["taizhou_zj_2021", ["year_start", "year"]]) == (2021, 2025)
+    assert tuple(periods.loc["ningbo_2023", ["year_start", "year"]]) == (2023, 2023)
+
+
+def test_event_without_number_is_kept(tables):
+    e = events(tables, "taizhou_js_2023")
+    row = e[e["deadline_text"] == "2023年底"].iloc[0]
+    assert row["kind"] == "deadline" and row["year"] == 2023 and not row["has_target"]
+    assert "全面取消幼儿临时照护点" in row["quote"]
+
+
+def test_relative_deadlines_resolved_from_plan_start(tables):
+    e = events(tables, "taizhou_js_2023")
+    within = e[e["deadline_text"] == "三年内"].iloc[0]
+    assert (within["kind"], within["year"], within["has_target"]) == ("within_years", 2025, True)
+    about = e[e["deadline_text"].str.startswith("两年左右")].iloc[0]
+    assert (about["kind"], about["year"]) == ("about_years", 2024)
+
+
+def test_condition_is_not_a_deadline(tables):
+    # 通过返聘近5年内退休医务人员: 近5年内 describes who is hired, not a deadline
+    e = events(tables, "taizhou_js_2023")
+    assert not e["quote"].str.contains("近5年内退休").any()
+
+
+def test_recurring_duties(tables):
+    e = events(tables, "changzhou_2023")
+    rec = e[e["kind"] == "recurring"]
+    assert {"年均", "每学年", "每年", "逐年"} <= set(rec["deadline_text"])
+    assert "逐年" in set(events(tables, "taizhou_js_2023")["deadline_text"])
+
+
+def test_work_points_year_end(tables):
+    e = events(tables, "ningbo_2023")
+    row = e[e["kind"] == "deadline"].iloc[0]
+    assert (row["deadline_text"], row["year"]) == ("到2023年底", 2023)
+
+
+def test_vision_year_and_past_achievements(tables):
+    e = events(tables, "taizhou_zj_2021")
+    assert 2035 in set(e.loc[e["kind"] == "vision", "year"])
+    assert not e["quote"].fillna("").str.contains("68.2亿元").any()  # 十三五 achievements are not events
+
+
+def test_quotes_are_original_script(tables):
+    docs = tables["documents"].set_index("doc_id")
+    t = tables["timeline"].dropna(subset=["start"])
+    for r in t.itertuples():
+        assert docs.at[r.doc_id, "text_original"][int(r.start) : int(r.end)] == r.quote
+    assert events(tables, "changzhou_2023")["quote"].str.contains("學").any()
+
+
+def test_schema_and_counts(tables):
+    assert SCHEMAS["timeline"] is TIMELINE
+    validate(tables["timeline"], "timeline")
+    counts = deadline_counts(tables["timeline"], documents=tables["documents"])
+    assert counts["n_events"].sum() == (~tables["timeline"]["kind"].isin(["plan_period", "recurring"])).sum()
+    assert "泰州(江苏)" in set(counts["city_label"]) and "台州(浙江)" in set(counts["city_label"])
+
+
+def test_bad_years_are_flagged():
+    text = "到2150年，建成示范学校。到1900年，完成改造。"
+    s = pd.DataFrame(
+        {
+            "doc_id": ["x", "x"],
+            "passage_id": ["x/p0001"] * 2,
+            "sentence_id": ["x/s00001", "x/s00002"],
+            "seq": [0, 1],
+            "text": ["到2150年，建成示范学校。", "到1900年，完成改造。"],
+            "text_original": ["到2150年，建成示范学校。", "到1900年，完成改造。"],
+            "start": [0, 13],
+            "end": [13, 24],
+        }
+    )
+    docs = pd.DataFrame(
+        {
+            "doc_id": ["x"],
+            "text": [text],
+            "text_original": [text],
+            "period_start": [None],
+            "period_end": [None],
+        }
+    )
+    t = extract_timeline({"sentences": s}, documents=docs)
+    assert list(t["flag"]) == ["year_after_2100(2150)", "year_before_1949(1900)"]
+    assert t["year"].isna().all()
+
+
+def test_empty_input():
+    assert extract_timeline({"sentences": None}, documents=pd.DataFrame()).empty

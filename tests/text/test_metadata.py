@@ -1,0 +1,188 @@
+"""Metadata inference on the real seeds (read as UTF-8, converted with t2s here) and on built fixtures."""
+
+from __future__ import annotations
+
+import opencc
+import pytest
+
+from compare.core.config import RAW_DATA_DIR
+from compare.text.metadata import (
+    detect_script,
+    five_year_plan_years,
+    infer_genre,
+    infer_issue_date,
+    infer_metadata,
+    infer_period,
+    infer_place,
+    infer_title,
+)
+
+CC = opencc.OpenCC("t2s")
+
+SEEDS = {
+    "taizhou_js_2023_action_plan.txt": dict(
+        title="贯彻落实党的二十大精神 推动泰州教育高质量发展行动方案",
+        city="泰州",
+        province="江苏",
+        names_city=True,
+        city_label="泰州(江苏)",
+        period_start=2023,
+        period_end=2025,
+        genre="行动方案",
+        script="simplified",
+        issue_date=None,
+    ),
+    "changzhou_2023_action_plan.txt": dict(
+        title="常州市深入推进“常有优学”三年行动方案(2023—2025年)",
+        city="常州",
+        province="江苏",
+        names_city=True,
+        city_label="常州(江苏)",
+        period_start=2023,
+        period_end=2025,
+        genre="行动方案",
+        script="traditional",
+        issue_date="2023-05-29",
+    ),
+    "unnamed_province_2023_action_plan.txt": dict(
+        title="教育高质量发展三年行动计划(20232025年)",
+        city=None,
+        province=None,
+        names_city=False,
+        city_label="未具名",
+        period_start=2023,
+        period_end=2025,
+        genre="行动计划",
+        script="simplified",
+        issue_date=None,
+    ),
+    "taizhou_zj_2021_14th_fyp.txt": dict(
+        title="台州市教育事业发展“十四五”规划",
+        city="台州",
+        province="浙江",
+        names_city=True,
+        city_label="台州(浙江)",
+        period_start=2021,
+        period_end=2025,
+        genre="五年规划",
+        script="simplified",
+        issue_date="2021-09-26",
+    ),
+    "ningbo_2023_work_points.txt": dict(
+        title="某市教育局2023年工作要点",
+        city="宁波",
+        province="浙江",
+        names_city=False,
+        city_label="宁波(浙江)",
+        period_start=2023,
+        period_end=2023,
+        genre="工作要点",
+        script="simplified",
+        issue_date=None,
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def seeds() -> dict[str, tuple[str, str]]:
+    out = {}
+    for name in SEEDS:
+        raw = (RAW_DATA_DIR / name).read_text(encoding="utf-8")
+        out[name] = (raw, CC.convert(raw))
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(SEEDS))
+def test_seed_metadata(name, seeds):
+    raw, text = seeds[name]
+    fields, missing = infer_metadata(text, file_name=name, original=raw)
+    expected = SEEDS[name]
+    assert {k: fields[k] for k in expected} == expected
+    assert fields["doc_id"] == name.removesuffix(".txt")
+    assert set(missing) == {k for k in ("city", "province", "issue_date") if expected[k] is None}
+
+
+def test_ningbo_evidence_names_the_abbreviation(seeds):
+    _, text = seeds["ningbo_2023_work_points.txt"]
+    place = infer_place(text, title=infer_title(text))
+    for clue in ("甬", "在甬高校", "甬江引才工程", "甬学保"):
+        assert clue in place["city_evidence"]
+
+
+def test_taizhou_labels_differ(seeds):
+    labels = {
+        infer_place(seeds[n][1], title=infer_title(seeds[n][1]))["city_label"]
+        for n in SEEDS
+        if "taizhou" in n
+    }
+    assert labels == {"泰州(江苏)", "台州(浙江)"}
+
+
+def test_forwarding_notice_uses_inner_title_and_fyp_numbers():
+    text = (
+        "当前位置: 首页 > 政务公开\n索引号: 001/2026-00001 生成日期: 2026-03-09\n"
+        "关于印发《杭州市教育事业发展“十五五”规划》的通知\n各区、县(市)人民政府:\n"
+        "现将《杭州市教育事业发展“十五五”规划》印发给你们,请认真贯彻执行。\n杭州市人民政府\n二〇二六年三月五日\n"
+        "杭州市教育事业发展“十五五”规划\n一、发展基础\n杭州市教育……到2030年,全面建成教育强市。"
+    )
+    fields, missing = infer_metadata(text, file_name="hz.txt")
+    assert fields["title"] == "杭州市教育事业发展“十五五”规划"
+    assert fields["genre"] == "五年规划"
+    assert (fields["period_start"], fields["period_end"]) == (2026, 2030)
+    assert fields["issue_date"] == "2026-03-05"
+    assert fields["city_label"] == "杭州(浙江)"
+    assert missing == []
+
+
+def test_notice_only_gives_inner_title():
+    text = "关于印发《绍兴市推进职普融通实施方案》的通知\n各区、县(市)教育局:\n现将方案印发给你们。"
+    assert infer_title(text) == "绍兴市推进职普融通实施方案"
+    assert infer_genre(infer_title(text)) == "实施方案"
+
+
+def test_municipality_and_province_only_documents():
+    bj = "北京市2024年教育工作要点\n2024年,全市教育系统要……北京市各区要加快推进。"
+    fields, _ = infer_metadata(bj, file_name="bj.txt")
+    assert (fields["city"], fields["province"], fields["city_label"]) == ("北京", "北京", "北京")
+    assert (fields["period_start"], fields["period_end"]) == (2024, 2024)
+    prov = "江苏省关于推进县域普通高中振兴的实施意见\n全省各级教育部门要……江苏省将在全省推广。"
+    place = infer_place(prov, title=infer_title(prov))
+    assert place["city"] is None
+    assert place["province"] == "江苏"
+    assert place["city_label"] == "未具名(江苏)"
+    assert infer_genre(infer_title(prov)) == "实施意见"
+
+
+def test_common_characters_are_not_read_as_city_aliases():
+    text = "某市教育工作方案\n推进常态化监测,在常规工作中落实,泰然应对,通过评估。"
+    place = infer_place(text, title=infer_title(text))
+    assert place["city"] is None and place["names_city"] is False
+
+
+def test_period_variants():
+    assert infer_period("", title="某市教育发展三年行动计划(2024-2026年)")[:2] == (2024, 2026)
+    assert infer_period("", title="某省教育“十三五”规划")[:2] == (2016, 2020)
+    assert infer_period("", title="某区教育事业第十四个五年规划")[:2] == (2021, 2025)
+    assert five_year_plan_years(15) == (2026, 2030)
+    body = "某县教育提升三年行动方案\n通过三年努力,到2027年,全县……到2027年基本建成。"
+    assert infer_period(body, title="某县教育提升三年行动方案")[:2] == (2025, 2027)
+    assert infer_period("某校章程\n总则", title="某校章程") == (None, None, None)
+
+
+def test_issue_date_ignores_deadlines():
+    text = "某市教育方案\n各单位须于2023年5月31日前完成报送。\n到2025年底全面建成。"
+    assert infer_issue_date(text) is None
+    assert infer_issue_date("某方案\n生成日期: 2021-09-28\n") == "2021-09-28"
+
+
+def test_detect_script_variants(seeds):
+    raw, text = seeds["changzhou_2023_action_plan.txt"]
+    assert detect_script(raw) == "traditional"
+    assert detect_script(text) == "simplified"
+    assert detect_script(raw[:3000] + text[3000:6000]) == "mixed"
+    assert detect_script("2023 ABC") == "unknown"
+
+
+def test_chrome_lines_are_never_titles():
+    text = "当前位置: 首页 > 政策 > 某市教育行动方案\n浏览次数: 12\n某市学前教育发展行动计划\n为了……"
+    assert infer_title(text) == "某市学前教育发展行动计划"
