@@ -9,8 +9,16 @@ Public API (DataFrame in, DataFrame out)::
     sentences = compare.split_sentences(passages)
     tokens = compare.tokenize(sentences)
     compare.build("data/raw", "data/processed")            # the whole pipeline
+    compare.plots.themes.heatmap_plotly(tables["coverage"])  # charts (imported on first use)
+
+The package is layered; each layer imports only the layers above it in this list:
+``core`` (paths, errors, schemas, storage) → ``text`` (read, clean, segment, tokenise) → ``tagging`` (themes,
+instruments, strength) → ``extraction`` (targets, timeline, alignment) → ``comparison`` (cross-city tables) →
+``pipeline`` (stages, chunks, executors, build) → ``report`` (overview, briefing, charts, notebooks) → ``cli``.
+See docs/architecture.md.
 """
 
+import importlib
 import logging
 
 from compare.core.store import load_corpus
@@ -27,6 +35,7 @@ __all__ = [
     "cut",
     "get_tokenizer",
     "load_corpus",
+    "plots",
     "process_document",
     "split_passages",
     "split_sentences",
@@ -37,3 +46,9 @@ __all__ = [
 _root = logging.getLogger(__name__)
 if not any(isinstance(h, logging.NullHandler) for h in _root.handlers):
     _root.addHandler(logging.NullHandler())
+
+
+def __getattr__(name: str):
+    if name == "plots":  # charts pull in matplotlib and plotly: only on first use
+        return importlib.import_module("compare.report.plots")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

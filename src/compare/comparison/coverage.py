@@ -1,15 +1,10 @@
-"""Cross-city comparison: theme coverage, co-occurrence, "only here", similarity, distinctive terms, drill-down.
+"""Theme coverage per document, theme co-occurrence, what only one document has, and drill-down to quotes.
 
-All functions are pure aggregations over the tables of the build (sentences, tokens, theme and instrument
-tags). Every function takes an optional ``docs`` selection; an empty selection, a document without tags or
-a theme nobody covers give an empty or zero-filled table (with ``attrs["message"]`` saying why), never a
-division by zero.
-
-* Coverage: passages and sentences tagged, share of sentences and of characters, presence and an emphasis
-  index (a document's share divided by the mean share over the compared documents; 1 = average emphasis).
-* Similarity: TF-IDF cosine over content tokens, and cosine over theme profiles (share of sentences).
-* Distinctive terms: weighted log-odds ratio with an informative Dirichlet prior (Monroe, Colaresi & Quinn
-  2008), each document against all other selected documents, so any number of cities works at once.
+All functions are pure aggregations over the build's tables. Every function takes an optional ``docs``
+selection; an empty selection, a document without tags or a theme nobody covers give an empty or
+zero-filled table (with ``attrs["message"]`` saying why), never a division by zero. Coverage counts passages
+and sentences tagged, shares of sentences and characters, presence, and an emphasis index (a document's
+share over the mean share of the compared documents; 1 = average emphasis).
 """
 
 from __future__ import annotations

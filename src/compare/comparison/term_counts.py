@@ -1,3 +1,8 @@
+"""Content-token counts of a large corpus, accumulated one chunk at a time (:class:`TermCounts`): passage
+frequencies for the second opinion's IDF, document x term counts for similarity and distinctive terms, and
+the exemplars each theme's suggestions are compared with.
+"""
+
 from __future__ import annotations
 
 import contextlib

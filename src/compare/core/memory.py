@@ -1,3 +1,7 @@
+"""Arrow memory in the driver of a large build: the system allocator for a whole phase, and handing freed
+memory back to the operating system (``malloc_trim``).
+"""
+
 from __future__ import annotations
 
 import contextlib

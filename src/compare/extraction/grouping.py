@@ -1,3 +1,7 @@
+"""Group target indicators across documents by the similarity of their wording (character n-gram TF-IDF,
+same unit, different documents), computed on distinct wordings, block by block.
+"""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,14 +1,10 @@
-"""Quantitative targets: one record per stated number a plan commits to (spec: shared/notes/targets.md).
+"""Targets in prose sentences.
 
 A target is a level (覆盖率达90%), a count (新建幼儿园60所), a share, a minimum or maximum (不少于12次,
 控制在万分之0.34以内) or a recurring quantity (每年评选30所). Numbers that are years, dates, headings, names
 ("12345"思政工程, 4个100, 1+4), conditions (1000人以下学校, 3-18岁) or past achievements (十三五) are not
 targets. Each record keeps the quote in the document's original script and its offsets, so every figure in a
 chart can be traced back to the sentence that states it.
-
-Prose sentences are read by :func:`extract_sentence_targets`; flattened indicator tables (passages of kind
-``table``) by :func:`extract_table_targets`. :func:`document_tables` / :func:`corpus_tables` are the build's
-stage hooks (see docs/architecture.md).
 """
 
 from __future__ import annotations

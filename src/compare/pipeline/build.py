@@ -16,6 +16,7 @@ Work folders inside ``out_dir``: ``.parts/<chunk key>/`` (chunk parts, the resum
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -97,6 +98,25 @@ class BuildResult:
     warnings: list[str] = field(default_factory=list)
     rows: dict[str, int] = field(default_factory=dict)
     parts_dir: Path | None = None
+
+
+@dataclass
+class _Run:
+    """How a build runs (its options, stages and clock) and what ``build_info.json`` records of it."""
+
+    executor: str
+    workers: int | None
+    address: str | None
+    stages: tuple[Stage, ...]
+    t0: float
+    t_chunks: float = 0.0
+    t_corpus: float = 0.0
+    corpus_key: str = ""
+    gather: bool = True
+
+    @property
+    def n_workers(self) -> int:
+        return self.workers or default_workers(self.executor)
 
 
 @dataclass
@@ -188,73 +208,38 @@ def build(
         InputError: The raw folder or manifest is unusable, or holds no documents.
         BuildError: A document failed and ``keep_going`` is off (nothing written).
     """
-    t0 = time.perf_counter()
+    run = _Run(executor, workers, address, stages=selected_stages(), t0=time.perf_counter())
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     _check_options(executor=executor, address=address)
-    stages = selected_stages()
     specs = _discover(raw_dir)
-    plan = _plan_chunks(
-        specs,
-        out_dir,
-        stages=stages,
-        backend=backend,
-        use_cache=use_cache,
-        size=chunk_size,
-        workers=workers or default_workers(executor),
-    )
-    corpus_key = _corpus_key(plan.chunks, stages, write_csv=write_csv, consolidate=consolidate)
+    plan = _plan_chunks(specs, out_dir, run=run, backend=backend, use_cache=use_cache, size=chunk_size)
+    run.corpus_key = _corpus_key(plan.chunks, run.stages, write_csv=write_csv, consolidate=consolidate)
     if use_cache and not plan.todo and not plan.missing:  # nothing changed: the outputs are the answer
-        previous = _previous_build(out_dir, corpus_key, gather=gather, t0=t0)
+        previous = _previous_build(out_dir, run.corpus_key, gather=gather, t0=run.t0)
         if previous is not None:
             return previous
-    summaries = _run_chunks(plan, executor=executor, workers=workers, address=address, progress=progress)
-    t_chunks = time.perf_counter()
+    summaries = _run_chunks(plan, run=run, progress=progress)
+    run.t_chunks = time.perf_counter()
     built = _gather_chunks(plan, summaries, out_dir, keep_going=keep_going)
-    if gather is None:
-        gather = built.n_built <= GATHER_MAX_DOCS
+    run.gather = built.n_built <= GATHER_MAX_DOCS if gather is None else gather
     with (
-        _corpus_memory(large=not gather) as release,
-        _corpus_sink(out_dir / WORK_DIRNAME, enabled=not gather) as sink,
+        _corpus_memory(large=not run.gather) as release,
+        _corpus_sink(out_dir / WORK_DIRNAME, enabled=not run.gather) as sink,
     ):
-        corpus = _run_corpus_stages(built, stages, gather=gather, sink=sink, release=release)
-        t_corpus = time.perf_counter()
+        corpus = _run_corpus_stages(built, run.stages, gather=run.gather, sink=sink, release=release)
+        run.t_corpus = time.perf_counter()
+        info = functools.partial(_info, built, corpus, plan, run=run)
         rows = _publish(
-            built,
-            corpus,
-            out_dir,
-            write_csv=write_csv,
-            consolidate=consolidate,
-            release=release,
-            info=lambda rows: _info(
-                built,
-                corpus,
-                rows,
-                plan,
-                t0=t0,
-                t_chunks=t_chunks,
-                t_corpus=t_corpus,
-                stages=stages,
-                corpus_key=corpus_key,
-                gather=gather,
-                executor=executor,
-                workers=workers,
-                address=address,
-            ),
+            built, corpus, out_dir, csv=write_csv, consolidate=consolidate, release=release, info=info
         )
     outputs.prune_work(out_dir / WORK_DIRNAME, {c.key for c in plan.chunks})
     # every table, read on first use unless already in memory (a large corpus keeps only its small inputs)
     tables = OutputTables(out_dir, [*built.parts, *corpus.names, "errors"], loaded=corpus.tables)
+    seconds = time.perf_counter() - run.t0
     return BuildResult(
-        tables,
-        built.errors,
-        built.n_built,
-        built.n_cached,
-        time.perf_counter() - t0,
-        out_dir,
-        built.warnings,
-        rows=rows,
+        tables, built.errors, built.n_built, built.n_cached, seconds, out_dir, built.warnings, rows=rows,
         parts_dir=out_dir / outputs.PARTS_DIRNAME,
-    )
+    )  # fmt: skip
 
 
 def _check_options(*, executor: str, address: str | None) -> None:
@@ -275,11 +260,10 @@ def _plan_chunks(
     specs: list[DocSpec],
     out_dir: Path,
     *,
-    stages: tuple[Stage, ...],
+    run: _Run,
     backend: str | None,
     use_cache: bool,
     size: int | None,
-    workers: int,
 ) -> _Plan:
     """Group the documents into chunks (keyed by their documents' cache keys) and find those already done."""
     missing: list[dict] = []
@@ -292,9 +276,9 @@ def _plan_chunks(
             missing.append(
                 {"doc_id": spec.doc_id, "file": str(spec.path), "stage": "read", "message": message}
             )
-    names = [s.name for s in stages]
+    names = [s.name for s in run.stages]
     keys = [cache_key(spec, backend=backend, stages=names) for spec in present]
-    size = size or chunk_size_for(len(present), n_workers=workers)
+    size = size or chunk_size_for(len(present), n_workers=run.n_workers)
     chunks = []
     for index, lo in enumerate(range(0, len(present), size)):
         doc_keys = tuple(keys[lo : lo + size])
@@ -321,15 +305,13 @@ def _plan_chunks(
     return _Plan(chunks, todo, done, missing, size)
 
 
-def _run_chunks(
-    plan: _Plan, *, executor: str, workers: int | None, address: str | None, progress: bool
-) -> dict[int, dict]:
+def _run_chunks(plan: _Plan, *, run: _Run, progress: bool) -> dict[int, dict]:
     """Run the chunks that must run; every chunk's summary (a lost chunk: its error records)."""
     summaries = dict(plan.done)
     bar = _progress(sum(len(c.specs) for c in plan.todo), enabled=progress and bool(plan.todo))
     try:
         for chunk, summary, exc in map_chunks(
-            run_chunk, plan.todo, executor=executor, workers=workers, address=address
+            run_chunk, plan.todo, executor=run.executor, workers=run.workers, address=run.address
         ):
             bar.update(len(chunk.specs))
             if summary is not None:
@@ -442,7 +424,7 @@ def _publish(
     corpus: _Corpus,
     out_dir: Path,
     *,
-    write_csv: bool,
+    csv: bool,
     consolidate: bool,
     release: Callable[[], None],
     info: Callable[[dict[str, int]], dict],
@@ -460,7 +442,7 @@ def _publish(
         for name, items in built.parts.items():
             if name in corpus.names or not consolidate:
                 continue
-            csv_dest = staging / f"{name}.csv" if write_csv else None
+            csv_dest = staging / f"{name}.csv" if csv else None
             outputs.consolidate(
                 [p for _, p in items], staging / f"{name}.parquet", name=name, csv_dest=csv_dest
             )
@@ -469,7 +451,7 @@ def _publish(
             if name in corpus.sunk:  # written piece by piece by its stage: published as it is
                 rows[name] = corpus.sink_rows[name]
                 os.replace(corpus.sunk[name], staging / f"{name}.parquet")
-                if write_csv:
+                if csv:
                     outputs.csv_from_parquet(
                         [staging / f"{name}.parquet"], staging / f"{name}.csv", name=name
                     )
@@ -477,7 +459,7 @@ def _publish(
             df = corpus.tables[name]
             rows[name] = len(df)
             write_parquet(df, staging / f"{name}.parquet", schema=SCHEMAS.get(name))
-            if write_csv:
+            if csv:
                 store.write_csv(df, staging / f"{name}.csv")
         outputs.publish_parts(built.parts, staging)
         write_json(info(rows), staging / "build_info.json")
@@ -491,23 +473,9 @@ def _publish(
     return rows
 
 
-def _info(
-    built: _Chunks,
-    corpus: _Corpus,
-    rows: dict[str, int],
-    plan: _Plan,
-    *,
-    t0: float,
-    t_chunks: float,
-    t_corpus: float,
-    stages: tuple[Stage, ...],
-    corpus_key: str,
-    gather: bool,
-    executor: str,
-    workers: int | None,
-    address: str | None,
-) -> dict:
-    seconds = time.perf_counter() - t0
+def _info(built: _Chunks, corpus: _Corpus, plan: _Plan, rows: dict[str, int], *, run: _Run) -> dict:
+    """The content of ``build_info.json``."""
+    seconds = time.perf_counter() - run.t0
     info = outputs.build_info(
         outputs.provenance(corpus.tables.get("documents"), [p for _, p in built.parts.get("documents", [])]),
         rows=rows,
@@ -515,22 +483,22 @@ def _info(
         n_cached=built.n_cached,
         warnings=built.warnings,
         run={
-            "executor": executor,
-            "workers": workers or default_workers(executor),
-            "address": address,
+            "executor": run.executor,
+            "workers": run.n_workers,
+            "address": run.address,
             "chunks": len(plan.chunks),
             "chunk_size": plan.chunk_size,
             "chunks_reused": len(plan.chunks) - len(plan.todo),
-            "gathered": gather,
-            "stages": [s.name for s in stages],
+            "gathered": run.gather,
+            "stages": [s.name for s in run.stages],
             "timings": {  # seconds: documents in chunks, reading corpus-stage inputs, corpus stages, writing
-                "chunks": round(t_chunks - t0, 3),
+                "chunks": round(run.t_chunks - run.t0, 3),
                 **corpus.timings,
-                "write": round(seconds - (t_corpus - t0), 3),
+                "write": round(seconds - (run.t_corpus - run.t0), 3),
             },
         },
     )
-    info["corpus_key"] = corpus_key
+    info["corpus_key"] = run.corpus_key
     return info
 
 

@@ -1,1 +1,3 @@
-"""report"""
+"""What users read: corpus overview tables (``overview``), the briefing's headlines and notes (``briefing``),
+charts (``plots``), notebook execution and offline HTML export (``notebooks``).
+"""

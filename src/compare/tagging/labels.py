@@ -1,32 +1,5 @@
-"""Theme tagging with the education-policy codebook (``resources/themes.yaml``).
-
-Sentences are matched against each theme's lexicon on the cleaned simplified text (longest term wins, a
-term inside a longer matched term or blocker is ignored), with the codebook's coding rules: passing
-mentions and slogans carry no theme, bare enumerations count half, school-level names (and a level's own
-terms that modify a cross-cutting measure) are only a setting when the sentence is about a cross-cutting
-theme, subject reform pilots keep their subject, overlapping hits of one theme count once, only quantified
-sentences of an overall-goal paragraph and specific results of a review section count, declared co-tags and
-(conditional, clause-scoped) absorptions. Codebook v3 adds: a level gets its own project when named with a
-supply term (rule 4), a construction verb with a school building as object is school_supply without a count,
-a level's own structure words (专业, 招生, 办学水平 ...) count for the level named with them (rule 3), a degree
-as staff qualification is not higher education, and a platform that is only used is not digital (rule 10).
-Codebook v4 adds: a level's own mission (rule 3: universities acting on their research, transfer, disciplines,
-talent training or social service are higher education besides the function's theme), enumerations that name
-a programme's components are not bare lists (rule 1), a project phase between a school building and its verb,
-and a level named right before the building it builds is its own project (rule 4).
-Codebook v5 adds: collocations in one clause (``phrases``: "纳入…考核", "配备…教师"), other senses of a term
-(``senses``: "通过…督导评估" is passed, "编制…规划" is drafted, "加大…投入" is vague), the vocational schools' own
-mission, goals stated as complete, shortcomings in review sections, review subsections of a general section, counts
-before a field of education, and a level named with its own structure in a clause of its own.
-Every tag carries its evidence (matched terms with weights, or the rule that fired) and a score. Passages get
-the union of their sentences' tags (plus themes that only accumulate over several sentences) and a primary
-theme.
-
-A TF-IDF model over passage tokens is a separate second opinion: it suggests themes for passages that
-the lexicon left untagged but that sit close to a theme's tagged passages; it is reported in its own
-table (``theme_suggestions``), never merged into the tags.
-
-Stage hooks for :mod:`compare.pipeline.build`: :func:`document_tables` and :func:`corpus_tables`.
+"""Scoring theme tags against hand labels: locate each labelled snippet's passage, then per-theme and
+micro/macro precision, recall and F1 per split.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Theme tagging with the education-policy codebook (``resources/themes.yaml``).
+"""Score one sentence against the codebook's themes (``resources/themes.yaml``) with its coding rules.
 
 Sentences are matched against each theme's lexicon on the cleaned simplified text (longest term wins, a
 term inside a longer matched term or blocker is ignored), with the codebook's coding rules: passing
@@ -18,15 +18,7 @@ Codebook v5 adds: collocations in one clause (``phrases``: "纳入…考核", "�
 (``senses``: "通过…督导评估" is passed, "编制…规划" is drafted, "加大…投入" is vague), the vocational schools' own
 mission, goals stated as complete, shortcomings in review sections, review subsections of a general section, counts
 before a field of education, and a level named with its own structure in a clause of its own.
-Every tag carries its evidence (matched terms with weights, or the rule that fired) and a score. Passages get
-the union of their sentences' tags (plus themes that only accumulate over several sentences) and a primary
-theme.
-
-A TF-IDF model over passage tokens is a separate second opinion: it suggests themes for passages that
-the lexicon left untagged but that sit close to a theme's tagged passages; it is reported in its own
-table (``theme_suggestions``), never merged into the tags.
-
-Stage hooks for :mod:`compare.pipeline.build`: :func:`document_tables` and :func:`corpus_tables`.
+Every candidate carries its evidence (matched terms with weights, or the rule that fired) and a score.
 """
 
 from __future__ import annotations
