@@ -178,3 +178,13 @@ def test_public_api_works_from_import_compare():
     assert callable(compare.plots.themes.heatmap_plotly)
     assert callable(compare.plots.targets.plan_gantt)
     assert callable(compare.plots.corpus.document_length_figure)
+
+
+def test_every_module_is_in_the_architecture_table():
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    missing = [
+        m
+        for m, p in MODULES.items()
+        if p.name != "__init__.py" and m not in TOP and f"`{m.rsplit('.', 1)[1]}`" not in text
+    ]
+    assert missing == [], f"add these modules to the module table of docs/architecture.md: {missing}"
