@@ -28,9 +28,13 @@ $(STAMP)/data: $(STAMP)/install $(RAW) $(SRC)
 report: data
 	$(PY) -m compare report
 
-## Run the whole test suite
-test: $(STAMP)/install
+## Run the whole test suite (installs headless Chromium + Noto CJK fonts for the browser tests when missing)
+test: $(STAMP)/install test-tools
 	$(PY) -m pytest -q
+
+## What the tests need beyond Python: Debian's chromium and fonts-noto-cjk (checked every run)
+test-tools:
+	@./scripts/ensure-test-tools
 
 ## Lint and check formatting
 lint: $(STAMP)/install
@@ -59,4 +63,4 @@ distclean: clean
 help:
 	@awk '/^## /{desc=substr($$0,4); next} /^[a-z][a-zA-Z_-]*:/{if(desc){split($$1,t,":"); printf "  make %-10s %s\n", t[1], desc; desc=""}}' $(MAKEFILE_LIST)
 
-.PHONY: install data report test lint format bench clean distclean help
+.PHONY: install data report test test-tools lint format bench clean distclean help

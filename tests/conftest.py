@@ -64,3 +64,12 @@ def raw_copy(tmp_path) -> Path:
     for p in dst.iterdir():
         p.chmod(0o644)
     return dst
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """No test is skipped silently: a skip fails the run (a missing tool is an error naming its remedy)."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter is not None else []
+    if skipped and exitstatus == 0:
+        reporter.write_line(f"{len(skipped)} test(s) skipped: every test must run (see the skip reasons above)")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

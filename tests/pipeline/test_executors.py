@@ -14,7 +14,13 @@ import pytest
 
 from compare.pipeline.build import BuildError, build
 from compare.pipeline.chunks import CRASH_TEST_ENV
-from compare.pipeline.executors import LOCAL_DASK_CONFIG, Chunk, chunk_size_for, failure_records
+from compare.pipeline.executors import (
+    LOCAL_DASK_CONFIG,
+    LOCAL_SCHEDULER_KWARGS,
+    Chunk,
+    chunk_size_for,
+    failure_records,
+)
 from tests.conftest import RAW
 
 DICT_TERMS = ("县管校聘", "高品质示范高中")
@@ -67,6 +73,7 @@ def local_cluster():
             threads_per_worker=1,
             host="127.0.0.1",
             dashboard_address=None,
+            scheduler_kwargs=LOCAL_SCHEDULER_KWARGS,
             silence_logs=logging.ERROR,
         )
     yield cluster
@@ -100,11 +107,23 @@ def test_executors_give_identical_outputs_on_seeds(tables, tmp_path, local_clust
         assert len(back) == len(tables[name])
 
 
-def test_local_dask_cluster_matches_serial(tmp_path):
-    """``executor="dask"`` without an address starts (and stops) its own local cluster."""
+def test_local_dask_cluster_matches_serial(tmp_path, recwarn):
+    """``executor="dask"`` without an address starts (and stops) its own local cluster, with no dashboard
+    and no fixed port (a second cluster on the machine, or a port in use, changes nothing)."""
+    import socket
+
     raw = _small_corpus(tmp_path / "raw", CITIES[:3])
     serial = build(raw, tmp_path / "serial", use_cache=False)
-    dask = build(raw, tmp_path / "dask", executor="dask", workers=2, chunk_size=1, use_cache=False)
+    with socket.socket() as taken:  # the scheduler's default HTTP port is in use
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            taken.bind(("127.0.0.1", 8787))
+            taken.listen()
+        except OSError:
+            pass  # something else holds it already: the same situation
+        dask = build(raw, tmp_path / "dask", executor="dask", workers=2, chunk_size=1, use_cache=False)
+    ports = [str(w.message) for w in recwarn if "Port" in str(w.message) and "in use" in str(w.message)]
+    assert ports == [], ports
     _assert_same_tables(serial.tables, dask.tables)
     info = json.loads((tmp_path / "dask" / "build_info.json").read_text(encoding="utf-8"))
     assert info["run"]["executor"] == "dask" and info["run"]["chunks"] == 3

@@ -45,6 +45,9 @@ LOCAL_DASK_CONFIG = {
     "distributed.worker.profile.enabled": False,
 }
 DASK_PLUGIN_NAME = "policy-compare-tools"
+#: The local cluster's scheduler always runs an HTTP server (metrics, health) and would bind the fixed port
+#: 8787 (falling back with a warning when taken): bind a free port on loopback instead.
+LOCAL_SCHEDULER_KWARGS = {"dashboard_address": "127.0.0.1:0"}
 
 # Chunk results are yielded as (chunk, summary, None) or (chunk, None, exception).
 ChunkOutcome = tuple["Chunk", dict | None, BaseException | None]
@@ -225,7 +228,8 @@ def _dask(
                 threads_per_worker=1,  # jieba and pandas hold the GIL: one document at a time per process
                 processes=True,
                 host="127.0.0.1",
-                dashboard_address=None,
+                dashboard_address=None,  # no dashboard …
+                scheduler_kwargs=LOCAL_SCHEDULER_KWARGS,  # … and the scheduler's HTTP server on a free port
                 silence_logs=logging.ERROR,
             )
         client = Client(cluster)
