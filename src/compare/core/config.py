@@ -6,6 +6,7 @@ and can be overridden with the ``POLICY_COMPARE_ROOT`` environment variable.
 
 from __future__ import annotations
 
+import functools
 import os
 from importlib import resources
 from pathlib import Path
@@ -21,6 +22,7 @@ NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
 MANIFEST_NAME = "manifest.csv"
 
 
+@functools.cache
 def resource_path(name: str) -> Path:
     """Return the path of a versioned data file shipped in ``compare/resources``.
 

@@ -30,6 +30,8 @@ from compare.comparison.corpus import corpus_tables as theme_corpus_tables
 from compare.extraction.corpus import corpus_tables as target_corpus_tables
 from compare.extraction.targets import targets_for
 from compare.extraction.timeline import extract_timeline
+from compare.tagging.codebook import load_codebook
+from compare.tagging.context import passage_context
 from compare.tagging.instruments import tag_instruments
 from compare.tagging.strength import sentence_strength
 from compare.tagging.themes import tag_passages, tag_sentences
@@ -73,13 +75,15 @@ def theme_document_tables(
     """
     passages = tables.get("passages")
     sentences = tables.get("sentences")
-    st = tag_sentences(sentences, passages=passages)
-    pt = tag_passages(st, sentences=sentences, passages=passages)
+    # the section context of the passages, computed once for every tagger
+    ctx = passage_context(passages, load_codebook()) if passages is not None and not passages.empty else None
+    st = tag_sentences(sentences, passages=passages, context=ctx)
+    pt = tag_passages(st, sentences=sentences, passages=passages, context=ctx)
     return {
         "theme_tags_sentence": st,
         "theme_tags_passage": pt,
-        "instrument_tags": tag_instruments(sentences, passages=passages),
-        "strength": sentence_strength(sentences, passages=passages),
+        "instrument_tags": tag_instruments(sentences, passages=passages, context=ctx),
+        "strength": sentence_strength(sentences, passages=passages, context=ctx),
     }
 
 

@@ -136,6 +136,11 @@ class Codebook:
     matcher: TermMatcher = field(repr=False, compare=False)
     #: term -> list of (theme, weight, is_setting)
     term_index: Mapping[str, tuple[tuple[str, float, bool], ...]] = field(repr=False, compare=False)
+    #: The theme whose terms name subject reform pilots (rule 5), if any.
+    reform_code: str | None = field(default=None, repr=False, compare=False)
+    #: Scores of sentences already scored with this codebook (text -> candidates; see
+    #: :func:`compare.tagging.scoring.score_sentence`).
+    score_memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def codes(self) -> list[str]:
@@ -237,6 +242,10 @@ def parse_codebook(data: Mapping) -> Codebook:
         goal_marker_re=re.compile(_alternation(goal_markers)) if goal_markers else None,
         matcher=TermMatcher([*index, *blockers, *level_terms, *(f for m in missions for f in m.functions)]),
         term_index={k: tuple(v) for k, v in index.items()},
+        reform_code=next(
+            (c for c, th in themes.items() if frozenset(reform.get("terms") or ()) & set(th.terms)),
+            None,
+        ),
     )
 
 

@@ -145,6 +145,7 @@ def instruments_of(text: str, *, lexicon: InstrumentLexicon | None = None) -> li
     Args:
         text: Sentence text (simplified).
         lexicon: Instrument lexicon (default: packaged).
+        context: :func:`compare.tagging.context.passage_context` of ``passages`` when already computed.
 
     Returns:
         ``(instrument_code, score, evidence)`` in lexicon order.
@@ -171,7 +172,11 @@ def instruments_of(text: str, *, lexicon: InstrumentLexicon | None = None) -> li
 
 
 def tag_instruments(
-    sentences: pd.DataFrame, *, passages: pd.DataFrame | None = None, lexicon: InstrumentLexicon | None = None
+    sentences: pd.DataFrame,
+    *,
+    passages: pd.DataFrame | None = None,
+    lexicon: InstrumentLexicon | None = None,
+    context: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Tag every sentence with policy instruments (responsibility lines and general sections skipped).
 
@@ -187,7 +192,7 @@ def tag_instruments(
     if sentences is None or sentences.empty:
         return INSTRUMENT_TAGS.empty()
     rows = []
-    for doc, pid, sid, text, h in taggable_sentences(sentences, passages):
+    for doc, pid, sid, text, h in taggable_sentences(sentences, passages, context=context):
         for code, score, ev in instruments_of(text, lexicon=lex):
             inst = lex.instruments[code]
             rows.append(

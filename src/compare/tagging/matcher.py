@@ -50,15 +50,17 @@ class TermMatcher:
         """All maximal hits in ``text``, in text order."""
         if self._re is None or not text:
             return []
-        hits = [Match(m.start(), m.start() + len(m.group(1)), m.group(1)) for m in self._re.finditer(text)]
-        kept = [
-            h
-            for h in hits
-            if not any(
-                o is not h and o.start <= h.start and o.end >= h.end and (o.end - o.start) > (h.end - h.start)
-                for o in hits
-            )
-        ]
+        # one hit per start (the longest term there, the alternation being longest first); a hit is inside a
+        # longer one exactly when a hit that starts before it ends at or after its end
+        kept = []
+        reach = -1
+        for m in self._re.finditer(text):
+            start = m.start()
+            term = m.group(1)
+            end = start + len(term)
+            if end > reach:
+                kept.append(Match(start, end, term))
+                reach = end
         return kept
 
 

@@ -105,8 +105,16 @@ def _same_clause(text: str, start: int, end: int) -> bool:
     return start <= end and not CLAUSE_END_RE.search(text[start:end])
 
 
+#: Sentences whose scores a codebook keeps (a document repeats its headings and a sentence is scored for the
+#: sentence tags, the passage accumulation and the primary theme); beyond this the memo starts afresh.
+SCORE_MEMO_SIZE = 50_000
+
+
 def score_sentence(text: str, *, codebook: Codebook | None = None) -> dict[str, Candidate]:
     """Score every theme for one sentence (all candidates, including those below the threshold).
+
+    A sentence is scored once per codebook and process: the result is kept and returned again for the same
+    text, so callers must not modify it.
 
     Args:
         text: Sentence text (simplified).
@@ -116,6 +124,16 @@ def score_sentence(text: str, *, codebook: Codebook | None = None) -> dict[str, 
         Theme code -> candidate with ``score``, matched ``terms`` and fired ``rules``.
     """
     cb = codebook or load_codebook()
+    memo = cb.score_memo
+    found = memo.get(text)
+    if found is None:
+        if len(memo) >= SCORE_MEMO_SIZE:
+            memo.clear()
+        found = memo[text] = _score_sentence(text, cb)
+    return found
+
+
+def _score_sentence(text: str, cb: Codebook) -> dict[str, Candidate]:
     masked = apply_masks(text, cb.mask_res)
     found = _drop_partial_overlaps(cb.matcher.find(masked), cb)
     hits = [h for h in found if h.term in cb.term_index]
@@ -176,7 +194,7 @@ def score_sentence(text: str, *, codebook: Codebook | None = None) -> dict[str, 
                 rules.setdefault(phrase.theme, []).append(phrase.name)
     subj_hits = {code: _merge_overlaps(hs) for code, hs in subj_hits.items()}
     # rule 5: a reform pilot named after a subject ("学校体育综合改革试点") belongs to that subject
-    reform_code = next((c for c, th in cb.themes.items() if cb.subject_reform_terms & set(th.terms)), None)
+    reform_code = cb.reform_code
     if reform_code in subj_hits:
         others = [h for c, hs in subj_hits.items() if c != reform_code for h, _ in hs]
         others += [h for hs in setting_hits.values() for h, _ in hs]

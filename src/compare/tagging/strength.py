@@ -117,6 +117,7 @@ def strength_of(text: str, *, lexicon: StrengthLexicon | None = None) -> tuple[s
     Args:
         text: Sentence text.
         lexicon: Degree-word lexicon (default: packaged).
+        context: :func:`compare.tagging.context.passage_context` of ``passages`` when already computed.
 
     Returns:
         ``(class, counts per class, evidence)``; class is ``none`` without degree words.
@@ -135,7 +136,11 @@ def strength_of(text: str, *, lexicon: StrengthLexicon | None = None) -> tuple[s
 
 
 def sentence_strength(
-    sentences: pd.DataFrame, *, passages: pd.DataFrame | None = None, lexicon: StrengthLexicon | None = None
+    sentences: pd.DataFrame,
+    *,
+    passages: pd.DataFrame | None = None,
+    lexicon: StrengthLexicon | None = None,
+    context: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Commitment strength of every sentence (responsibility lines and general sections skipped).
 
@@ -153,7 +158,7 @@ def sentence_strength(
     if sentences is None or sentences.empty:
         return STRENGTH.empty()
     rows = []
-    for doc, pid, sid, text, h in taggable_sentences(sentences, passages):
+    for doc, pid, sid, text, h in taggable_sentences(sentences, passages, context=context):
         label, counts, ev = strength_of(text, lexicon=lex)
         rows.append(
             (

@@ -78,7 +78,11 @@ THEME_TAGS_PASSAGE = register(
 
 
 def tag_sentences(
-    sentences: pd.DataFrame, *, passages: pd.DataFrame | None = None, codebook: Codebook | None = None
+    sentences: pd.DataFrame,
+    *,
+    passages: pd.DataFrame | None = None,
+    codebook: Codebook | None = None,
+    context: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Tag every sentence with codebook themes.
 
@@ -87,6 +91,7 @@ def tag_sentences(
         passages: The ``passages`` table; used for the kind and section context (responsibility lines are
             skipped, sentences in general sections and in the preamble carry no theme).
         codebook: Codebook to use (default: packaged).
+        context: :func:`compare.tagging.context.passage_context` of ``passages`` when already computed.
 
     Returns:
         The ``theme_tags_sentence`` table.
@@ -99,7 +104,7 @@ def tag_sentences(
     ctx = None
     general_sents: set[str] = set()
     if passages is not None and not passages.empty:
-        ctx = passage_context(passages, cb)
+        ctx = context if context is not None else passage_context(passages, cb)
         general_sents = general_sentences(sentences, ctx, cb)
     rows = []
     for doc, pid, sid, text, h in taggable_sentences(sentences, passages, context=ctx):
@@ -131,6 +136,7 @@ def tag_passages(
     sentences: pd.DataFrame,
     passages: pd.DataFrame,
     codebook: Codebook | None = None,
+    context: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Aggregate sentence tags to passages and choose each passage's primary theme (rule 13).
 
@@ -144,6 +150,7 @@ def tag_passages(
         sentences: The ``sentences`` table.
         passages: The ``passages`` table.
         codebook: Codebook to use (default: packaged).
+        context: :func:`compare.tagging.context.passage_context` of ``passages`` when already computed.
 
     Returns:
         The ``theme_tags_passage`` table.
@@ -151,7 +158,7 @@ def tag_passages(
     cb = codebook or load_codebook()
     if passages is None or passages.empty or sentences is None or sentences.empty:
         return THEME_TAGS_PASSAGE.empty()
-    ctx = passage_context(passages, cb)
+    ctx = context if context is not None else passage_context(passages, cb)
     excluded = set(ctx.loc[ctx["skip"] | ctx["general"], "passage_id"])
     general_sents = general_sentences(sentences, ctx, cb)
     seq = dict(zip(sentences["sentence_id"], sentences["seq"], strict=True)) if "seq" in sentences else {}
