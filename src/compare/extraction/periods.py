@@ -8,6 +8,7 @@ import re
 
 import pandas as pd
 
+from compare.core.frames import rows_by
 from compare.extraction.rules import target_rules
 from compare.text.numbers import parse_chinese_numeral
 
@@ -63,13 +64,14 @@ def achievement_passages(passages: pd.DataFrame) -> set[str]:
     out: set[str] = set()
     if passages is None or passages.empty:
         return out
-    for _, doc in passages.groupby("doc_id", sort=False):
+    cols = ("passage_id", "kind", "level", "text")
+    for rows in rows_by(passages, "doc_id", cols, order="seq").values():
         current: list[tuple[int, bool]] = []
-        for row in doc.sort_values("seq").itertuples():
-            if row.kind == "heading":
-                lvl = int(row.level)
+        for passage_id, kind, level, text in rows:
+            if kind == "heading":
+                lvl = int(level)
                 current = [c for c in current if c[0] < lvl]
-                current.append((lvl, bool(rules.achievement_sections.search(str(row.text)))))
+                current.append((lvl, bool(rules.achievement_sections.search(str(text)))))
             elif any(flag for _, flag in current):
-                out.add(row.passage_id)
+                out.add(passage_id)
     return out

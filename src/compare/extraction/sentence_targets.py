@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from compare.core.frames import rows_by
 from compare.extraction.periods import achievement_passages
 from compare.extraction.rules import (
     RE_DEADLINE_IN_TEXT,
@@ -274,15 +275,34 @@ def is_share_over_ok(pre: str) -> bool:
     return bool(re.search(r"增长|增幅|增加|提高|提升|倍", pre))
 
 
-def _doc_meta(documents: pd.DataFrame, doc_id: str) -> tuple[int | None, int | None]:
-    row = documents.loc[documents["doc_id"] == doc_id]
-    if row.empty:
-        return None, None
+def _doc_periods(documents: pd.DataFrame) -> dict[str, tuple[int | None, int | None]]:
+    """Plan period (start, end) of every document; the first row wins when a doc_id repeats."""
+    out: dict[str, tuple[int | None, int | None]] = {}
+    if documents is None or documents.empty:
+        return out
 
     def year(v) -> int | None:
         return None if pd.isna(v) else int(v)
 
-    return year(row["period_start"].iloc[0]), year(row["period_end"].iloc[0])
+    starts = documents["period_start"] if "period_start" in documents else [None] * len(documents)
+    ends = documents["period_end"] if "period_end" in documents else [None] * len(documents)
+    for doc, ps, pe in zip(documents["doc_id"].astype(str), starts, ends, strict=True):
+        out.setdefault(doc, (year(ps), year(pe)))
+    return out
+
+
+def _sentences_by_passage(sentences: pd.DataFrame):
+    """``(doc_id, {passage_id: [(sentence_id, text, text_original, start), …]})`` per document.
+
+    Documents in order of first appearance; within a document passages in order of their first sentence
+    by ``seq`` and sentences by ``seq``.
+    """
+    cols = ("passage_id", "sentence_id", "text", "text_original", "start")
+    for doc, rows in rows_by(sentences, "doc_id", cols, order="seq").items():
+        by_passage: dict = {}
+        for pid, sid, text, orig, start in rows:
+            by_passage.setdefault(pid, []).append((sid, str(text), str(orig), int(start)))
+        yield doc, by_passage
 
 
 def _valid_year(y: int | None) -> tuple[int | None, str | None]:
@@ -316,14 +336,14 @@ def extract_targets(
         kinds = dict(zip(passages["passage_id"], passages["kind"], strict=False))
         skip_passages = {p for p, k in kinds.items() if k in ("heading", "table", "responsibility")}
         skip_passages |= achievement_passages(passages)
-    for doc_id, doc_sents in sentences.groupby("doc_id", sort=False):
-        p_start, p_end = _doc_meta(documents, str(doc_id))
-        for pid, psents in doc_sents.sort_values("seq").groupby("passage_id", sort=False):
+    periods = _doc_periods(documents)
+    for doc_id, by_passage in _sentences_by_passage(sentences):
+        p_start, p_end = periods.get(str(doc_id), (None, None))
+        for pid, psents in by_passage.items():
             if pid in skip_passages:
                 continue
             governing: tuple[int | None, str | None] = (None, None)
-            for s in psents.itertuples():
-                text = str(s.text)
+            for sentence_id, text, orig, s_start in psents:
                 if rules.achievement_sentence.search(text):
                     continue
                 found = extract_sentence_targets(text, period_start=p_start, period_end=p_end)
@@ -343,13 +363,12 @@ def extract_targets(
                     year, yflag = _valid_year(year)
                     if yflag:
                         flags.append(yflag)
-                    orig = str(s.text_original)
                     rows.append(
                         {
                             "doc_id": doc_id,
-                            "target_id": f"{s.sentence_id}/t{k + 1}",
+                            "target_id": f"{sentence_id}/t{k + 1}",
                             "passage_id": pid,
-                            "sentence_id": s.sentence_id,
+                            "sentence_id": sentence_id,
                             "source": "text",
                             "indicator": t["indicator"],
                             "level": None,
@@ -368,10 +387,10 @@ def extract_targets(
                             "is_repeat": False,
                             "repeat_of": None,
                             "number_text": t["number_text"],
-                            "number_start": int(s.start) + t["number_start"],
+                            "number_start": s_start + t["number_start"],
                             "quote": orig[t["quote_start"] : t["quote_end"]],
-                            "start": int(s.start) + t["quote_start"],
-                            "end": int(s.start) + t["quote_end"],
+                            "start": s_start + t["quote_start"],
+                            "end": s_start + t["quote_end"],
                             "themes": None,
                             "flag": ",".join(flags) or None,
                         }

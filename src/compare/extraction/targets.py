@@ -142,13 +142,21 @@ def targets_for(tables: dict[str, pd.DataFrame], *, documents: pd.DataFrame) -> 
 
 
 def _attach_sentence(tab: pd.DataFrame, sentences: pd.DataFrame) -> pd.DataFrame:
-    out = tab.copy()
+    """The sentence each table target starts in (the first such sentence in table order), else None."""
+    spans: dict = {}
+    for doc, sid, start, end in zip(
+        sentences["doc_id"], sentences["sentence_id"], sentences["start"], sentences["end"], strict=True
+    ):
+        spans.setdefault(doc, []).append((int(start), int(end), sid))
     ids = []
-    for r in out.itertuples():
-        s = sentences[
-            (sentences["doc_id"] == r.doc_id) & (sentences["start"] <= r.start) & (sentences["end"] > r.start)
-        ]
-        ids.append(s["sentence_id"].iloc[0] if not s.empty else None)
+    for doc, pos in zip(tab["doc_id"], tab["start"], strict=True):
+        hit = None
+        for start, end, sid in spans.get(doc, ()):
+            if start <= pos < end:
+                hit = sid
+                break
+        ids.append(hit)
+    out = tab.copy()
     out["sentence_id"] = ids
     return out
 

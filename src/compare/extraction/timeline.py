@@ -15,6 +15,7 @@ import re
 import pandas as pd
 
 from compare.core.config import resource_path
+from compare.core.frames import first_rows, rows_by
 from compare.core.schemas import C, TableSchema, register, validate
 from compare.extraction.periods import achievement_passages, plan_period
 from compare.text.numbers import parse_chinese_numeral, parse_number_text
@@ -130,15 +131,18 @@ def extract_timeline(tables: dict[str, pd.DataFrame], *, documents: pd.DataFrame
     kinds = {} if passages is None else dict(zip(passages["passage_id"], passages["kind"], strict=False))
     target_sents = set() if targets is None or targets.empty else set(targets["sentence_id"].dropna())
     rows: list[dict] = []
-    for doc_id, doc_sents in sentences.groupby("doc_id", sort=False):
-        doc = documents.loc[documents["doc_id"] == doc_id]
-        text = str(doc["text"].iloc[0]) if not doc.empty and "text" in doc else ""
-        orig = str(doc["text_original"].iloc[0]) if not doc.empty and "text_original" in doc else text
+    doc_cols = [c for c in ("text", "text_original", "period_start", "period_end") if c in documents]
+    doc_rows = {
+        k: dict(zip(doc_cols, v, strict=True)) for k, v in first_rows(documents, "doc_id", doc_cols).items()
+    }
+    sent_cols = ("sentence_id", "passage_id", "text", "text_original", "start", "end")
+    for doc_id, doc_sents in rows_by(sentences, "doc_id", sent_cols, order="seq").items():
+        doc = doc_rows.get(doc_id)
+        text = str(doc["text"]) if doc is not None and "text" in doc else ""
+        orig = str(doc["text_original"]) if doc is not None and "text_original" in doc else text
         t_start, t_end, t_phrase = plan_period(text)
-        m_start = (
-            None if doc.empty or pd.isna(doc["period_start"].iloc[0]) else int(doc["period_start"].iloc[0])
-        )
-        m_end = None if doc.empty or pd.isna(doc["period_end"].iloc[0]) else int(doc["period_end"].iloc[0])
+        m_start = None if doc is None or pd.isna(doc["period_start"]) else int(doc["period_start"])
+        m_end = None if doc is None or pd.isna(doc["period_end"]) else int(doc["period_end"])
         p_start = m_start if m_start is not None else t_start
         p_end = m_end if m_end is not None else t_end
         k = 0
@@ -147,11 +151,11 @@ def extract_timeline(tables: dict[str, pd.DataFrame], *, documents: pd.DataFrame
             quote, qs, qe, sid, pid = None, None, None, None, None
             if t_phrase:
                 i = text.find(t_phrase)
-                hit = doc_sents[(doc_sents["start"] <= i) & (doc_sents["end"] > i)]
-                if not hit.empty:
-                    r = hit.iloc[0]
-                    sid, pid, qs, qe = r["sentence_id"], r["passage_id"], int(r["start"]), int(r["end"])
-                    quote = orig[qs:qe]
+                for sent_id, pas_id, _t, _o, s_start, s_end in doc_sents:
+                    if s_start <= i < s_end:
+                        sid, pid, qs, qe = sent_id, pas_id, int(s_start), int(s_end)
+                        quote = orig[qs:qe]
+                        break
             k += 1
             rows.append(
                 {
@@ -171,10 +175,10 @@ def extract_timeline(tables: dict[str, pd.DataFrame], *, documents: pd.DataFrame
                     "flag": ",".join(flags) or None,
                 }
             )
-        for s in doc_sents.sort_values("seq").itertuples():
-            if kinds.get(s.passage_id) == "responsibility" or s.passage_id in past:
+        for s_id, s_pid, s_text, s_orig, s_start, s_end in doc_sents:
+            if kinds.get(s_pid) == "responsibility" or s_pid in past:
                 continue
-            stext = str(s.text)
+            stext = str(s_text)
             taken = [False] * (len(stext) + 1)
             found = []
             for kind, pat in _phrases():
@@ -196,16 +200,16 @@ def extract_timeline(tables: dict[str, pd.DataFrame], *, documents: pd.DataFrame
                     {
                         "doc_id": doc_id,
                         "event_id": f"{doc_id}/e{k:04d}",
-                        "passage_id": s.passage_id,
-                        "sentence_id": s.sentence_id,
+                        "passage_id": s_pid,
+                        "sentence_id": s_id,
                         "kind": ev_kind,
                         "year_start": year_start,
                         "year": year,
                         "deadline_text": m.group(0).strip(),
-                        "has_target": s.sentence_id in target_sents,
-                        "quote": str(s.text_original),
-                        "start": int(s.start),
-                        "end": int(s.end),
+                        "has_target": s_id in target_sents,
+                        "quote": str(s_orig),
+                        "start": int(s_start),
+                        "end": int(s_end),
                         "themes": None,
                         "flag": ",".join(flags) or None,
                     }

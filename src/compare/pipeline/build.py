@@ -10,7 +10,7 @@ which case the failures are listed in the ``errors`` table; a failed build leave
 they were.
 
 Work folders inside ``out_dir``: ``.parts/<chunk key>/`` (chunk parts, the resume state) and
-``.cache/<doc_id>/<key>/`` (per document).
+``.cache/<doc_id>/<key>/`` (per document); ``.build.lock`` keeps a second build out while one runs.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ from compare.core import store
 from compare.core.errors import InputError, PolicyCompareError
 from compare.core.memory import release_memory, system_memory_pool
 from compare.core.schemas import ERRORS, SCHEMAS, validate
-from compare.core.store import OutputTables, TableSink, write_json, write_parquet
-from compare.pipeline import outputs
+from compare.core.store import OutputTables, TableSink, write_parquet
+from compare.pipeline import journal, outputs
 from compare.pipeline.cache import cache_key, pipeline_fingerprint
 from compare.pipeline.chunks import chunk_key, load_done, run_chunk
 from compare.pipeline.executors import (
@@ -46,6 +46,7 @@ from compare.pipeline.executors import (
     failure_records,
     map_chunks,
 )
+from compare.pipeline.lock import build_lock
 from compare.pipeline.stages import Stage, selected_stages
 from compare.text.ingest import DocSpec, discover
 
@@ -207,39 +208,43 @@ def build(
     Raises:
         InputError: The raw folder or manifest is unusable, or holds no documents.
         BuildError: A document failed and ``keep_going`` is off (nothing written).
+        BuildLockedError: Another build is writing ``out_dir`` (:mod:`compare.pipeline.lock`).
     """
     run = _Run(executor, workers, address, stages=selected_stages(), t0=time.perf_counter())
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     _check_options(executor=executor, address=address)
-    specs = _discover(raw_dir)
-    plan = _plan_chunks(specs, out_dir, run=run, backend=backend, use_cache=use_cache, size=chunk_size)
-    run.corpus_key = _corpus_key(plan.chunks, run.stages, write_csv=write_csv, consolidate=consolidate)
-    if use_cache and not plan.todo and not plan.missing:  # nothing changed: the outputs are the answer
-        previous = _previous_build(out_dir, run.corpus_key, gather=gather, t0=run.t0)
-        if previous is not None:
-            return previous
-    summaries = _run_chunks(plan, run=run, progress=progress)
-    run.t_chunks = time.perf_counter()
-    built = _gather_chunks(plan, summaries, out_dir, keep_going=keep_going)
-    run.gather = built.n_built <= GATHER_MAX_DOCS if gather is None else gather
-    with (
-        _corpus_memory(large=not run.gather) as release,
-        _corpus_sink(out_dir / WORK_DIRNAME, enabled=not run.gather) as sink,
-    ):
-        corpus = _run_corpus_stages(built, run.stages, gather=run.gather, sink=sink, release=release)
-        run.t_corpus = time.perf_counter()
-        info = functools.partial(_info, built, corpus, plan, run=run)
-        rows = _publish(
-            built, corpus, out_dir, csv=write_csv, consolidate=consolidate, release=release, info=info
-        )
-    outputs.prune_work(out_dir / WORK_DIRNAME, {c.key for c in plan.chunks})
-    # every table, read on first use unless already in memory (a large corpus keeps only its small inputs)
-    tables = OutputTables(out_dir, [*built.parts, *corpus.names, "errors"], loaded=corpus.tables)
-    seconds = time.perf_counter() - run.t0
-    return BuildResult(
-        tables, built.errors, built.n_built, built.n_cached, seconds, out_dir, built.warnings, rows=rows,
-        parts_dir=out_dir / outputs.PARTS_DIRNAME,
-    )  # fmt: skip
+    with build_lock(out_dir):  # one build at a time per output folder
+        for line in journal.recover(out_dir):  # a publish a killed build left half done
+            LOG.warning(line)
+        specs = _discover(raw_dir)
+        plan = _plan_chunks(specs, out_dir, run=run, backend=backend, use_cache=use_cache, size=chunk_size)
+        run.corpus_key = _corpus_key(plan.chunks, run.stages, write_csv=write_csv, consolidate=consolidate)
+        if use_cache and not plan.todo and not plan.missing:  # nothing changed: the outputs are the answer
+            previous = _previous_build(out_dir, run.corpus_key, gather=gather, t0=run.t0)
+            if previous is not None:
+                return previous
+        summaries = _run_chunks(plan, run=run, progress=progress)
+        run.t_chunks = time.perf_counter()
+        built = _gather_chunks(plan, summaries, out_dir, keep_going=keep_going)
+        run.gather = built.n_built <= GATHER_MAX_DOCS if gather is None else gather
+        with (
+            _corpus_memory(large=not run.gather) as release,
+            _corpus_sink(out_dir / WORK_DIRNAME, enabled=not run.gather) as sink,
+        ):
+            corpus = _run_corpus_stages(built, run.stages, gather=run.gather, sink=sink, release=release)
+            run.t_corpus = time.perf_counter()
+            info = functools.partial(_info, built, corpus, plan, run=run)
+            rows = _publish(
+                built, corpus, out_dir, csv=write_csv, consolidate=consolidate, release=release, info=info
+            )
+        outputs.prune_work(out_dir / WORK_DIRNAME, {c.key for c in plan.chunks})
+        # every table, read on first use unless already in memory (a large corpus keeps only its small inputs)
+        tables = OutputTables(out_dir, [*built.parts, *corpus.names, "errors"], loaded=corpus.tables)
+        seconds = time.perf_counter() - run.t0
+        return BuildResult(
+            tables, built.errors, built.n_built, built.n_cached, seconds, out_dir, built.warnings, rows=rows,
+            parts_dir=out_dir / outputs.PARTS_DIRNAME,
+        )  # fmt: skip
 
 
 def _check_options(*, executor: str, address: str | None) -> None:
@@ -429,7 +434,8 @@ def _publish(
     release: Callable[[], None],
     info: Callable[[dict[str, int]], dict],
 ) -> dict[str, int]:
-    """Write every table to a staging folder, then swap it in: only a complete set replaces the old outputs.
+    """Write every table to a staging folder, seal it, then swap it in (:mod:`compare.pipeline.journal`): only
+    a complete set replaces the old outputs.
 
     Returns:
         Rows written per table.
@@ -462,14 +468,13 @@ def _publish(
             if csv:
                 store.write_csv(df, staging / f"{name}.csv")
         outputs.publish_parts(built.parts, staging)
-        write_json(info(rows), staging / "build_info.json")
-        for path in sorted(staging.iterdir()):
-            if path.is_dir():
-                outputs.swap_dir(path, out_dir / path.name)
-            else:
-                os.replace(path, out_dir / path.name)
+        journal.seal(staging, info(rows))  # build id + every output's hash; from here the swap is resumable
+        journal.swap_in(staging, out_dir)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if not journal.is_sealed(
+            staging
+        ):  # a sealed folder interrupted mid-swap is finished by the next build
+            shutil.rmtree(staging, ignore_errors=True)
     return rows
 
 

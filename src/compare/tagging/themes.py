@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from compare.core.frames import rows_by
 from compare.core.schemas import SHA, TableSchema, register
 from compare.core.schemas import C as _C
 from compare.tagging.codebook import Codebook, load_codebook
@@ -168,9 +169,8 @@ def tag_passages(
     ):
         if sid not in general_sents:
             by_pas.setdefault(pid, []).append((sid, text if isinstance(text, str) else ""))
-    tags_by_pas: dict[str, pd.DataFrame] = (
-        dict(tuple(sentence_tags.groupby("passage_id", sort=False))) if len(sentence_tags) else {}
-    )
+    tag_cols = ("theme_code", "score", "sentence_id", "evidence")
+    tags_by_pas = rows_by(sentence_tags, "passage_id", tag_cols) if len(sentence_tags) else {}
     rows = []
     for p in passages.to_dict("records"):
         pid = p["passage_id"]
@@ -180,14 +180,14 @@ def tag_passages(
         st = tags_by_pas.get(pid)
         agg: dict[str, dict] = {}
         if st is not None:
-            for r in st.itertuples(index=False):
+            for theme_code, score, sentence_id, evidence in st:
                 a = agg.setdefault(
-                    r.theme_code, {"score": 0.0, "n": 0, "first": seq.get(r.sentence_id, 0), "ev": []}
+                    theme_code, {"score": 0.0, "n": 0, "first": seq.get(sentence_id, 0), "ev": []}
                 )
-                a["score"] += float(r.score)
+                a["score"] += float(score)
                 a["n"] += 1
-                a["first"] = min(a["first"], seq.get(r.sentence_id, 0))
-                a["ev"].append(r.evidence)
+                a["first"] = min(a["first"], seq.get(sentence_id, 0))
+                a["ev"].append(evidence)
         # accumulation over sentences
         acc: dict[str, Candidate] = {}
         for sid, text in sents:

@@ -192,8 +192,9 @@ def _drop_artefact_lines(lines: list[tuple[int, str]], repairs: list[dict]) -> l
     for no, line in lines:
         for name, pattern in inline:
             if pattern.search(line):
-                for m in pattern.finditer(line):
-                    _log(repairs, "removed", name, m.group(), "", no)
+                for m in pattern.finditer(line):  # invisible characters are logged by code point
+                    before = m.group() if m.group().isprintable() else f"U+{ord(m.group()[0]):04X}"
+                    _log(repairs, "removed", name, before, "", no)
                 line = pattern.sub("", line)
         stripped = line.strip()
         if not stripped:

@@ -60,9 +60,10 @@ def discover(raw_dir: Path) -> list[DocSpec]:
         manifest does not list (sorted by name), with doc ids made unique.
 
     Raises:
-        InputError: If the folder does not exist or the manifest is malformed.
+        InputError: If the folder does not exist, the manifest is malformed, or a file is a symbolic link
+            to a place outside the raw folder.
     """
-    from compare.text.manifest import raw_files, read_manifest
+    from compare.text.manifest import outside_raw_folder, raw_files, read_manifest
 
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
@@ -80,6 +81,13 @@ def discover(raw_dir: Path) -> list[DocSpec]:
     for path in sorted(raw_files(raw_dir)):
         if path.name in listed:
             continue
+        outside = outside_raw_folder(raw_dir, path)
+        if outside is not None:  # refused before anything is read
+            raise InputError(
+                path,
+                f"is a symbolic link to {outside}, outside the raw folder {raw_dir}; the build reads only "
+                "files inside the raw folder (copy the file in instead)",
+            )
         doc_id, k = doc_id_from_path(path), 2
         base = doc_id
         while doc_id in used:

@@ -19,7 +19,7 @@ import pandas as pd
 from compare.core.config import MANIFEST_NAME
 from compare.core.errors import ManifestError
 from compare.core.schemas import SCRIPTS
-from compare.text.readers import SUPPORTED_EXTENSIONS
+from compare.text.readers import SUPPORTED_EXTENSIONS, UNREADABLE_EXTENSIONS
 
 #: Columns of the manifest, in order (the documents table uses the same names).
 META_FIELDS: tuple[str, ...] = (  # what a manifest row says about a document (besides doc_id and file)
@@ -110,10 +110,21 @@ def read_manifest(raw_dir: Path) -> pd.DataFrame | None:
     return _to_frame(records)
 
 
+def outside_raw_folder(raw_dir: Path, path: Path) -> Path | None:
+    """Where ``path`` really is when that is outside the raw folder (a symbolic link out of it), else None.
+
+    Only the link is looked at (``Path.resolve``); the file it points to is never opened.
+    """
+    real = Path(path).resolve()
+    return None if real.is_relative_to(Path(raw_dir).resolve()) else real
+
+
 def raw_files(raw_dir: Path) -> list[Path]:
     """The documents of a raw folder: files with a supported extension, sorted by name.
 
-    The manifest, README files and dotfiles are ignored; sub-folders are not searched.
+    Files of document types the readers cannot read (:data:`~compare.text.readers.UNREADABLE_EXTENSIONS`:
+    .doc, .xlsx …) are listed too, so the build reports each one. The manifest, README files and dotfiles
+    are ignored; sub-folders are not searched.
 
     Args:
         raw_dir: The raw folder.
@@ -126,7 +137,8 @@ def raw_files(raw_dir: Path) -> list[Path]:
         name = path.name
         if name.startswith(".") or name == MANIFEST_NAME or name.lower().startswith("readme"):
             continue
-        if path.is_file() and path.suffix.lower() in SUPPORTED_EXTENSIONS:
+        suffix = path.suffix.lower()
+        if (suffix in SUPPORTED_EXTENSIONS or suffix in UNREADABLE_EXTENSIONS) and path.is_file():
             found.append(path)
     return found
 
@@ -213,6 +225,11 @@ def _check_row(
         target = raw_dir / file
         if Path(file).is_absolute() or ".." in Path(file).parts:
             problems.append(f"file {file!r} must be a file name inside the raw folder {raw_dir}")
+        elif (outside := outside_raw_folder(raw_dir, target)) is not None:
+            problems.append(
+                f"file {file!r} is a symbolic link to {outside}, outside the raw folder {raw_dir}; "
+                "copy the file into the raw folder instead"
+            )
         elif Path(file).suffix.lower() not in SUPPORTED_EXTENSIONS:
             problems.append(
                 f"file {file!r} has an unsupported type (supported: {', '.join(SUPPORTED_EXTENSIONS)})"

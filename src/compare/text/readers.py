@@ -38,6 +38,13 @@ SUPPORTED_EXTENSIONS: dict[str, str] = {
     ".pdf": "pdf",
 }
 
+#: Document types a raw folder may hold that the readers cannot read: discovered anyway, so each one fails
+#: with a clear message instead of being left out without a word.
+UNREADABLE_EXTENSIONS: tuple[str, ...] = (
+    ".doc", ".docm", ".dot", ".wps", ".rtf", ".odt", ".xls", ".xlsx", ".et", ".ods", ".ppt", ".pptx",
+    ".ofd", ".caj", ".pages", ".epub",
+)  # fmt: skip
+
 #: Encodings considered when a text file is not UTF-8 and has no byte-order mark (charset-normalizer is
 #: restricted to these; unrestricted it guesses cp949/Big5/UTF-16-BE on short Chinese snippets).
 CANDIDATE_ENCODINGS: tuple[str, ...] = ("utf_8", "gb18030", "big5", "utf_16_le", "utf_16_be")
@@ -46,6 +53,8 @@ CANDIDATE_ENCODINGS: tuple[str, ...] = ("utf_8", "gb18030", "big5", "utf_16_le",
 MIN_PLAUSIBILITY = 0.8
 #: Largest share of control characters (other than tab, newline, form feed …) in a text file.
 MAX_CONTROL_SHARE = 0.01
+#: A text file may hold this many stray control characters whatever its length (NULs of a bad copy).
+MAX_STRAY_CONTROLS = 8
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -64,6 +73,11 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG", "a PNG image"),
     (b"\xff\xd8\xff", "a JPEG image"),
 )
+
+#: An OLE compound file (old .doc/.xls, and the container Office puts encrypted .docx files in).
+_CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+#: The stream name (UTF-16LE) of the encrypted document inside such a container.
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 
 _GB_ALIASES = {"gb2312", "gbk", "x-gbk", "cp936", "ms936", "euc-cn", "gb_2312-80", "csgb2312", "x-euc-cn"}
 _BIG5_ALIASES = {"big5", "x-x-big5", "cp950", "ms950", "big5-hkscs", "csbig5"}
@@ -152,7 +166,11 @@ def read_document(path: Path) -> RawDocument:
         supported = ", ".join(SUPPORTED_EXTENSIONS)
         kind = f"'{path.suffix}'" if path.suffix else "no extension"
         hint = " (save Word .doc files as .docx)" if suffix == ".doc" else ""
-        raise InputError(path, f"unsupported file type: {kind}; supported types are {supported}{hint}")
+        raise InputError(
+            path,
+            f"unsupported file type: {kind}; supported types are {supported}{hint} "
+            "(if it is not a plan, move it out of the raw folder)",
+        )
     if not path.exists():
         raise InputError(path, "file not found")
     if not path.is_file():
@@ -253,7 +271,8 @@ def _binary_kind(data: bytes) -> str | None:
 
 
 def _check_not_binary(path: Path, text: str, encoding: str) -> None:
-    if "\x00" in text or _control_share(text) > MAX_CONTROL_SHARE:
+    # a few stray control characters (NUL bytes of a bad copy) are cleaning's job (logged as repairs)
+    if len(RE_CONTROL.findall(text)) > max(MAX_CONTROL_SHARE * len(text), MAX_STRAY_CONTROLS):
         raise InputError(
             path,
             f"looks like a binary file, not text: decoding it as {encoding} gives control characters",
@@ -382,10 +401,21 @@ def _is_navigation(tag) -> bool:
 
 
 def _html_text(node, parts: list[str], *, pre: bool) -> None:
-    """Append the visible text of ``node`` to ``parts``; block elements and table cells end lines."""
+    """Append the visible text of ``node`` to ``parts``; block elements and table cells end lines.
+
+    Walks the tree with an explicit stack (not recursion), so pages nested thousands of levels deep read too.
+    """
     from bs4.element import NavigableString, Tag
 
-    for child in node.children:
+    stack: list = [(iter(node.children), pre, False)]  # (children left, inside <pre>, block to close)
+    while stack:
+        children, in_pre, block = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            if block:
+                parts.append("\n")
+            continue
         if isinstance(child, Tag):
             name = child.name.lower()
             if name in _HTML_DROP or _is_navigation(child) or _is_hidden(child):
@@ -395,15 +425,13 @@ def _html_text(node, parts: list[str], *, pre: bool) -> None:
             if name == "br":
                 parts.append("\n")
                 continue
-            block = name in _HTML_BLOCK
-            if block:
+            child_block = name in _HTML_BLOCK
+            if child_block:
                 parts.append("\n")
-            _html_text(child, parts, pre=pre or name in ("pre", "textarea"))
-            if block:
-                parts.append("\n")
+            stack.append((iter(child.children), in_pre or name in ("pre", "textarea"), child_block))
         elif type(child) is NavigableString:  # skips comments, doctype, CDATA, processing instructions
             text = str(child)
-            parts.append(text if pre else RE_HTML_SPACE.sub(" ", RE_CJK_SEGMENT_BREAK.sub("", text)))
+            parts.append(text if in_pre else RE_HTML_SPACE.sub(" ", RE_CJK_SEGMENT_BREAK.sub("", text)))
 
 
 # ----------------------------------------------------------------------------------------------------- docx
@@ -411,6 +439,19 @@ def _html_text(node, parts: list[str], *, pre: bool) -> None:
 
 def _read_docx(path: Path, data: bytes) -> str:
     if not zipfile.is_zipfile(io.BytesIO(data)):
+        if data.startswith(_CFB_MAGIC):
+            if _ENCRYPTED_PACKAGE in data:
+                raise InputError(
+                    path,
+                    "is a password-protected (encrypted) .docx; remove the password in Word and save again",
+                )
+            raise InputError(
+                path,
+                "is not a valid .docx: it is an OLE container (an old Word .doc, or an encrypted Word "
+                "document, saved under a .docx name); save it as .docx without a password",
+            )
+        if data.startswith(b"PK\x03\x04"):
+            raise InputError(path, "is not a valid .docx: the zip archive is truncated or damaged")
         kind = _binary_kind(data)
         hint = f"; it is {kind}" if kind and "zip" not in kind else ""
         raise InputError(path, f"is not a valid .docx (not a zip archive){hint}")
@@ -422,6 +463,10 @@ def _read_docx(path: Path, data: bytes) -> str:
     except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise InputError(
             path, f"is not a valid .docx (a zip archive without a Word document inside: {exc})"
+        ) from exc
+    except Exception as exc:  # a damaged member: zlib, XML syntax, CRC errors …
+        raise InputError(
+            path, f"is not a valid .docx: its content is damaged ({type(exc).__name__}: {exc})"
         ) from exc
     lines: list[str] = []
     _docx_blocks(document.element.body, lines)
@@ -462,6 +507,8 @@ def _read_pdf(path: Path, data: bytes) -> str:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise InputError(path, f"is not a readable PDF ({exc})") from exc
+    except Exception as exc:  # pypdf meets damaged files with many exception types
+        raise InputError(path, f"is not a readable PDF ({type(exc).__name__}: {exc})") from exc
     if not any(page.strip() for page in pages):
         raise InputError(
             path,

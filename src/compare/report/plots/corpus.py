@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 from plotly.colors import qualitative
 
 from compare.report.plots.fonts import plotly_layout_defaults, setup_matplotlib_cjk
+from compare.report.wording import DEFAULT_LANG, wording
 
 __all__ = [
     "document_length_figure",
@@ -58,13 +59,17 @@ def _layout(fig: go.Figure, *, title: str, height: int, **kw) -> go.Figure:
     return fig
 
 
-def document_length_figure(summary: pd.DataFrame, *, labels: dict[str, str] | None = None) -> go.Figure:
+def document_length_figure(
+    summary: pd.DataFrame, *, labels: dict[str, str] | None = None, lang: str = DEFAULT_LANG
+) -> go.Figure:
     """Horizontal bars: characters kept after cleaning and characters removed, per document.
 
     Args:
         summary: Output of :func:`compare.report.overview.document_summary`.
         labels: Display label per doc id (:func:`compare.report.overview.document_labels`).
+        lang: Language of title, axis and legend (``briefing_text.yaml``).
     """
+    t = wording(lang).values("charts.document_length")
     y = _labels(summary["doc_id"], labels)
     hover = [
         f"{_esc(t)}<br>{_esc(g)} {_esc(p)}"
@@ -73,20 +78,19 @@ def document_length_figure(summary: pd.DataFrame, *, labels: dict[str, str] | No
     fig = go.Figure(
         [
             go.Bar(
-                y=y, x=summary["n_chars_clean"], orientation="h", name="kept (cleaned text)", marker_color="#0072B2",
-                customdata=hover, hovertemplate="%{customdata}<br>kept: %{x:,} chars<extra></extra>",
+                y=y, x=summary["n_chars_clean"], orientation="h", name=_esc(t["kept"]), marker_color="#0072B2",
+                customdata=hover,
+                hovertemplate=f"%{{customdata}}<br>{_esc(t['hover_kept'])}: %{{x:,}} {_esc(t['chars'])}<extra></extra>",
             ),
             go.Bar(
-                y=y, x=summary["chars_removed"], orientation="h", name="removed by cleaning", marker_color="#D55E00",
-                hovertemplate="removed: %{x:,} chars<extra></extra>",
+                y=y, x=summary["chars_removed"], orientation="h", name=_esc(t["removed"]), marker_color="#D55E00",
+                hovertemplate=f"{_esc(t['hover_removed'])}: %{{x:,}} {_esc(t['chars'])}<extra></extra>",
             ),
         ]
     )  # fmt: skip
     fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(title_text="characters")
-    return _layout(
-        fig, title="Length of each document (characters)", height=120 + 45 * len(y), barmode="stack"
-    )
+    fig.update_xaxes(title_text=_esc(t["x"]))
+    return _layout(fig, title=t["title"], height=120 + 45 * len(y), barmode="stack")
 
 
 def document_length_mpl(summary: pd.DataFrame, *, labels: dict[str, str] | None = None) -> Figure:
@@ -211,15 +215,16 @@ def repairs_mpl(repairs: pd.DataFrame, *, labels: dict[str, str] | None = None) 
     return fig
 
 
-def only_here_figure(only_here: pd.DataFrame) -> go.Figure:
+def only_here_figure(only_here: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> go.Figure:
     """Bars: themes and theme x instrument measures found in one plan only, per plan.
 
     Args:
         only_here: The ``only_here`` table with a ``city`` display column added.
+        lang: Language of title, axis and legend (``briefing_text.yaml``).
     """
-    df = only_here.assign(
-        what=only_here["kind"].map({"theme": "whole theme", "theme_instrument": "theme × instrument measure"})
-    )
+    w = wording(lang)
+    t = w.values("charts.only_here")
+    df = only_here.assign(what=only_here["kind"].map(lambda k: w.value("only_here_kind", k)))
     fig = go.Figure()
     for what, g in df.groupby("what", sort=True):
         items = g.groupby("city", sort=False).agg(
@@ -231,8 +236,6 @@ def only_here_figure(only_here: pd.DataFrame) -> go.Figure:
             customdata=items["names"], hovertemplate="%{y}: %{x}<br>%{customdata}<extra></extra>",
         )  # fmt: skip
     fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(title_text="items found in this plan only")
+    fig.update_xaxes(title_text=_esc(t["x"]))
     n = df["city"].nunique()
-    return _layout(
-        fig, title="What only one plan commits to", height=160 + 45 * n, barmode="stack", showlegend=True
-    )
+    return _layout(fig, title=t["title"], height=160 + 45 * n, barmode="stack", showlegend=True)

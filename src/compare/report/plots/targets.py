@@ -322,10 +322,26 @@ def target_shares_chart(
     return fig
 
 
-def plan_gantt(timeline: pd.DataFrame, *, documents: pd.DataFrame | None = None, backend: str = "matplotlib"):
-    """Gantt of plan periods per city with milestone markers (deadlines, vision years, start dates)."""
+def plan_gantt(
+    timeline: pd.DataFrame,
+    *,
+    documents: pd.DataFrame | None = None,
+    backend: str = "matplotlib",
+    lang: str | None = None,
+):
+    """Gantt of plan periods per city with milestone markers (deadlines, vision years, start dates).
+
+    ``lang`` takes the title, axis and marker names from ``briefing_text.yaml`` (the briefing).
+    """
     _check(backend)
     title = "规划期与时间节点"
+    words = {"x": "年份", "period": "", "hover_n": "个"}
+    if lang is not None:
+        from compare.report.wording import wording
+
+        w = wording(lang)
+        words = w.values("charts.timeline")
+        title = words["title"]
     if timeline.empty:
         return _empty(backend, title)
     labels = (
@@ -358,6 +374,8 @@ def plan_gantt(timeline: pd.DataFrame, *, documents: pd.DataFrame | None = None,
         "about_years": "N年左右",
         "this_year": "年底前",
     }
+    if lang is not None:
+        kind_names = w.values("values.timeline_kind")
     if backend == "plotly":
         fig = go.Figure()
         for r in periods.itertuples():
@@ -384,14 +402,16 @@ def plan_gantt(timeline: pd.DataFrame, *, documents: pd.DataFrame | None = None,
                     name=kind_names.get(kind, kind),
                     marker={"symbol": sym[marker.get(kind, "o")], "size": 8 + 3 * d["n"].clip(upper=6)},
                     hovertext=[
-                        f"{c} {int(y)}年：{n} 个{kind_names.get(kind, kind)}<br>“{_wrap(q)}”"
+                        f"{_esc(c)} {int(y)}：{n} {_esc(words['hover_n'])} {_esc(kind_names.get(kind, kind))}"
+                        f"<br>“{_wrap(q)}”"
                         for c, y, n, q in zip(d["city_label"], d["year"], d["n"], d["quote"], strict=True)
                     ],
                     hoverinfo="text",
                 )
             )
         fig.update_layout(
-            title=title, xaxis={"title": "年份", "dtick": 1}, barmode="overlay", **plotly_layout_defaults()
+            title=_esc(title), xaxis={"title": _esc(words["x"]), "dtick": 1}, barmode="overlay",
+            **plotly_layout_defaults(),
         )
         return fig
     setup_matplotlib_cjk()
@@ -460,4 +480,94 @@ def deadline_density(
     fig.colorbar(im, ax=ax, label="节点数")
     ax.set_title(title)
     fig.tight_layout()
+    return fig
+
+
+def target_comparison_figure(
+    aligned: pd.DataFrame,
+    spread: pd.DataFrame,
+    *,
+    documents: pd.DataFrame | None = None,
+    lang: str = "zh",
+) -> go.Figure:
+    """Indicators two or more cities state in the same unit: one panel per unit, rows sorted by gap.
+
+    One marker per city and target; an arrow runs from the baseline to the target where the plan states a
+    baseline (never from a flagged, suspect baseline). Units are never mixed on one axis.
+
+    Args:
+        aligned: ``aligned_indicators``.
+        spread: :func:`compare.report.sections.target_spread` (rows and their order).
+        documents: Fixes the city colours.
+        lang: ``zh`` or ``en`` (words from ``briefing_text.yaml``).
+    """
+    from plotly.subplots import make_subplots
+
+    from compare.report.sections import target_groups
+    from compare.report.wording import wording
+
+    w = wording(lang)
+    t = w.values("charts.targets")
+    if spread is None or spread.empty:
+        fig = go.Figure()
+        fig.add_annotation(text=_esc(t["none"]), showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+        fig.update_layout(title=_esc(t["title"]), height=220, xaxis={"visible": False}, yaxis={"visible": False},
+                          **plotly_layout_defaults())  # fmt: skip
+        return fig
+    g = target_groups(aligned)
+    g = g[g["group"].isin(set(spread["group"])) & g["value"].notna()].copy()
+    units = (
+        spread.groupby("unit", sort=False).size().sort_values(ascending=False, kind="stable").index.tolist()
+    )
+    n_rows = [int((spread["unit"] == u).sum()) for u in units]
+    fig = make_subplots(
+        rows=len(units), cols=1, row_heights=[max(n, 1.5) for n in n_rows], vertical_spacing=min(0.35 / len(units), 0.12),
+        subplot_titles=[_esc(t["axis"].format(unit=u or t["no_unit"])) for u in units],
+    )  # fmt: skip
+    colors = _colors(g["city_label"].unique(), documents)
+    shown: set[str] = set()
+    for k, unit in enumerate(units, start=1):
+        rows = spread[spread["unit"] == unit]
+        label = {
+            r.group: _esc(r.canonical_name + (f"（{r.level}）" if r.level else "")) for r in rows.itertuples()
+        }
+        order = list(rows["group"])
+        d = g[g["group"].isin(order)]
+        cities = sorted(d["city_label"].unique())
+        offset = {c: (i - (len(cities) - 1) / 2) * 0.14 for i, c in enumerate(cities)}
+        for city in cities:
+            dc = d[d["city_label"] == city]
+            y = [order.index(gr) + offset[city] for gr in dc["group"]]
+            hover = [
+                f"{_esc(city)}<br>{_esc(r.indicator)}<br>{_esc(r.comparator)} {r.value:g}{_esc(r.unit)}"
+                + (f"（{_esc(t['baseline'])} {r.baseline_value:g}）" if pd.notna(r.baseline_value) else "")
+                + (f"<br>{int(r.target_year)}{_esc(t['target_year'])}" if pd.notna(r.target_year) else "")
+                + f"<br>“{_wrap(r.quote)}”"
+                for r in dc.itertuples()
+            ]
+            fig.add_trace(
+                go.Scatter(
+                    x=dc["value"], y=y, mode="markers", name=_esc(city), legendgroup=city,
+                    showlegend=city not in shown, marker={"size": 11, "color": colors[city]},
+                    hovertext=hover, hoverinfo="text",
+                ),
+                row=k, col=1,
+            )  # fmt: skip
+            shown.add(city)
+            ok = ~dc["flag"].fillna("").str.contains("suspect") & dc["baseline_value"].notna()
+            for r, yy in zip(dc[ok].itertuples(), [v for v, o in zip(y, ok, strict=True) if o], strict=True):
+                xref = "x" if k == 1 else f"x{k}"
+                yref = "y" if k == 1 else f"y{k}"
+                fig.add_annotation(
+                    x=r.value, y=yy, ax=r.baseline_value, ay=yy, xref=xref, yref=yref, axref=xref, ayref=yref,
+                    showarrow=True, arrowhead=2, arrowcolor=colors[city], opacity=0.8, text="",
+                )  # fmt: skip
+        fig.update_yaxes(
+            tickmode="array", tickvals=list(range(len(order))), ticktext=[label[gr] for gr in order],
+            range=[len(order) - 0.5, -0.5], row=k, col=1,
+        )  # fmt: skip
+    fig.update_layout(
+        title={"text": _esc(t["title"]) + f"<br><sup>{_esc(t['legend_note'])}</sup>"},
+        height=150 + 46 * sum(n_rows) + 60 * len(units), **plotly_layout_defaults(),
+    )  # fmt: skip
     return fig

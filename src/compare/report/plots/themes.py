@@ -124,6 +124,7 @@ def heatmap_plotly(
     value: str = "share_sentences",
     doc_labels: Mapping[str, str] | None = None,
     title: str | None = None,
+    lang: str | None = None,
 ) -> go.Figure:
     """City x theme heatmap (plotly); the hover shows counts and an example sentence per cell.
 
@@ -133,6 +134,8 @@ def heatmap_plotly(
         value: Column to colour by.
         doc_labels: doc_id -> display name.
         title: Figure title.
+        lang: Take title, colour bar and hover words from ``briefing_text.yaml`` in this language (the
+            briefing; only for ``value="share_sentences"``).
     """
     if coverage is None or coverage.empty:
         return _empty_plotly("没有可显示的数据（未选择文件）")
@@ -165,6 +168,19 @@ def heatmap_plotly(
             )
         custom.append(row)
     pct = value.startswith("share")
+    words = {
+        "title": f"各地主题覆盖（{VALUE_LABELS.get(value, value)}）",
+        "value": VALUE_LABELS.get(value, value),
+        "hover_sentences": "句子数",
+        "hover_passages": "段落数",
+        "hover_emphasis": "强调指数",
+        "hover_example": "例句",
+    }
+    if lang is not None:
+        from compare.report.wording import wording
+
+        words = wording(lang).values("charts.coverage")
+    w = {k: html.escape(v) for k, v in words.items()}
     fig = go.Figure(
         go.Heatmap(
             z=wide.to_numpy(dtype=float),
@@ -172,22 +188,19 @@ def heatmap_plotly(
             y=_labels(wide.index, doc_labels),
             customdata=np.array(custom, dtype=object),
             colorscale="YlGnBu",
-            colorbar={"title": VALUE_LABELS.get(value, value), "tickformat": ".0%" if pct else ""},
+            colorbar={"title": w["value"], "tickformat": ".0%" if pct else ""},
             hovertemplate=(
                 "<b>%{y} · %{x}</b><br>"
-                + (
-                    f"{VALUE_LABELS.get(value, value)}：%{{z:.1%}}"
-                    if pct
-                    else f"{VALUE_LABELS.get(value, value)}：%{{z:.2f}}"
-                )
-                + "<br>句子数：%{customdata[0]}　段落数：%{customdata[1]}　强调指数：%{customdata[2]:.2f}"
-                + "<br>例句：%{customdata[3]}<extra></extra>"
+                + (f"{w['value']}：%{{z:.1%}}" if pct else f"{w['value']}：%{{z:.2f}}")
+                + f"<br>{w['hover_sentences']}：%{{customdata[0]}}　{w['hover_passages']}：%{{customdata[1]}}"
+                + f"　{w['hover_emphasis']}：%{{customdata[2]:.2f}}"
+                + f"<br>{w['hover_example']}：%{{customdata[3]}}<extra></extra>"
             ),
         )
     )
     fig.update_layout(
         **plotly_layout_defaults(),
-        title=title or f"各地主题覆盖（{VALUE_LABELS.get(value, value)}）",
+        title=title or w["title"],
         xaxis={"tickangle": -45},
         height=260 + 40 * wide.shape[0],
     )
