@@ -59,7 +59,6 @@ PROFILE = (
     ("compare.pipeline.stages", "extract_timeline", "timeline"),
     ("compare.pipeline.chunks", "chunk_tables", "chunk: concat + validate"),
     ("compare.pipeline.chunks", "write_parquet", "chunk: write parts"),
-    ("compare.pipeline.chunks", "cache_save", "cache: write"),
     ("compare.pipeline.chunks", "cache_load", "cache: read"),
     ("compare.pipeline.build", "_plan_chunks", "plan (hash files)"),
     ("compare.pipeline.outputs", "read_for_corpus", "corpus: read parts"),

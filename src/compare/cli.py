@@ -44,6 +44,8 @@ OUT/briefing_tables.xlsx (one sheet per key table). Pages open offline: charts a
 
   policy-compare report                                     # all documents
   policy-compare report --docs changzhou_2023 taizhou_js_2023 --out reports/changzhou_vs_taizhou
+  policy-compare report --lang en                           # the briefing in English (default: zh, Chinese)
+  policy-compare report --pdf                               # also OUT/00_briefing.pdf (A4, headless Chromium)
 
 Notebooks whose inputs (notebook, processed data, code, parameters) did not change are not re-run.
 Run `policy-compare build` first (`make report` does both).
@@ -116,6 +118,15 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--jobs", type=int, default=None, help="notebooks executed at the same time (default: all cores)"
     )
+    r.add_argument(
+        "--lang",
+        choices=("zh", "en"),
+        default="zh",
+        help="language of the briefing (default: %(default)s, Chinese)",
+    )
+    r.add_argument(
+        "--pdf", action="store_true", help="also print the briefing to OUT/00_briefing.pdf (needs chromium)"
+    )
     return parser
 
 
@@ -178,13 +189,16 @@ def _cmd_report(args: argparse.Namespace) -> int:
     try:
         result = run_report(
             notebooks_dir=args.notebooks, processed=args.processed, out=args.out, docs=args.docs,
-            only=args.only, force=args.force, jobs=args.jobs, cities=args.cities,
+            only=args.only, force=args.force, jobs=args.jobs, cities=args.cities, lang=args.lang, pdf=args.pdf,
         )  # fmt: skip
     except ReportError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 4
     for run in result.runs:
         print(f"  {run.name:28s} {run.status:9s} {run.seconds:6.1f} s  -> {run.html}")
+    pdf = next((r.html.with_suffix(".pdf") for r in result.runs if "briefing" in r.name), None)
+    if args.pdf and pdf is not None and pdf.exists():
+        print(f"  {'PDF':28s} {'':9s} {'':8s} -> {pdf}")
     print(f"report in {result.seconds:.1f} s: open {result.index}")
     return 0
 

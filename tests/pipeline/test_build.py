@@ -80,6 +80,7 @@ def test_unchanged_inputs_come_from_cache(raw_copy, tmp_path):
     out = tmp_path / "out"
     first = build(raw_copy, out)
     assert first.n_cached == 0
+    n_chunks = len(list((out / ".parts").iterdir()))
     second = build(raw_copy, out)
     assert second.n_cached == 5
     pd.testing.assert_frame_equal(first.tables["tokens"], second.tables["tokens"], check_dtype=False)
@@ -91,6 +92,13 @@ def test_unchanged_inputs_come_from_cache(raw_copy, tmp_path):
     third = build(raw_copy, out)
     assert third.n_cached == 4
     assert third.tables["passages"]["text"].str.contains("本要点自印发之日起施行").any()
+    # the four documents read back from the earlier chunk folder give the tables a clean build gives
+    clean = build(raw_copy, tmp_path / "clean", use_cache=False)
+    for name in ("documents", "passages", "sentences", "tokens", "theme_tags_passage", "targets", "timeline"):
+        pd.testing.assert_frame_equal(third.tables[name], clean.tables[name], obj=name)
+    # no per-document copies: one folder per chunk of the last run, the earlier run's folders pruned
+    assert not (out / ".cache").exists()
+    assert len(list((out / ".parts").iterdir())) == n_chunks
 
 
 def test_folder_without_manifest_builds_with_inferred_metadata(raw_copy, tmp_path):

@@ -9,13 +9,15 @@ altogether (a re-run resumes). Nothing is written when a document fails, unless 
 which case the failures are listed in the ``errors`` table; a failed build leaves the previous outputs as
 they were.
 
-Work folders inside ``out_dir``: ``.parts/<chunk key>/`` (chunk parts, the resume state) and
-``.cache/<doc_id>/<key>/`` (per document); ``.build.lock`` keeps a second build out while one runs.
+Work folder inside ``out_dir``: ``.parts/<chunk key>/`` (chunk parts: the resume state, and the per-document
+cache, since a completed chunk lists the key of every document it built); ``.build.lock`` keeps a second
+build out while one runs.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import json
@@ -36,7 +38,7 @@ from compare.core.memory import release_memory, system_memory_pool
 from compare.core.schemas import ERRORS, SCHEMAS, validate
 from compare.core.store import OutputTables, TableSink, write_parquet
 from compare.pipeline import journal, outputs
-from compare.pipeline.cache import cache_key, pipeline_fingerprint
+from compare.pipeline.cache import cache_index, cache_key, pipeline_fingerprint
 from compare.pipeline.chunks import chunk_key, load_done, run_chunk
 from compare.pipeline.executors import (
     EXECUTORS,
@@ -53,7 +55,8 @@ from compare.text.ingest import DocSpec, discover
 LOG = logging.getLogger(__name__)
 
 FOUNDATION_TABLES = ("documents", "passages", "sentences", "tokens", "repairs")
-CACHE_DIRNAME = ".cache"
+#: Where builds before the chunk-folder cache kept one folder per document (removed after a build).
+LEGACY_CACHE_DIRNAME = ".cache"
 #: Chunk work folders (parts + ``_done.json``); the resume state of the build.
 WORK_DIRNAME = ".parts"
 #: Folder (inside the work folder) where the corpus stages of a large corpus write their tables.
@@ -238,6 +241,7 @@ def build(
                 built, corpus, out_dir, csv=write_csv, consolidate=consolidate, release=release, info=info
             )
         outputs.prune_work(out_dir / WORK_DIRNAME, {c.key for c in plan.chunks})
+        shutil.rmtree(out_dir / LEGACY_CACHE_DIRNAME, ignore_errors=True)  # per-document cache of old builds
         # every table, read on first use unless already in memory (a large corpus keeps only its small inputs)
         tables = OutputTables(out_dir, [*built.parts, *corpus.names, "errors"], loaded=corpus.tables)
         seconds = time.perf_counter() - run.t0
@@ -295,7 +299,6 @@ def _plan_chunks(
                 specs=tuple(present[lo : lo + size]),
                 doc_keys=doc_keys,
                 work_dir=str(out_dir / WORK_DIRNAME / key),
-                cache_dir=str(out_dir / CACHE_DIRNAME) if use_cache else None,
                 backend=backend,
             )
         )
@@ -307,7 +310,17 @@ def _plan_chunks(
             done[chunk.index] = summary
         else:
             todo.append(chunk)
+    if use_cache and todo:  # documents of the chunks to run that an earlier chunk already built
+        index = cache_index(out_dir / WORK_DIRNAME, exclude={c.key for c in todo})
+        todo = [
+            dataclasses.replace(c, cached=tuple(_str_or_none(index.get(k)) for k in c.doc_keys)) for c in todo
+        ]
+        chunks = [next((t for t in todo if t.index == c.index), c) for c in chunks]
     return _Plan(chunks, todo, done, missing, size)
+
+
+def _str_or_none(path: Path | None) -> str | None:
+    return None if path is None else str(path)
 
 
 def _run_chunks(plan: _Plan, *, run: _Run, progress: bool) -> dict[int, dict]:

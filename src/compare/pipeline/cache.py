@@ -1,8 +1,9 @@
-"""The per-document cache of a build: a document's tables, kept under ``<out>/.cache/<doc_id>/<key>/``.
+"""The per-document cache of a build: which completed chunk folder already holds a document's tables.
 
 A document's key hashes everything its tables depend on: its raw bytes, its manifest row, its id, the
 package's code and resources (:func:`pipeline_fingerprint`), the tokenizer backend and the stages run. A
-document whose key is unchanged is not processed again.
+document whose key is unchanged is not processed again: its tables are read back from the completed chunk
+folder of an earlier run that built it (:func:`cache_index`), so the cache costs no write of its own.
 """
 
 from __future__ import annotations
@@ -10,18 +11,18 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import shutil
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from compare.core.config import PACKAGE_ROOT
-from compare.core.schemas import SCHEMAS
-from compare.core.store import write_json, write_parquet
 from compare.text.ingest import DocSpec
 from compare.text.readers import sha256_file
 from compare.text.tokenize import default_backend
+
+#: Written last into a chunk's work folder: the chunk is complete (its summary, with its documents' keys).
+DONE_FILE = "_done.json"
 
 
 @functools.lru_cache(maxsize=1)
@@ -54,22 +55,66 @@ def cache_key(spec: DocSpec, *, backend: str | None, stages: Sequence[str]) -> s
     return h.hexdigest()[:24]
 
 
-def cache_load(cache_dir: Path, spec: DocSpec, key: str) -> dict[str, pd.DataFrame] | None:
-    """A document's cached tables under ``key``, or None when they are not (completely) there."""
-    folder = cache_dir / spec.doc_id / key
-    done = folder / "_done.json"
-    if not done.exists():
-        return None
-    names = json.loads(done.read_text(encoding="utf-8"))["tables"]
-    return {name: pd.read_parquet(folder / f"{name}.parquet") for name in names}
+def cache_index(work_root: Path, *, exclude: Collection[str] = ()) -> dict[str, Path]:
+    """Where each document's tables already are: ``{document key: chunk folder}``.
+
+    The per-document cache is the completed chunk folders of earlier runs (``<work_root>/<chunk key>/``,
+    whose ``_done.json`` lists the key of every document built in them): a document whose key is unchanged
+    is read back from the part of the chunk that built it, so the cache costs no write of its own.
+
+    Args:
+        work_root: The build's chunk work folder (``<out>/.parts``).
+        exclude: Chunk keys not to read from (the chunks about to be rebuilt).
+    """
+    out: dict[str, Path] = {}
+    if not work_root.is_dir():
+        return out
+    for done in sorted(work_root.glob(f"*/{DONE_FILE}")):
+        folder = done.parent
+        if folder.name in exclude:
+            continue
+        try:
+            summary = json.loads(done.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not all((folder / f"{name}.parquet").exists() for name in summary.get("rows", {})):
+            continue
+        for key in summary.get("doc_keys", {}).values():
+            out.setdefault(key, folder)
+    return out
 
 
-def cache_save(cache_dir: Path, spec: DocSpec, key: str, tables: dict[str, pd.DataFrame]) -> None:
-    """Keep a document's tables under ``key`` (replacing any other cached version of the document)."""
-    doc_dir = cache_dir / spec.doc_id
-    if doc_dir.exists():  # keep one cached version per document
-        shutil.rmtree(doc_dir, ignore_errors=True)
-    folder = doc_dir / key
-    for name, df in tables.items():
-        write_parquet(df, folder / f"{name}.parquet", schema=SCHEMAS.get(name))
-    write_json({"tables": list(tables)}, folder / "_done.json")
+def cache_load(sources: Mapping[str, str]) -> dict[str, dict[str, pd.DataFrame]]:
+    """Cached tables of documents, read from the chunk folders that built them.
+
+    Args:
+        sources: ``{doc_id: chunk folder}`` (from :func:`cache_index`).
+
+    Returns:
+        ``{doc_id: {table: DataFrame}}`` with every table of the source chunk (empty where the document has
+        no rows); a document whose folder has gone is left out (it is processed again).
+    """
+    by_folder: dict[str, list[str]] = {}
+    for doc_id, folder in sources.items():
+        by_folder.setdefault(str(folder), []).append(doc_id)
+    out: dict[str, dict[str, pd.DataFrame]] = {}
+    for folder, doc_ids in by_folder.items():
+        path = Path(folder)
+        try:
+            names = list(json.loads((path / DONE_FILE).read_text(encoding="utf-8"))["rows"])
+            frames = {
+                name: pd.read_parquet(path / f"{name}.parquet", filters=[("doc_id", "in", doc_ids)])
+                for name in names
+            }
+        except (OSError, ValueError, KeyError):
+            continue  # the folder went away (pruned by a concurrent run?): process these documents again
+        groups = {
+            name: dict(tuple(df.groupby("doc_id", sort=False))) if len(df) else {}
+            for name, df in frames.items()
+        }
+        for doc_id in doc_ids:
+            out[doc_id] = {
+                name: groups[name].get(doc_id, frames[name].iloc[0:0]).reset_index(drop=True)
+                for name in names
+            }
+    return out

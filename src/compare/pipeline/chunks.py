@@ -23,7 +23,7 @@ import pandas as pd
 from compare.core.errors import InputError, PolicyCompareError, SchemaError
 from compare.core.schemas import SCHEMAS, validate
 from compare.core.store import write_json, write_parquet
-from compare.pipeline.cache import cache_load, cache_save
+from compare.pipeline.cache import DONE_FILE, cache_load
 from compare.pipeline.executors import Chunk
 from compare.pipeline.stages import selected_stages
 from compare.text.clean import clean_text
@@ -34,8 +34,6 @@ from compare.text.tokenize import tokenize
 
 LOG = logging.getLogger(__name__)
 
-#: Written last into a chunk's work folder: the chunk is complete.
-DONE_FILE = "_done.json"
 #: Bump when the layout of chunk work folders changes (invalidates completed chunks).
 PARTS_VERSION = 1
 #: Test-only: a document whose file name contains this variable's value kills its worker (``os._exit(137)``).
@@ -146,16 +144,15 @@ def run_chunk(chunk: Chunk) -> dict:
     """
     work = Path(chunk.work_dir)
     shutil.rmtree(work, ignore_errors=True)  # leftovers of a run that died
-    cache_dir = Path(chunk.cache_dir) if chunk.cache_dir else None
+    sources = {s.doc_id: f for s, f in zip(chunk.specs, chunk.cached, strict=False) if f is not None}
+    cached = cache_load(sources) if sources else {}
     done: list[tuple[DocSpec, dict[str, pd.DataFrame]]] = []
-    errors, n_cached = [], 0
+    errors = []
     with warnings.catch_warnings(record=True) as warned:
         warnings.simplefilter("always", MetadataWarning)
-        for spec, key in zip(chunk.specs, chunk.doc_keys, strict=True):
-            tables = cache_load(cache_dir, spec, key) if cache_dir is not None else None
-            if tables is not None:
-                n_cached += 1
-            else:
+        for spec in chunk.specs:
+            tables = cached.get(spec.doc_id)
+            if tables is None:
                 try:
                     _crash_if_test_asks(spec)
                     tables = process_document(spec, backend=chunk.backend)
@@ -165,8 +162,6 @@ def run_chunk(chunk: Chunk) -> dict:
                 except Exception as exc:  # the test hook in the driver, or anything process_document let out
                     errors.append(StageError(spec, "worker", exc).record())
                     continue
-                if cache_dir is not None:
-                    cache_save(cache_dir, spec, key, tables)
             done.append((spec, tables))
     messages = [str(w.message) for w in warned if issubclass(w.category, MetadataWarning)]
     for w in warned:
@@ -178,11 +173,19 @@ def run_chunk(chunk: Chunk) -> dict:
     for name, df in merged.items():
         write_parquet(df, work / f"{name}.parquet", schema=SCHEMAS.get(name))
         rows[name] = len(df)
+    rejected_ids = {e["doc_id"] for e in rejected}
+    built = [spec.doc_id for spec, _ in done if spec.doc_id not in rejected_ids]
+    built_set = set(built)
     summary = {
         "index": chunk.index,
         "key": chunk.key,
-        "doc_ids": [spec.doc_id for spec, _ in done if spec.doc_id not in {e["doc_id"] for e in rejected}],
-        "n_cached": n_cached,
+        "doc_ids": built,
+        "doc_keys": {
+            spec.doc_id: key
+            for spec, key in zip(chunk.specs, chunk.doc_keys, strict=True)
+            if spec.doc_id in built_set
+        },
+        "n_cached": len(built_set & cached.keys()),
         "errors": errors,
         "warnings": messages,
         "rows": rows,

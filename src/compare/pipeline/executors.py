@@ -67,7 +67,8 @@ class Chunk:
         specs: The documents.
         doc_keys: Each document's cache key (same order as ``specs``).
         work_dir: Folder where the chunk writes its Parquet parts and ``_done.json``.
-        cache_dir: Per-document cache folder, or None when the cache is off.
+        cached: Per document (same order as ``specs``): the chunk folder of an earlier run that holds its
+            tables, or None when it must be processed (empty: the cache is off).
         backend: Tokenizer backend.
     """
 
@@ -76,7 +77,7 @@ class Chunk:
     specs: tuple[DocSpec, ...]
     doc_keys: tuple[str, ...]
     work_dir: str
-    cache_dir: str | None = None
+    cached: tuple[str | None, ...] = ()
     backend: str | None = None
 
 

@@ -98,7 +98,7 @@ def methods_table(build_info: dict, *, lang: str = DEFAULT_LANG) -> pd.DataFrame
     rows += [
         (w("methods.build_items.rows", name=k), f"{v:,}") for k, v in (build_info.get("rows") or {}).items()
     ]
-    return pd.DataFrame(rows, columns=["item", "value"])
+    return pd.DataFrame(rows, columns=["item", "detail"])
 
 
 # --------------------------------------------------------------------------------------------------

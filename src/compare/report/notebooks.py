@@ -62,7 +62,7 @@ STABLE_BUILD_KEYS = ("pipeline_fingerprint", "files", "rows", "packages", "pytho
 EXECUTED_DIR = "executed"
 WORKBOOK_NAME = "briefing_tables.xlsx"
 #: Bump when the export template or the export steps change (invalidates cached reports).
-EXPORT_VERSION = "1"
+EXPORT_VERSION = "2"
 #: Loggers of libraries that chat at INFO/WARNING level while a notebook runs.
 QUIET_LOGGERS = ("jieba", "compare", "papermill", "traitlets", "matplotlib", "fontTools", "numexpr")
 #: A script loaded from the network (nbconvert template leftovers); removed from exported pages.
@@ -80,6 +80,7 @@ TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
          "Microsoft YaHei", "WenQuanYi Micro Hei", sans-serif; }
   .jp-RenderedHTMLCommon table.pc-table { font-size: 0.85em; }
   .pc-headline { color: #0b3d62; }
+  .pc-print-only { display: none; }
   details > summary { cursor: pointer; color: #0b3d62; margin: 0.4em 0; }
   main { max-width: 1150px; margin: 0 auto; }
   /* pandas tables: each column as wide as its content, long text wrapped at 24em, the table scrolls sideways
@@ -87,7 +88,47 @@ TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
   .jp-OutputArea-output:has(> table.dataframe), .jp-OutputArea-output:has(table.dataframe) { overflow-x: auto; }
   .jp-RenderedHTMLCommon table.dataframe { width: max-content; max-width: none; table-layout: auto; }
   .jp-RenderedHTMLCommon table.dataframe td { max-width: 24em; min-width: 2.5em; }
+  /* print (A4): charts fit the page width and are never split, the table behind each chart is printed open
+     and wraps inside the page, drill-downs to quotes print as their one-line summary */
+  @media print {
+    @page { size: A4; margin: 12mm 11mm 14mm 11mm; }
+    html, body { background: #fff !important; }
+    body { font-size: 10pt; }
+    main { max-width: none; margin: 0; padding: 0; }
+    .pc-print-only { display: block; }
+    .jp-Cell, .jp-Cell-outputWrapper, .jp-OutputArea-child, .jp-OutputArea-output { padding: 0 !important; margin: 0 !important; }
+    h1, h2, h3, h4, .pc-headline { break-after: avoid; page-break-after: avoid; }
+    h2 { margin-top: 0.9em; }
+    .js-plotly-plot, .plotly-graph-div, .jp-RenderedImage, .pc-blind { break-inside: avoid; page-break-inside: avoid; }
+    .js-plotly-plot, .plotly-graph-div { max-width: 100% !important; overflow: hidden; }
+    .modebar-container, .modebar { display: none !important; }
+    .jp-OutputArea-output:has(table.dataframe), .jp-OutputArea-output:has(table.pc-table) { overflow: visible !important; }
+    .jp-RenderedHTMLCommon table.dataframe, .jp-RenderedHTMLCommon table.pc-table {
+      width: 100% !important; max-width: 100% !important; table-layout: auto; font-size: 7.5pt; }
+    .jp-RenderedHTMLCommon table.pc-table td, .jp-RenderedHTMLCommon table.pc-table th {
+      max-width: none !important; min-width: 0 !important; white-space: normal !important; overflow-wrap: anywhere;
+      padding: 1px 3px !important; }
+    .jp-RenderedHTMLCommon table.pc-table tr { break-inside: avoid; }
+    .jp-RenderedHTMLCommon table.pc-table thead { display: table-header-group; }
+    details.pc-alt::details-content { content-visibility: visible; display: contents; }
+    details.pc-drill > summary { color: #555; }
+  }
 </style>
+<script>
+/* Printing: charts laid out at the width of an A4 page and the tables behind them opened; restored after. */
+(function () {
+  var PRINT_WIDTH = 640, opened = [];
+  function plots() { return Array.prototype.slice.call(document.querySelectorAll(".js-plotly-plot")); }
+  window.addEventListener("beforeprint", function () {
+    document.querySelectorAll("details.pc-alt:not([open])").forEach(function (d) { d.open = true; opened.push(d); });
+    if (window.Plotly) { plots().forEach(function (d) { window.Plotly.relayout(d, {width: PRINT_WIDTH}); }); }
+  });
+  window.addEventListener("afterprint", function () {
+    opened.forEach(function (d) { d.open = false; }); opened = [];
+    if (window.Plotly) { plots().forEach(function (d) { window.Plotly.relayout(d, {width: null, autosize: true}); }); }
+  });
+})();
+</script>
 {% endblock extra_css %}
 """
 
@@ -279,13 +320,22 @@ def _kernel_env() -> Iterator[None]:
 # --------------------------------------------------------------------------------------------------
 # execute and export
 # --------------------------------------------------------------------------------------------------
+#: The first page heading a notebook's code displays (the briefing writes its headings in the chosen language).
+RE_H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.DOTALL)
+
+
 def _title(nb) -> str:
+    """The first Markdown heading, else the first ``<h1>`` an output displays, else ``metadata.title``."""
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             for line in cell.source.splitlines():
                 if line.startswith("#"):
                     return line.lstrip("#").strip()
-    return ""
+        for out in cell.get("outputs", []):
+            m = RE_H1.search(str(out.get("data", {}).get("text/html", "")))
+            if m:
+                return html.unescape(re.sub(r"<[^>]+>", "", m.group(1))).strip()
+    return str(nb.metadata.get("title", ""))
 
 
 def _hide_input(nb, name: str) -> bool:
@@ -485,6 +535,8 @@ def run_report(
     force: bool = False,
     kernel_name: str | None = None,
     jobs: int | None = None,
+    lang: str = "zh",
+    pdf: bool = False,
 ) -> ReportResult:
     """Execute the notebooks and export the HTML reports, the index page and the workbook.
 
@@ -499,12 +551,16 @@ def run_report(
         force: Re-run notebooks even when their inputs did not change.
         kernel_name: Kernelspec to use (default: register/use :data:`KERNEL_NAME` for this Python).
         jobs: Notebooks executed at the same time (default: number of CPU cores).
+        lang: Language of the briefing (``zh`` or ``en``), injected as the ``lang`` parameter into every
+            notebook that declares it.
+        pdf: Also print the briefing to ``<out>/00_briefing.pdf`` with headless Chromium
+            (:func:`compare.report.printing.print_pdf`).
 
     Returns:
         A :class:`ReportResult`.
 
     Raises:
-        InputError: No processed tables, no notebooks, or unknown doc ids.
+        InputError: No processed tables, no notebooks, unknown doc ids or language, or (``pdf``) no Chromium.
         ReportError: A notebook failed (the others are still exported, and so is the index).
     """
     from compare.core import config
@@ -513,6 +569,14 @@ def run_report(
     from compare.report.overview import unknown_documents
 
     t0 = time.perf_counter()
+    from compare.report.wording import LANGUAGES
+
+    if lang not in LANGUAGES:
+        raise InputError(Path("--lang"), f"unknown language {lang!r}: choose one of {', '.join(LANGUAGES)}")
+    if pdf:
+        from compare.report.printing import find_chromium
+
+        find_chromium()  # fail before any work when no browser can print
     nb_dir = Path(notebooks_dir) if notebooks_dir else config.NOTEBOOKS_DIR
     processed = Path(processed) if processed else config.PROCESSED_DATA_DIR
     out_dir = Path(out) if out else config.REPORTS_DIR
@@ -545,7 +609,9 @@ def run_report(
     data_fp, lib_fp = data_fingerprint(processed), _library_fingerprint()
     labels_fp = _folder_fingerprint(labels)
     build_info = load_build_info(processed)
-    base_params = {"processed": str(processed.resolve()), "docs": docs, "labels_dir": str(labels.resolve())}
+    base_params = {
+        "processed": str(processed.resolve()), "docs": docs, "labels_dir": str(labels.resolve()), "lang": lang,
+    }  # fmt: skip
     kernel = kernel_name or ensure_kernel()
 
     import nbformat
@@ -578,6 +644,7 @@ def run_report(
         except Exception as exc:  # keep going: the other notebooks still export
             run.status, run.error = "failed", _short_error(exc)
         if executed.exists():
+            run.title = _title(nbformat.read(executed, as_version=4)) or run.title
             export_html(executed, run.html, hide_input=_hide_input(nb, src.stem))
         run.seconds = time.perf_counter() - t1
         LOG.info("%s: %s in %.1f s", src.stem, run.status, run.seconds)
@@ -605,6 +672,11 @@ def run_report(
     if force or cache.get(WORKBOOK_NAME) != wb_key or not workbook.exists():
         write_workbook(workbook_tables(tables, docs=docs), workbook)
         cache[WORKBOOK_NAME] = wb_key
+    briefing = next((r for r in runs if "briefing" in r.name and r.status != "failed"), None)
+    if pdf and briefing is not None:
+        from compare.report.printing import print_pdf
+
+        print_pdf(briefing.html, briefing.html.with_suffix(".pdf"))
     index = write_index(runs, out_dir, build_info=build_info, docs=docs)
     cache_path.write_text(json.dumps(cache, indent=1, ensure_ascii=False), encoding="utf-8")
     failed = [r for r in runs if r.status == "failed"]

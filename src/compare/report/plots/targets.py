@@ -410,7 +410,9 @@ def plan_gantt(
                 )
             )
         fig.update_layout(
-            title=_esc(title), xaxis={"title": _esc(words["x"]), "dtick": 1}, barmode="overlay",
+            title=_esc(title),
+            xaxis={"title": _esc(words["x"]), "dtick": 1},
+            barmode="overlay",
             **plotly_layout_defaults(),
         )
         return fig
