@@ -9,6 +9,7 @@ each stays one token. The optional ``rjieba`` backend (Rust) gives the same toke
 from __future__ import annotations
 
 import functools
+import importlib.util
 import logging
 import os
 import re
@@ -45,14 +46,21 @@ def _cache_dir() -> Path:
 
 
 @functools.lru_cache(maxsize=1)
-def dictionary_terms() -> tuple[str, ...]:
-    """The education-policy dictionary terms, in file order (comments and blank lines skipped)."""
-    terms = []
+def dictionary_entries() -> tuple[tuple[str, int | None, str | None], ...]:
+    """The education-policy dictionary as ``(term, freq, tag)``, in file order (comments skipped)."""
+    entries = []
     for line in resource_path(USERDICT).read_text(encoding="utf-8").splitlines():
         line = line.strip()
         if line and not line.startswith("#"):
-            terms.append(line.split()[0])
-    return tuple(terms)
+            parts = line.split()
+            freq = int(parts[1]) if len(parts) > 1 else None
+            entries.append((parts[0], freq, parts[2] if len(parts) > 2 else None))
+    return tuple(entries)
+
+
+def dictionary_terms() -> tuple[str, ...]:
+    """The education-policy dictionary terms, in file order (comments and blank lines skipped)."""
+    return tuple(term for term, _, _ in dictionary_entries())
 
 
 @functools.lru_cache(maxsize=1)
@@ -67,11 +75,17 @@ def stopwords() -> frozenset[str]:
 
 
 def default_backend() -> str:
-    """The backend used when none is asked for: ``POLICY_COMPARE_TOKENIZER`` if set, else ``jieba``."""
-    backend = os.environ.get("POLICY_COMPARE_TOKENIZER", "jieba")
+    """The backend used when none is asked for: ``POLICY_COMPARE_TOKENIZER`` if set, else ``rjieba`` when it
+    is installed (the same tokens, about 25 times faster), else ``jieba``."""
+    backend = os.environ.get("POLICY_COMPARE_TOKENIZER") or ("rjieba" if _has_rjieba() else "jieba")
     if backend not in BACKENDS:
         raise ValueError(f"POLICY_COMPARE_TOKENIZER must be one of {BACKENDS}, not {backend!r}")
     return backend
+
+
+@functools.lru_cache(maxsize=1)
+def _has_rjieba() -> bool:
+    return importlib.util.find_spec("rjieba") is not None
 
 
 def get_tokenizer(backend: str | None = None) -> Callable[[str], list[str]]:
@@ -93,8 +107,8 @@ def _build_tokenizer(backend: str) -> Callable[[str], list[str]]:
         import rjieba
 
         seg = rjieba.Jieba()
-        for term in dictionary_terms():
-            seg.add_word(term, None, None)
+        for term, freq, tag in dictionary_entries():  # jieba's frequencies: the same cuts as jieba
+            seg.add_word(term, freq, tag)
         return lambda text: seg.cut(text, True)
     if backend != "jieba":
         raise ValueError(f"unknown tokenizer backend {backend!r}; choose one of {BACKENDS}")
