@@ -159,18 +159,25 @@ def test_briefing_has_no_code_and_computed_headlines(report_suite, suite_tables)
     headlines = [
         briefing.corpus_headline(bt["summary"]),
         briefing.coverage_headline(bt["coverage"]),
+        briefing.instruments_headline(bt["instrument_shares"], n_docs=len(bt["summary"])),
+        briefing.strength_headline(bt["strength_by_city"]),
         briefing.targets_headline(bt["aligned_indicators"]),
-        briefing.timeline_headline(bt["timeline"], labels=labels),
-        briefing.only_here_headline(bt["only_here"], labels=labels),
+        briefing.timeline_headline(bt["timeline"], labels=labels, n_docs=len(bt["summary"])),
+        briefing.only_here_headline(
+            bt["only_here"],
+            labels=labels,
+            n_docs=len(bt["summary"]),
+            n_themes=bt["coverage"]["theme_code"].nunique(),
+        ),
     ]
     text = html.unescape(page)
     for h in headlines:
         assert h in text, h
-    assert "not available: run the build" not in page
+    assert "暂无此项" not in page
     # methods box: rule versions, validation figures, provenance
     for sha in suite_tables["documents"]["source_sha256"]:
         assert sha in page
-    assert "themes.yaml" in page and "theme tags (passages, micro)" in page
+    assert "themes.yaml" in page and "主题标注（段落，微平均）" in page
 
 
 def test_adding_a_document_is_dropping_a_file(report_suite, suite_tables):
@@ -180,7 +187,7 @@ def test_adding_a_document_is_dropping_a_file(report_suite, suite_tables):
     label = docs.loc[extra, "city_label"]
     assert label and "绍兴" in label
     brief = _page(report_suite["out"] / "00_briefing.html")
-    assert f"{len(docs)} plans from" in brief
+    assert f"本简报比较{len(docs)}份规划" in brief
     assert html.escape(label) in brief
     assert html.escape(label) in _page(report_suite["out"] / "01_corpus_overview.html")
     bt = briefing.briefing_tables(suite_tables)
@@ -241,7 +248,7 @@ def test_parameterised_subset_run(report_suite, suite_tables, tmp_path):
     bt = briefing.briefing_tables(suite_tables, docs=SUBSET)
     assert briefing.corpus_headline(bt["summary"]) in html.unescape(page)
     assert briefing.coverage_headline(bt["coverage"]) in html.unescape(page)
-    assert "2 plans from 2 places" in page
+    assert "本简报比较2份规划，来自2个地区" in page
     others = set(overview.document_labels(suite_tables["documents"]).values()) - set(bt["labels"]["label"])
     for label in others:
         assert html.escape(label) not in page, label
@@ -261,8 +268,8 @@ def test_briefing_degrades_without_theme_and_target_tables(report_suite, tmp_pat
     result = report.run_report(notebooks_dir=NOTEBOOKS, processed=processed, out=out, only=["00_briefing"])
     assert result.runs[0].status == "executed"
     page = _page(out / "00_briefing.html")
-    assert "not available: run the build with the themes stage" in page
-    assert "not available: run the build with the targets stage" in page
+    assert "暂无此项：请以 主题标注（themes） 阶段重新构建数据" in page
+    assert "暂无此项：请以 目标抽取（targets） 阶段重新构建数据" in page
     assert "Traceback" not in page and "KeyError" not in page
 
 

@@ -66,8 +66,12 @@ class TableSchema:
         return pa.schema([pa.field(c.name, _ARROW[c.kind], nullable=True) for c in self.columns])
 
     def empty(self) -> pd.DataFrame:
-        """An empty DataFrame with this schema's columns and dtypes."""
-        return pd.DataFrame({c.name: pd.Series([], dtype=_PANDAS[c.kind]) for c in self.columns})
+        """An empty DataFrame with this schema's columns and dtypes (a fresh copy each call)."""
+        cached = self.__dict__.get("_empty")
+        if cached is None:
+            cached = pd.DataFrame({c.name: pd.Series([], dtype=_PANDAS[c.kind]) for c in self.columns})
+            object.__setattr__(self, "_empty", cached)
+        return cached.copy()
 
 
 def C(name: str, kind: str, doc: str = "", **kw) -> Column:

@@ -107,22 +107,26 @@ def join_themes(targets: pd.DataFrame, theme_tags_passage: pd.DataFrame | None) 
     return out
 
 
-def _finish(df: pd.DataFrame) -> pd.DataFrame:
+def _finish(df: pd.DataFrame, *, check: bool = True) -> pd.DataFrame:
     if df.empty:
         return TARGETS.empty()
     df = df.sort_values(["doc_id", "number_start", "target_id"]).reset_index(drop=True)
-    return validate(df[TARGETS.names], TARGETS)
+    return validate(df[TARGETS.names], TARGETS) if check else df[TARGETS.names]
 
 
-def targets_for(tables: dict[str, pd.DataFrame], *, documents: pd.DataFrame) -> pd.DataFrame:
+def targets_for(
+    tables: dict[str, pd.DataFrame], *, documents: pd.DataFrame, check: bool = True
+) -> pd.DataFrame:
     """All targets (prose + tables) of the documents in ``tables``, repeats marked.
 
     Args:
         tables: ``sentences`` and ``passages`` tables.
         documents: The ``documents`` table.
+        check: Validate the table against its schema (the build skips it: it validates each chunk's
+            tables once).
 
     Returns:
-        A validated ``targets`` table.
+        A ``targets`` table (validated unless ``check`` is off).
     """
     sentences = tables.get("sentences")
     passages = tables.get("passages")
@@ -138,7 +142,7 @@ def targets_for(tables: dict[str, pd.DataFrame], *, documents: pd.DataFrame) -> 
     if not parts:
         return TARGETS.empty()
     df = pd.concat(parts, ignore_index=True)
-    return _finish(mark_repeats(df))
+    return _finish(mark_repeats(df), check=check)
 
 
 def _attach_sentence(tab: pd.DataFrame, sentences: pd.DataFrame) -> pd.DataFrame:

@@ -111,16 +111,19 @@ def _event_year(kind: str, m: re.Match, *, p_start: int | None, p_end: int | Non
     return None
 
 
-def extract_timeline(tables: dict[str, pd.DataFrame], *, documents: pd.DataFrame) -> pd.DataFrame:
+def extract_timeline(
+    tables: dict[str, pd.DataFrame], *, documents: pd.DataFrame, check: bool = True
+) -> pd.DataFrame:
     """Timeline events of the documents in ``tables``.
 
     Args:
         tables: ``sentences`` and ``passages`` (one or more documents); ``targets`` optional (sets
             ``has_target``).
         documents: The ``documents`` table (plan period from the manifest/metadata, text for the period).
+        check: Validate the table against its schema (the build validates each chunk's tables once).
 
     Returns:
-        A validated ``timeline`` table, ordered by document and position.
+        A ``timeline`` table (validated unless ``check`` is off), ordered by document and position.
     """
     sentences = tables.get("sentences")
     passages = tables.get("passages")
@@ -216,7 +219,8 @@ def extract_timeline(tables: dict[str, pd.DataFrame], *, documents: pd.DataFrame
                 )
     if not rows:
         return TIMELINE.empty()
-    return validate(pd.DataFrame(rows), TIMELINE)
+    df = pd.DataFrame(rows)
+    return validate(df, TIMELINE) if check else df[TIMELINE.names]
 
 
 def deadline_counts(timeline: pd.DataFrame, *, documents: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -99,8 +99,9 @@ def target_document_tables(
     Returns:
         ``{"targets": ..., "timeline": ...}``.
     """
-    targets = targets_for(tables, documents=documents)
-    timeline = extract_timeline({**tables, "targets": targets}, documents=documents)
+    # validated once per chunk, with the chunk's other tables (pipeline.chunks.chunk_tables)
+    targets = targets_for(tables, documents=documents, check=False)
+    timeline = extract_timeline({**tables, "targets": targets}, documents=documents, check=False)
     return {"targets": targets, "timeline": timeline}
 
 

@@ -497,7 +497,7 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path: Path) -> Path:
                 else:
                     values.append(v)
             ws.append(values)
-        for col in ws.iter_cols(min_row=2):
+        for col in ws.iter_cols(min_row=1):  # headers too: a pivot has city labels as column names
             for cell in col:
                 if isinstance(cell.value, str) and cell.value.startswith("="):
                     cell.data_type = "s"
