@@ -41,7 +41,7 @@ def test_foundation_build_returns_lazy_tables_equal_to_the_outputs(tmp_path, mon
 def test_table_sink_writes_pieces_as_row_groups_of_one_fixed_schema(tmp_path):
     import pyarrow.parquet as pq
 
-    import compare.comparison.coverage  # noqa: F401  (registers the similarity and coverage schemas)
+    import compare.comparison.similarity  # noqa: F401  (registers the similarity schema)
     from compare.core.schemas import SCHEMAS
     from compare.core.store import TableSink, file_schema
 
@@ -71,7 +71,7 @@ def test_table_sink_writes_pieces_as_row_groups_of_one_fixed_schema(tmp_path):
 
 
 def test_table_sink_rejects_a_piece_outside_the_schema_and_rewrites_piece_by_piece(tmp_path):
-    import compare.comparison.coverage  # noqa: F401  (registers the similarity schema)
+    import compare.comparison.similarity  # noqa: F401  (registers the similarity schema)
     from compare.core.errors import SchemaError
     from compare.core.store import TableSink
 
@@ -94,3 +94,25 @@ def test_table_sink_rejects_a_piece_outside_the_schema_and_rewrites_piece_by_pie
         assert sink.read("similarity")["similarity"].tolist() == [0.5, 1.0]
         assert sink.rows["similarity"] == 2
         assert sorted(p.name for p in tmp_path.iterdir()) == ["similarity.parquet"]  # no leftover file
+
+
+def test_arrow_csv_is_byte_identical_to_pandas():
+    import pyarrow as pa
+
+    from compare.core.store import csv_bytes
+
+    df = pd.DataFrame(
+        {
+            "s": pd.array(["a", None, 'say "hi"', "x,y", "两行\n文本", "", "=HYPERLINK(1)"], dtype="str"),
+            "i": pd.array([1, None, -3, 2025, 0, 7, 8], dtype="Int64"),
+            "f": [0.1, None, 93.0, 1e-05, 2.5e16, -0.0, 1 / 3],
+            "b": pd.array([True, False, None, True, False, True, None], dtype="boolean"),
+        }
+    )
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    for header in (True, False):
+        assert csv_bytes(table, header=header) == df.to_csv(index=False, header=header).encode()
+    assert csv_bytes(table.slice(0, 0), header=True) == df.iloc[0:0].to_csv(index=False).encode()
+    # a carriage return is left to pandas (whose quoting of it this writer does not copy)
+    cr = pa.table({"s": ["a\rb"]})
+    assert csv_bytes(cr, header=True) is None

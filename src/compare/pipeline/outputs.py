@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from compare.core.schemas import SCHEMAS, validate
-from compare.core.store import read_as_built
+from compare.core.store import csv_bytes, read_as_built
 from compare.pipeline.cache import pipeline_fingerprint
 from compare.pipeline.chunks import concat_tables
 
@@ -102,20 +102,28 @@ def consolidate(paths: list[Path], dest: Path, *, name: str, csv_dest: Path | No
 
 
 def csv_from_parquet(paths: list[Path], dest: Path, *, name: str) -> None:
-    """One CSV (UTF-8 with BOM) from Parquet files, one row group in memory at a time."""
+    """One CSV (UTF-8 with BOM) from Parquet parts, one part in memory at a time.
+
+    Each part is formatted column-wise in Arrow (:func:`compare.core.store.csv_bytes`); a part that writer
+    cannot reproduce exactly goes through pandas, so the file is the same either way.
+    """
     schema = SCHEMAS.get(name)
+    arrow_schema = schema.arrow_schema() if schema is not None else None
     header = True
-    with dest.open("w", encoding="utf-8-sig", newline="") as fh:  # BOM once, for Excel
+    with dest.open("wb") as fh:
+        fh.write("\ufeff".encode())  # BOM once, for Excel
         for path in paths:
-            reader = pq.ParquetFile(path)
-            for i in range(reader.num_row_groups):
-                df = reader.read_row_group(i).to_pandas()
+            table = pq.read_table(path, schema=arrow_schema)
+            data = csv_bytes(table, header=header) if schema is not None else None
+            if data is None:
+                df = table.to_pandas()
                 if schema is not None:
                     df = validate(df, schema)
-                df.to_csv(fh, index=False, header=header)
-                header = False
+                data = df.to_csv(index=False, header=header).encode()
+            fh.write(data)
+            header = False
         if header:  # no rows at all: the header only
-            (schema.empty() if schema is not None else pd.DataFrame()).to_csv(fh, index=False)
+            fh.write((schema.empty() if schema is not None else pd.DataFrame()).to_csv(index=False).encode())
 
 
 def publish_parts(parts: dict[str, list[tuple[int, Path]]], staging: Path) -> None:

@@ -74,6 +74,11 @@ def resource_versions(*, lang: str = DEFAULT_LANG) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["rules", "file", "version"])
 
 
+def _when(build_info: dict) -> str:
+    """``2026-01-02 14:03:04`` from the ISO build time (no ``T`` between date and time)."""
+    return str(build_info.get("built_at", "")).replace("T", " ").split("+")[0].split(".")[0]
+
+
 def provenance_table(build_info: dict) -> pd.DataFrame:
     """One row per source file: ``doc_id, file, sha256`` (from ``build_info.json``)."""
     files = build_info.get("files", {})
@@ -86,7 +91,7 @@ def methods_table(build_info: dict, *, lang: str = DEFAULT_LANG) -> pd.DataFrame
     """Build facts for the methods box: build time, pipeline fingerprint, Python and package versions."""
     w = wording(lang)
     rows = [
-        (w("methods.build_items.built_at"), str(build_info.get("built_at", ""))),
+        (w("methods.build_items.built_at"), _when(build_info)),
         (w("methods.build_items.seconds"), str(build_info.get("seconds", ""))),
         (w("methods.build_items.fingerprint"), str(build_info.get("pipeline_fingerprint", ""))),
         (w("methods.build_items.python"), str(build_info.get("python", ""))),
@@ -233,7 +238,8 @@ def validation_figures(
             if micro["split"].nunique() <= 2:  # one split: "all" would repeat it
                 micro = micro[micro["split"] != "all"]
             for r in micro.itertuples():
-                scope = w("methods.themes_scope_seeds", split=r.split)
+                split = w.values("methods.status").get(r.split, r.split)
+                scope = w("methods.themes_scope_seeds", split=split)
                 rows.append((check, scope, int(r.n_passages), r.precision, r.recall, r.f1))
         except Exception as exc:  # a broken label file must not break the briefing
             notes.append(w("methods.validation_failed", error=f"{type(exc).__name__}: {exc}"))
@@ -242,7 +248,8 @@ def validation_figures(
             sets = validation.validate_sets(folder / "composed", work_dir=work_dir)
             for r in sets[sets["theme_code"] == "micro"].itertuples():
                 status = w.values("methods.status").get(r.status, r.status)
-                scope = w("methods.themes_scope_set", split=r.split, status=status, n=int(r.n_documents))
+                split = str(r.split).removeprefix("composed_")
+                scope = w("methods.themes_scope_set", split=split, status=status, n=int(r.n_documents))
                 rows.append((check, scope, int(r.n_passages), r.precision, r.recall, r.f1))
         except Exception as exc:  # idem
             notes.append(w("methods.validation_failed", error=f"{type(exc).__name__}: {exc}"))
@@ -304,7 +311,7 @@ def methods_box_html(
         note_html(
             w(
                 "methods.provenance_line",
-                built_at=str(build_info.get("built_at", "")),
+                built_at=_when(build_info),
                 fingerprint=str(build_info.get("pipeline_fingerprint", "")),
             )
         ),

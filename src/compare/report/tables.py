@@ -109,6 +109,11 @@ def _targets_shared(bt: dict, w: Wording) -> pd.DataFrame:
     return s[["canonical_name", "level", "unit", "n_cities", "values"]].assign(spread=s["spread"].map(pct))
 
 
+def _quote(s: pd.Series) -> pd.Series:
+    """Quotes of flattened indicator tables carry literal ``\\n`` between cells: shown as ``｜``."""
+    return s.fillna("").astype(str).str.replace("\\n", " ｜ ", regex=False)
+
+
 def _target_text(df: pd.DataFrame, w: Wording) -> pd.Series:
     """``不低于 95%`` / ``达到 60所``: comparator, value (range) and unit in one cell."""
 
@@ -117,7 +122,7 @@ def _target_text(df: pd.DataFrame, w: Wording) -> pd.Series:
         if pd.isna(r.value):
             return comp
         val = f"{r.value:g}" + (f"–{r.value_max:g}" if pd.notna(r.value_max) else "")
-        return f"{comp} {val}{r.unit or ''}".strip()
+        return f"{comp} {val}{r.unit if isinstance(r.unit, str) else ''}".strip()
 
     return pd.Series([one(r) for r in df.itertuples()], index=df.index, dtype=object)
 
@@ -130,7 +135,7 @@ def _targets_single(bt: dict, w: Wording) -> pd.DataFrame:
     return pd.DataFrame(
         {"city_label": one["city_label"], "canonical_name": one["canonical_name"], "value": _target_text(one, w),
          "baseline_value": one["baseline_value"].map(lambda v: "" if pd.isna(v) else f"{v:g}"),
-         "target_year": one["target_year"].astype("string").fillna(""), "quote": one["quote"]}
+         "target_year": one["target_year"].astype("string").fillna(""), "quote": _quote(one["quote"])}
     )  # fmt: skip
 
 
@@ -138,7 +143,7 @@ def _targets_drill(bt: dict, w: Wording) -> pd.DataFrame:
     a = bt["aligned_indicators"]
     return pd.DataFrame(
         {"city_label": a["city_label"], "canonical_name": a["canonical_name"], "indicator": a["indicator"],
-         "value": _target_text(a, w), "target_year": a["target_year"].astype("string").fillna(""), "quote": a["quote"]}
+         "value": _target_text(a, w), "target_year": a["target_year"].astype("string").fillna(""), "quote": _quote(a["quote"])}
     )  # fmt: skip
 
 
