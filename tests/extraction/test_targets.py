@@ -409,9 +409,9 @@ def test_deadline_from_governing_phrase_then_plan_end(tables):
     js = t[t["doc_id"] == "taizhou_js_2023"].set_index("indicator")
     # 三年内，全市新（改、扩）建… 。海陵区、医药高新区（高港区）各建成特殊教育学校1所。
     gov = js.loc["海陵区建成特殊教育学校"]
-    assert (gov["deadline_source"], gov["deadline_text"], gov["target_year"]) == ("paragraph", "三年内", 2025)
+    assert (gov["deadline_source"], gov["deadline_text"], gov["target_year"]) == ("passage", "三年内", 2025)
     # no deadline anywhere in the paragraph: the plan's end year
     plan = js.loc["建成省领航学校"]
-    assert (plan["deadline_source"], plan["target_year"]) == ("plan", 2025)
+    assert (plan["deadline_source"], plan["target_year"]) == ("plan period", 2025)
     own = js.loc["网上家长学校覆盖率"]
     assert (own["deadline_source"], own["deadline_text"]) == ("sentence", "到2025年")

@@ -62,7 +62,7 @@ def target_shares(targets: pd.DataFrame, *, documents: pd.DataFrame | None = Non
     if targets.empty:
         return pd.DataFrame(columns=cols)
     t = targets[~targets["is_repeat"].astype(bool)].copy()
-    t["stated"] = t["deadline_source"].isin(["sentence", "paragraph"])
+    t["stated"] = t["deadline_source"].isin(["sentence", "passage", "section", "document"])
     t["bound"] = t["binding"].eq("约束性")
     g = t.groupby("doc_id")
     out = pd.DataFrame(

@@ -24,7 +24,8 @@ RE_FIVE_YEAR = re.compile(r"“?(?P<n>十[一二三四五六七八九])五”?(?
 RE_WORK_POINTS = re.compile(r"(?P<y>(?:19|20)\d{2})\s*年(?:度)?(?:教育)?工作要点")
 
 
-def _five_year_plan(n_text: str) -> tuple[int, int] | None:
+def five_year_plan(n_text: str) -> tuple[int, int] | None:
+    """Years of a five-year plan named by its number (十四五 → 2021, 2025)."""
     n = parse_chinese_numeral(n_text)
     if n is None:
         return None
@@ -52,7 +53,7 @@ def plan_period(text: str) -> tuple[int | None, int | None, str | None]:
         return int(m["y"]), int(m["y"]), m.group(0)
     m = RE_FIVE_YEAR.search(head)
     if m:
-        years = _five_year_plan(m["n"])
+        years = five_year_plan(m["n"])
         if years:
             return years[0], years[1], m.group(0)
     return None, None, None

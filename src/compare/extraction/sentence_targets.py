@@ -17,7 +17,6 @@ import pandas as pd
 from compare.core.frames import rows_by
 from compare.extraction.periods import achievement_passages
 from compare.extraction.rules import (
-    RE_DEADLINE_IN_TEXT,
     TargetRules,
     clean_indicator,
     comparator_of,
@@ -29,13 +28,22 @@ from compare.extraction.rules import (
 from compare.extraction.rules import (
     is_share as is_share_unit,
 )
+from compare.extraction.scopes import inherited_scopes, issue_year, resolve_deadline
 from compare.extraction.target_schema import TARGETS
-from compare.text.numbers import NumberSpan, find_numbers, parse_number_text
+from compare.text.numbers import NumberSpan, find_numbers
 
 _CLAUSE_SEP = "，；。！？：\n"
 
 
 RE_YEAR_AFTER = re.compile(r"^\s*(?:年|年度|年底|年末|学年)")
+
+
+#: A line that ends as a sentence, not as a title.
+RE_SENTENCE_END = re.compile(r"[。；;！!]\s*$")
+
+
+#: A number with a decimal point: never a year (平均受教育年限达到11.3年).
+RE_DECIMAL = re.compile(r"\d+\.\d+")
 
 
 RE_DATE_AFTER = re.compile(r"^\s*(?:月|日|号|时|点|分(?!之))")
@@ -63,18 +71,8 @@ def _until_item_sep(text: str) -> str:
 def _deadline_in(
     text: str, *, period_start: int | None, period_end: int | None
 ) -> tuple[int | None, str | None]:
-    m = RE_DEADLINE_IN_TEXT.search(text)
-    if m is None:
-        return None, None
-    year = m["y1"] or m["y2"] or m["y3"]
-    if year:
-        return int(year), m.group(0)
-    if m["rel"]:
-        n = parse_number_text(m["n"])
-        if n is not None and period_start is not None and 0 < n < 50:
-            return int(period_start + n - 1), m.group(0)
-        return None, m.group(0)
-    return period_end, m.group(0)
+    year, phrase, _ = resolve_deadline(text, period_start=period_start, period_end=period_end)
+    return year, phrase
 
 
 def _skip_reason(span: NumberSpan, sent: str, rules: TargetRules) -> str | None:
@@ -88,7 +86,7 @@ def _skip_reason(span: NumberSpan, sent: str, rules: TargetRules) -> str | None:
             return "chinese_word"
         if before.endswith("第"):
             return "ordinal"
-    if RE_YEAR_AFTER.match(after):
+    if RE_YEAR_AFTER.match(after) and not RE_DECIMAL.fullmatch(span.text):  # 11.3年 is a duration
         return "year"
     if RE_DATE_AFTER.match(after):
         return "date"
@@ -305,6 +303,33 @@ def _sentences_by_passage(sentences: pd.DataFrame):
         yield doc, by_passage
 
 
+#: A deadline this many years after the plan's end (or the issue year) is flagged ``year_far_future``.
+FAR_FUTURE_YEARS = 15
+
+
+def _year_flags(year: int | None, *, issued: int | None, period_end: int | None) -> list[str]:
+    """Flags of an implausible deadline: before the document was issued, or far beyond its horizon."""
+    if year is None:
+        return []
+    flags = []
+    if issued is not None and year < issued:
+        flags.append("deadline_before_issue")
+    ref = period_end if period_end is not None else issued
+    if ref is not None and year > ref + FAR_FUTURE_YEARS:
+        flags.append("year_far_future")
+    return flags
+
+
+def _issue_years(documents: pd.DataFrame) -> dict[str, int | None]:
+    """Year of each document's ``issue_date`` (None when unknown)."""
+    if documents is None or documents.empty or "issue_date" not in documents:
+        return {}
+    out: dict[str, int | None] = {}
+    for doc, value in zip(documents["doc_id"].astype(str), documents["issue_date"], strict=True):
+        out.setdefault(doc, issue_year(value))
+    return out
+
+
 def _valid_year(y: int | None) -> tuple[int | None, str | None]:
     if y is None:
         return None, None
@@ -334,14 +359,28 @@ def extract_targets(
     skip_passages: set[str] = set()
     if passages is not None and not passages.empty:
         kinds = dict(zip(passages["passage_id"], passages["kind"], strict=False))
-        skip_passages = {p for p, k in kinds.items() if k in ("heading", "table", "responsibility")}
+        texts = dict(zip(passages["passage_id"], passages["text"], strict=False))
+        # a numbered line that ends as a sentence (1.新建幼儿园12所。) is a list item the segmenter may call a
+        # heading: its numbers are read; a title line (一、总体要求) is not
+        skip_passages = {
+            p
+            for p, k in kinds.items()
+            if k in ("table", "responsibility")
+            or (k == "heading" and not RE_SENTENCE_END.search(str(texts[p])))
+        }
         skip_passages |= achievement_passages(passages)
     periods = _doc_periods(documents)
+    issued = _issue_years(documents)
+    scopes = (
+        inherited_scopes(passages, sentences, periods=periods, issued=issued) if passages is not None else {}
+    )
     for doc_id, by_passage in _sentences_by_passage(sentences):
         p_start, p_end = periods.get(str(doc_id), (None, None))
+        year_issued = issued.get(str(doc_id))
         for pid, psents in by_passage.items():
             if pid in skip_passages:
                 continue
+            scope = scopes.get(pid)
             governing: tuple[int | None, str | None] = (None, None)
             for sentence_id, text, orig, s_start in psents:
                 if rules.achievement_sentence.search(text):
@@ -352,17 +391,30 @@ def extract_targets(
                     flags = [t["flag"]] if t["flag"] else []
                     if t["deadline_text"] and t["target_year"] is not None:
                         source, year, dtext = "sentence", t["target_year"], t["deadline_text"]
+                    elif t["deadline_text"] and not t["per_year"] and p_end is None:
+                        # 年底前 / 三年内 in a document without a plan period: from the issue date, if known
+                        year, _, rflags = resolve_deadline(
+                            t["deadline_text"], period_start=None, period_end=None, issued=year_issued
+                        )
+                        source, dtext = ("issue date" if year is not None else "none"), t["deadline_text"]
+                        flags.extend(rflags)
                     elif governing[1]:
-                        source, year, dtext = "paragraph", governing[0], governing[1]
+                        source, year, dtext = "passage", governing[0], governing[1]
                         if t["per_year"] and t["deadline_text"]:
                             dtext = t["deadline_text"]
+                    elif scope is not None:
+                        source, year, dtext = scope.source, scope.year, scope.text
+                        if t["per_year"] and t["deadline_text"]:
+                            dtext = t["deadline_text"]
+                        flags.extend(scope.flags)
                     elif p_end is not None:
-                        source, year, dtext = "plan", p_end, t["deadline_text"]
+                        source, year, dtext = "plan period", p_end, t["deadline_text"]
                     else:
                         source, year, dtext = "none", None, t["deadline_text"]
                     year, yflag = _valid_year(year)
                     if yflag:
                         flags.append(yflag)
+                    flags.extend(_year_flags(year, issued=year_issued, period_end=p_end))
                     rows.append(
                         {
                             "doc_id": doc_id,

@@ -9,7 +9,10 @@ from compare.core.schemas import C, TableSchema, register
 COMPARATORS = (">=", ">", "<=", "<", "=", "range", "approx")
 
 
-DEADLINE_SOURCES = ("sentence", "paragraph", "plan", "none")
+#: Where a target's year comes from: the sentence itself, an earlier sentence of its passage, a governing
+#: heading or lead sentence of its section, a goals statement governing the whole document, the plan period,
+#: the issue date (年底前 of a document without a period), or nowhere (``none``: no year).
+DEADLINE_SOURCES = ("sentence", "passage", "section", "document", "plan period", "issue date", "none")
 
 
 TARGETS = register(

@@ -17,7 +17,7 @@ import pandas as pd
 from compare.core.config import resource_path
 from compare.core.frames import first_rows, rows_by
 from compare.core.schemas import C, TableSchema, register, validate
-from compare.extraction.periods import achievement_passages, plan_period
+from compare.extraction.periods import achievement_passages, five_year_plan, plan_period
 from compare.text.numbers import parse_chinese_numeral, parse_number_text
 
 EVENT_KINDS = (
@@ -76,6 +76,10 @@ TIMELINE = register(
 )
 
 
+#: The title of another document: a deadline inside it (《…二〇三五年远景目标纲要》) is not a commitment.
+RE_TITLE_QUOTE = re.compile(r"《[^《》]{0,80}》")
+
+
 @functools.lru_cache(maxsize=1)
 def _phrases() -> tuple[tuple[str, re.Pattern], ...]:
     df = pd.read_csv(resource_path("deadline_phrases.csv"), dtype=str, keep_default_na=False)
@@ -101,6 +105,11 @@ def _event_year(kind: str, m: re.Match, *, p_start: int | None, p_end: int | Non
     if groups.get("cn"):
         v = parse_chinese_numeral(groups["cn"])
         return None if v is None else int(v)
+    if groups.get("fyp"):
+        years = five_year_plan(groups["fyp"])
+        return None if years is None else years[1]
+    if groups.get("every"):
+        return p_end
     if groups.get("n"):
         n = parse_number_text(groups["n"])
         if n is None or p_start is None:
@@ -183,6 +192,9 @@ def extract_timeline(
                 continue
             stext = str(s_text)
             taken = [False] * (len(stext) + 1)
+            for q in RE_TITLE_QUOTE.finditer(stext):  # years inside 《…》 name another document
+                for i in range(q.start(), q.end()):
+                    taken[i] = True
             found = []
             for kind, pat in _phrases():
                 for m in pat.finditer(stext):

@@ -107,3 +107,111 @@ def validate_sets(folder: str | Path, *, work_dir: str | Path | None = None) -> 
     if not parts:
         return pd.DataFrame()
     return pd.concat(parts, ignore_index=True)
+
+
+#: The labelled sets of the extraction check (``tests/data/extraction_sets.csv`` in the repository).
+EXTRACTION_SET_COLUMNS = ("set", "status", "raw", "targets", "commitments", "note")
+
+
+def extraction_sets(path: str | Path, *, root: str | Path | None = None) -> pd.DataFrame:
+    """The labelled sets of the target and commitment check.
+
+    Args:
+        path: A CSV with ``set, status, raw, targets, commitments, note``; ``raw`` a folder of plans, ``targets``
+            a label file or glob (``expected_targets_*.csv``), ``commitments`` a label file or empty.
+        root: What the paths are relative to (default: the CSV's grandparent, the repository root).
+
+    Raises:
+        ValueError: A missing column or an unknown status, naming the file.
+    """
+    path = Path(path)
+    root = Path(root) if root is not None else path.parent.parent.parent
+    sets = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in EXTRACTION_SET_COLUMNS if c not in sets.columns]
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
+    bad = sorted(set(sets["status"]) - set(STATUSES))
+    if bad:
+        raise ValueError(f"{path}: unknown status {', '.join(bad)} (use one of {', '.join(STATUSES)})")
+    sets.attrs["root"] = root
+    return sets[list(EXTRACTION_SET_COLUMNS)]
+
+
+def validate_extraction(
+    sets: pd.DataFrame, *, which: tuple[str, ...] = ("tuned",), work_dir: str | Path | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Build each labelled set and score its targets and dated commitments against the labels.
+
+    Args:
+        sets: From :func:`extraction_sets`.
+        which: Statuses or set names to score (the blind sets are scored once, when asked by name or status).
+        work_dir: Parent folder for the builds (kept, so a second call is warm); default: temporary folders.
+
+    Returns:
+        ``(scores, misses)``: one row per set (``set, status, n_docs``, target ``n_expected, n_predicted,
+        precision, recall, unit_exact, comparator_exact, year_exact``, commitment ``c_expected, c_precision,
+        c_recall, c_year_exact``) and every missed, spurious or mismatched record with its set.
+    """
+    from compare.extraction.evaluate import (
+        evaluate_commitments,
+        evaluate_targets,
+        load_commitments,
+        load_expected,
+        mismatches,
+    )
+
+    build = importlib.import_module("compare.pipeline.build").build
+    root = Path(sets.attrs.get("root", "."))
+    rows, misses = [], []
+    with tempfile.TemporaryDirectory(prefix="pc-extraction-") as tmp:
+        for r in sets.to_dict("records"):
+            if r["set"] not in which and r["status"] not in which:
+                continue
+            out = (Path(work_dir) if work_dir is not None else Path(tmp)) / r["set"]
+            tables = build(root / r["raw"], out, keep_going=True, write_csv=False, progress=False).tables
+            documents = tables["documents"]
+            files = sorted(root.glob(r["targets"]))
+            exp = pd.concat([load_expected(f) for f in files], ignore_index=True)
+            exp = exp[exp["doc_id"].isin(set(documents["doc_id"]))]
+            t = evaluate_targets(tables["targets"], exp, documents=documents).set_index("doc_id").loc["ALL"]
+            row = {"set": r["set"], "status": r["status"], "n_docs": int(documents["doc_id"].nunique())}
+            row.update(
+                {
+                    k: t[k]
+                    for k in (
+                        "n_expected",
+                        "n_predicted",
+                        "precision",
+                        "recall",
+                        "unit_exact",
+                        "comparator_exact",
+                        "year_exact",
+                    )
+                }
+            )
+            m = mismatches(tables["targets"], exp, documents=documents)
+            m.insert(0, "set", r["set"])
+            m.insert(1, "what", "target")
+            misses.append(m.rename(columns={"number_text": "text"}).drop(columns="number_start"))
+            if r["commitments"]:
+                ce = load_commitments(root / r["commitments"])
+                ce = ce[ce["doc_id"].isin(set(documents["doc_id"]))]
+                cs, cm = evaluate_commitments(tables["timeline"], ce, documents=documents)
+                c = cs.set_index("doc_id").loc["ALL"]
+                row.update(
+                    {
+                        "c_expected": c["n_expected"],
+                        "c_precision": c["precision"],
+                        "c_recall": c["recall"],
+                        "c_year_exact": c["year_exact"],
+                    }
+                )
+                cm.insert(0, "set", r["set"])
+                cm.insert(1, "what", "commitment")
+                misses.append(
+                    cm.astype({"expected": str, "predicted": str}).rename(
+                        columns={"context": "expected_context"}
+                    )
+                )
+            rows.append(row)
+    return pd.DataFrame(rows), pd.concat(misses, ignore_index=True) if misses else pd.DataFrame()

@@ -1,0 +1,177 @@
+"""Governing time scopes: a deadline stated once that dates the items below it.
+
+Plans state a year once and let it govern a list: a heading (“（一）2018年底前完成……”), a section's lead
+sentence (“主要目标。到2025年，……” followed by numbered items), or the goals paragraph of an 实施意见 that has no
+plan period (“工作目标：到2020年，……” with the targets in later sections). :func:`inherited_scopes` walks a
+document's passages in order and tells, for every passage, which stated deadline governs it and where that
+deadline was stated, so each inherited year can be audited (``deadline_source``):
+
+- ``section``: a heading with a deadline, or a lead sentence of an item or paragraph, governs the passages
+  below it until a heading or item of the same or a higher level closes the section;
+- ``document``: in a document without a plan period, a deadline stated in a goals passage (a passage or section
+  titled …目标, or a lead paragraph before any heading) governs every later passage until another such
+  statement replaces it.
+
+A lead sentence stating two different years governs with the first and flags ``scope_conflicting_years``; a
+relative deadline (三年内) resolves from the plan's start year, else from the issue year, else stays unresolved
+(``relative_deadline_unresolved``), never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+from compare.core.frames import rows_by
+from compare.extraction.rules import RE_DEADLINE_IN_TEXT
+from compare.text.numbers import parse_number_text
+
+#: A sentence that opens with its deadline (after an optional “主要目标：” label): it governs what follows.
+RE_LEAD_DEADLINE = re.compile(
+    r"^\s*(?:[（(]?[一二三四五六七八九十\d]{1,3}[)）、.．]\s*)?"
+    r"(?:(?:工作|总体|主要|发展|具体|近期|阶段性)?目标(?:任务)?[：:。，,]?\s*)?"
+    r"(?:力争|计划)?\s*(?:到|至|截至|截止到?|在|于)?\s*(?:\d{4}\s*年|[一二两三四五六七八九十]{1,2}\s*年(?:内|之内))"
+)
+
+#: A title that names the goals of a plan (目标, 总体要求 …).
+RE_GOALS_TITLE = re.compile(r"目标|总体要求|总体思路|基本原则和目标")
+
+#: A four-digit year stated as a deadline in a lead sentence (to spot two conflicting years).
+RE_DEADLINE_YEAR = re.compile(r"(?:到|至|截至|在|于)?\s*(?P<y>(?:19|20)\d{2})\s*年(?:底|末|前|内)?")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A stated deadline and the span of passages it governs.
+
+    Attributes:
+        year: The resolved year, or None (a relative deadline that could not be resolved).
+        text: The deadline as written (到2020年, 三年内).
+        source: ``section`` or ``document``.
+        level: Heading level the scope belongs to: a heading or item of this level or higher closes it
+            (``document`` scopes: -1, closed only by another document scope).
+        flags: Flags every record that inherits the year carries.
+    """
+
+    year: int | None
+    text: str
+    source: str
+    level: float
+    flags: tuple[str, ...] = ()
+
+
+def issue_year(value) -> int | None:
+    """The year of an ``issue_date`` value (2018-05-03, 2018年5月, 2018), else None."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    m = re.search(r"(?:19|20)\d{2}", str(value))
+    return int(m.group(0)) if m else None
+
+
+def resolve_deadline(
+    text: str, *, period_start: int | None, period_end: int | None, issued: int | None = None
+) -> tuple[int | None, str | None, tuple[str, ...]]:
+    """The first deadline stated in ``text``: ``(year, phrase, flags)``; ``(None, None, ())`` when none.
+
+    A relative deadline (三年内) counts from the plan's start year, else the issue year; 年底前 / 年内 is the
+    plan's last year (a year's work points), else the issue year.
+    """
+    m = RE_DEADLINE_IN_TEXT.search(text)
+    if m is None:
+        return None, None, ()
+    year = m["y1"] or m["y2"] or m["y3"]
+    if year:
+        return int(year), m.group(0), ()
+    start = period_start if period_start is not None else issued
+    if m["rel"]:
+        n = parse_number_text(m["n"] or m["n2"])
+        if n is not None and start is not None and 0 < n < 50:
+            return int(start + n - 1), m.group(0), ()
+        return None, m.group(0), ("relative_deadline_unresolved",)
+    end = period_end if period_end is not None else issued
+    if end is None:
+        return None, m.group(0), ("relative_deadline_unresolved",)
+    return end, m.group(0), ()
+
+
+def _lead_scope(
+    sentences: list[str],
+    *,
+    period_start: int | None,
+    period_end: int | None,
+    issued: int | None,
+) -> tuple[int | None, str, tuple[str, ...]] | None:
+    """The deadline a passage leads with (one of its first two sentences opens with it), else None."""
+    for text in sentences[:2]:
+        if not RE_LEAD_DEADLINE.match(text):
+            continue
+        year, phrase, flags = resolve_deadline(
+            text, period_start=period_start, period_end=period_end, issued=issued
+        )
+        if phrase is None:
+            continue
+        years = {int(y.group("y")) for y in RE_DEADLINE_YEAR.finditer(text.split("。")[0])}
+        if year is not None and len(years - {year}) > 0 and all(y > 1990 for y in years):
+            flags = (*flags, "scope_conflicting_years")
+        return year, phrase, flags
+    return None
+
+
+def inherited_scopes(
+    passages: pd.DataFrame,
+    sentences: pd.DataFrame,
+    *,
+    periods: dict[str, tuple[int | None, int | None]],
+    issued: dict[str, int | None] | None = None,
+) -> dict[str, Scope]:
+    """For every passage governed by a deadline stated before it, that deadline (innermost scope first).
+
+    Args:
+        passages: The ``passages`` table (any documents).
+        sentences: The ``sentences`` table (the passages' sentences, to read their lead sentence).
+        periods: ``{doc_id: (plan start, plan end)}``; a document with a plan end gets no ``document`` scope
+            (its plan period is the fallback).
+        issued: ``{doc_id: issue year}``, for relative deadlines of documents without a plan period.
+
+    Returns:
+        ``{passage_id: Scope}`` for the passages that inherit a year; passages without one are absent.
+    """
+    issued = issued or {}
+    if passages is None or passages.empty:
+        return {}
+    first = rows_by(sentences, "passage_id", ("text",), order="seq") if len(sentences) else {}
+    cols = ("passage_id", "kind", "level", "heading", "section_path", "text")
+    out: dict[str, Scope] = {}
+    for doc, rows in rows_by(passages, "doc_id", cols, order="seq").items():
+        p_start, p_end = periods.get(str(doc), (None, None))
+        year_issued = issued.get(str(doc))
+        scopes: list[Scope] = []  # innermost last
+        in_goals = False
+        for pid, kind, level, heading, section_path, text in rows:
+            lvl = float(level) if level is not None and not pd.isna(level) else 1.0
+            if kind in ("heading", "item"):  # a new section or item closes the scopes at its level and below
+                scopes = [s for s in scopes if s.level < lvl]
+            if kind == "heading":
+                in_goals = bool(RE_GOALS_TITLE.search(str(text)))
+            if scopes:
+                out[pid] = scopes[-1]
+            if kind in ("table", "responsibility"):
+                continue
+            sents = [str(t) for (t,) in first.get(pid, [])] or [str(text)]
+            lead = _lead_scope(sents, period_start=p_start, period_end=p_end, issued=year_issued)
+            if lead is None:
+                continue
+            year, phrase, flags = lead
+            own_title = f"{heading or ''}{sents[0][:12]}"
+            goals = in_goals or bool(RE_GOALS_TITLE.search(own_title)) or not str(section_path or "")
+            if p_end is None and goals and kind != "heading":
+                scopes = [s for s in scopes if s.source != "document"]
+                scopes.insert(0, Scope(year, phrase, "document", -1.0, flags))
+            else:
+                # closed by the next heading or item of its own level; a lead paragraph before any heading
+                # (the preamble) by none
+                scope_level = lvl if kind in ("heading", "item") or str(section_path or "") else 0.5
+                scopes.append(Scope(year, phrase, "section", scope_level, flags))
+    return out

@@ -1,0 +1,152 @@
+"""Governing time scopes: a deadline stated once dates the items below it, and the timeline's dated phrases
+across the genre (relative deadlines, 全年, 十四五期间, a period stated again, titles of other documents)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from compare.extraction.scopes import issue_year, resolve_deadline
+from compare.extraction.sentence_targets import extract_targets
+from compare.extraction.timeline import extract_timeline
+from compare.text.segment import split_passages, split_sentences
+
+
+def doc(text: str, *, period=(None, None), issued=None, doc_id="x") -> dict[str, pd.DataFrame]:
+    passages = split_passages(text, doc_id=doc_id, text_original=text)
+    sentences = split_sentences(passages)
+    documents = pd.DataFrame(
+        {
+            "doc_id": [doc_id],
+            "text": [text],
+            "text_original": [text],
+            "period_start": pd.array([period[0]], dtype="Int64"),
+            "period_end": pd.array([period[1]], dtype="Int64"),
+            "issue_date": [issued],
+        }
+    )
+    return {"passages": passages, "sentences": sentences, "documents": documents}
+
+
+def targets(text: str, **kw) -> pd.DataFrame:
+    t = doc(text, **kw)
+    out = extract_targets(t["sentences"], documents=t["documents"], passages=t["passages"])
+    return out.set_index("number_text")
+
+
+OPINIONS = """某省教育厅关于加强学校体育工作的实施意见
+
+一、工作目标
+到2020年，学校体育办学条件总体达到国家标准。
+
+二、主要任务
+（一）保障体育课时。小学1-2年级每周4课时，体育课时不低于总课时的11%。
+（二）加强师资配备。配齐体育教师，专职体育教师比例达到90%以上。
+
+三、保障措施
+各地要健全经费投入机制。
+"""
+
+
+def test_a_goals_statement_governs_a_document_without_plan_period():
+    t = targets(OPINIONS)
+    for number in ("11%", "90%"):
+        assert t.loc[number, "target_year"] == 2020, number
+        assert t.loc[number, "deadline_source"] == "document"
+    assert t.loc["90%", "deadline_text"] == "到2020年"
+    assert t.loc["11%", "deadline_text"] == "每周"  # a per-period quantity keeps its own time phrase
+
+
+def test_with_a_plan_period_the_period_is_the_fallback_not_the_goals_year():
+    t = targets(OPINIONS.replace("工作目标\n到2020年", "工作目标\n到2022年"), period=(2021, 2025))
+    assert (t.loc["90%", "target_year"], t.loc["90%", "deadline_source"]) == (2025, "plan period")
+
+
+HEADED = """某市教育局2019年工作要点
+
+一、扩大学前教育资源
+（一）2019年底前完成以下任务。
+1.新建幼儿园12所。
+2.普惠性幼儿园覆盖率达到80%。
+（二）提升保教质量。
+1.培训园长300名。
+
+二、推进义务教育均衡
+新建学校5所。
+"""
+
+
+def test_a_heading_deadline_governs_its_list_until_the_next_item_of_its_level():
+    t = targets(HEADED)
+    assert (t.loc["12", "target_year"], t.loc["12", "deadline_source"]) == (2019, "section")
+    assert (t.loc["80%", "target_year"], t.loc["80%", "deadline_source"]) == (2019, "section")
+    # the next item of the same level closes the scope: no year is inherited (no plan period either)
+    assert t.loc["300", "deadline_source"] != "section"
+
+
+def test_conflicting_years_in_a_lead_sentence_are_flagged_not_merged():
+    text = "某市实施意见\n\n一、目标\n到2020年，全面普及学前教育，到2022年基本实现均衡。\n\n二、任务\n新建幼儿园12所。\n"
+    t = targets(text)
+    assert t.loc["12", "target_year"] == 2020
+    assert "scope_conflicting_years" in t.loc["12", "flag"]
+
+
+def test_relative_deadlines_resolve_from_the_issue_date_or_stay_unresolved():
+    text = "某市实施意见\n\n一、目标\n三年内，新建幼儿园12所。\n"
+    assert targets(text, issued="2018-05-03").loc["12", "target_year"] == 2020
+    unresolved = targets(text)
+    assert pd.isna(unresolved.loc["12", "target_year"])
+    assert "relative_deadline_unresolved" in unresolved.loc["12", "flag"]
+    assert resolve_deadline("三年内完成", period_start=None, period_end=None, issued=None)[0] is None
+
+
+def test_implausible_deadlines_are_flagged():
+    before = targets("某市实施意见\n\n到2016年，新建幼儿园12所。\n", issued="2018年5月")
+    assert "deadline_before_issue" in before.loc["12", "flag"]
+    far = targets("某市实施意见\n\n到2060年，新建幼儿园12所。\n", issued="2018年5月")
+    assert "year_far_future" in far.loc["12", "flag"] and far.loc["12", "target_year"] == 2060
+
+
+def test_a_scope_that_never_closes_governs_to_the_end_without_crashing():
+    text = "某市实施意见\n\n到2020年，完成以下任务：\n" + "".join(
+        f"{i}.新建幼儿园{i + 10}所。\n" for i in range(1, 30)
+    )
+    t = targets(text)
+    assert len(t) == 29 and (t["target_year"] == 2020).all()
+
+
+@pytest.mark.parametrize(
+    ("value", "year"),
+    [("2018-05-03", 2018), ("2018年5月", 2018), (None, None), (float("nan"), None), ("", None)],
+)
+def test_issue_year(value, year):
+    assert issue_year(value) == year
+
+
+def timeline(text: str, **kw) -> pd.DataFrame:
+    t = doc(text, **kw)
+    return extract_timeline(t, documents=t["documents"])
+
+
+def test_timeline_phrases_across_the_genre():
+    text = (
+        "某市教育事业发展“十四五”规划（2021—2025年）\n\n"
+        "根据《某市国民经济和社会发展第十四个五年规划和二〇三五年远景目标纲要》，制定本规划。规划期为2021—2025年。\n\n"
+        "一、主要任务\n"
+        "“十四五”期间新建幼儿园10所。三年新建学校5所。生均公用经费达到每生每年800元。每周开展1次活动。\n"
+    )
+    e = timeline(text, period=(2021, 2025))
+    by_text = dict(zip(e["deadline_text"], e["kind"], strict=False))
+    years = dict(zip(e["deadline_text"], e["year"], strict=False))
+    assert "二〇三五年" not in by_text  # inside the title of another document
+    assert years["“十四五”期间"] == 2025
+    assert years["三年"] == 2023  # from the plan's start year
+    assert by_text["每周"] == "recurring"
+    assert "每年" not in by_text  # 每生每年 is a rate, not a duty
+    assert (e["kind"] == "plan_period").sum() == 2  # the title, and 规划期为2021—2025年
+
+
+def test_this_year_in_work_points():
+    e = timeline("某市教育局2024年工作要点\n\n全年新增学位1000个。\n", period=(2024, 2024))
+    row = e[e["deadline_text"] == "全年"].iloc[0]
+    assert (row["kind"], row["year"]) == ("this_year", 2024)
