@@ -71,5 +71,7 @@ def pytest_sessionfinish(session, exitstatus):
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = reporter.stats.get("skipped", []) if reporter is not None else []
     if skipped and exitstatus == 0:
-        reporter.write_line(f"{len(skipped)} test(s) skipped: every test must run (see the skip reasons above)")
+        reporter.write_line(
+            f"{len(skipped)} test(s) skipped: every test must run (see the skip reasons above)"
+        )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

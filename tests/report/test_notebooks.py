@@ -268,8 +268,8 @@ def test_briefing_degrades_without_theme_and_target_tables(report_suite, tmp_pat
     result = report.run_report(notebooks_dir=NOTEBOOKS, processed=processed, out=out, only=["00_briefing"])
     assert result.runs[0].status == "executed"
     page = _page(out / "00_briefing.html")
-    assert "暂无此项：请以 主题标注（themes） 阶段重新构建数据" in page
-    assert "暂无此项：请以 目标抽取（targets） 阶段重新构建数据" in page
+    assert "暂无此项：请以 主题标注（themes）阶段重新构建数据" in page
+    assert "暂无此项：请以 目标抽取（targets）阶段重新构建数据" in page
     assert "Traceback" not in page and "KeyError" not in page
 
 

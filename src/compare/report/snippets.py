@@ -59,6 +59,8 @@ def table_html(
         drill: A drill-down to quotes (closed on paper) rather than the table behind a chart.
     """
     shown = df.head(max_rows).copy()
+    # pandas writes a line break inside a cell as a literal "\n": show it as a cell separator instead
+    shown = shown.map(lambda v: v.replace("\n", " ｜ ") if isinstance(v, str) else v)
     for col in percent:
         if col in shown.columns:
             shown[col] = shown[col].map(lambda v: "" if pd.isna(v) else f"{v:.0%}")

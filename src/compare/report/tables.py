@@ -110,8 +110,8 @@ def _targets_shared(bt: dict, w: Wording) -> pd.DataFrame:
 
 
 def _quote(s: pd.Series) -> pd.Series:
-    """Quotes of flattened indicator tables carry literal ``\\n`` between cells: shown as ``｜``."""
-    return s.fillna("").astype(str).str.replace("\\n", " ｜ ", regex=False)
+    """Quotes of flattened indicator tables hold a line break between cells: shown as ``｜``."""
+    return s.fillna("").astype(str).str.replace("\n", " ｜ ", regex=False)
 
 
 def _target_text(df: pd.DataFrame, w: Wording) -> pd.Series:
