@@ -18,7 +18,7 @@ from compare.text.readers import read_document
 SEED_IDS = {"taizhou_js_2023", "changzhou_2023", "unnamed_province_2023", "taizhou_zj_2021", "ningbo_2023"}
 T2S = opencc.OpenCC("t2s")
 HEADER = ",".join(MANIFEST_COLUMNS)
-GOOD_ROW = "a_2023,a.txt,泰州,泰州(江苏),江苏,true,,行动方案,标题,2023,2025,2023-05-29,simplified,web,"
+GOOD_ROW = "a_2023,a.txt,泰州,泰州(江苏),江苏,true,,行动方案,标题,2023,2025,2023-05-29,simplified,web,,city"
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +110,7 @@ def _assert_manifest_error(folder: Path, *phrases: str) -> str:
 
 
 def test_good_row_reads_with_types_and_blank_cells_as_none(tmp_path: Path) -> None:
-    folder = _folder(tmp_path, GOOD_ROW, "b_2021,b.txt,,,,no,,,,,,,,,")
+    folder = _folder(tmp_path, GOOD_ROW, "b_2021,b.txt,,,,no,,,,,,,,,,")
     table = read_manifest(folder)
     assert table.loc[0, "period_start"] == 2023 and table.loc[0, "names_city"]
     assert pd.notna(table.loc[1, "names_city"]) and not table.loc[1, "names_city"]
@@ -165,7 +165,7 @@ def test_malformed_row_names_manifest_line_and_problem(tmp_path: Path, change: d
 
 
 def test_every_problem_is_reported_with_its_line(tmp_path: Path) -> None:
-    rows = (GOOD_ROW, "", GOOD_ROW.replace("2023-05-29", "29.5.2023"), "c_1,c.txt,,,,,,,,,,,,,")
+    rows = (GOOD_ROW, "", GOOD_ROW.replace("2023-05-29", "29.5.2023"), "c_1,c.txt,,,,,,,,,,,,,,")
     message = _assert_manifest_error(
         _folder(tmp_path, *rows), "line 4", "duplicate doc_id", "29.5.2023", "line 5"
     )
@@ -173,7 +173,7 @@ def test_every_problem_is_reported_with_its_line(tmp_path: Path) -> None:
 
 
 def test_wrong_number_of_cells(tmp_path: Path) -> None:
-    _assert_manifest_error(_folder(tmp_path, "a_2023,a.txt,泰州"), "line 2", "3 cells", "15 columns")
+    _assert_manifest_error(_folder(tmp_path, "a_2023,a.txt,泰州"), "line 2", "3 cells", "16 columns")
 
 
 def test_manifest_that_is_not_utf8(tmp_path: Path) -> None:
@@ -183,7 +183,7 @@ def test_manifest_that_is_not_utf8(tmp_path: Path) -> None:
 
 
 def test_quoted_multiline_cell_keeps_line_numbers(tmp_path: Path) -> None:
-    first = GOOD_ROW[:-1] + '"第一行\n第二行"'
+    first = GOOD_ROW.removesuffix(",city")[:-1] + '"第一行\n第二行",city'
     second = GOOD_ROW.replace("a_2023,a.txt", "b_2021,b.txt").replace("true", "perhaps")
     _assert_manifest_error(_folder(tmp_path, first, second), "line 4", "'perhaps'")
 
@@ -194,3 +194,8 @@ def test_real_manifest_copy_with_seeds_is_valid(tmp_path: Path) -> None:
     assert read_manifest(tmp_path)["doc_id"].tolist() == read_manifest(RAW_DATA_DIR)["doc_id"].tolist()
     (tmp_path / "ningbo_2023_work_points.txt").unlink()
     _assert_manifest_error(tmp_path, "line 6", "'ningbo_2023_work_points.txt' does not exist")
+
+
+def test_level_is_checked(tmp_path: Path) -> None:
+    assert read_manifest(_folder(tmp_path, GOOD_ROW)).loc[0, "level"] == "city"
+    _assert_manifest_error(_folder(tmp_path, GOOD_ROW.replace(",city", ",nation")), "line 2", "'nation'")

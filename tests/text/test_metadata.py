@@ -149,8 +149,45 @@ def test_municipality_and_province_only_documents():
     place = infer_place(prov, title=infer_title(prov))
     assert place["city"] is None
     assert place["province"] == "江苏"
-    assert place["city_label"] == "未具名(江苏)"
+    assert (place["city_label"], place["level"]) == ("江苏(省级)", "province")  # provincial, not unnamed
     assert infer_genre(infer_title(prov)) == "实施意见"
+    assert infer_metadata(bj, file_name="bj.txt")[0]["level"] == "province"  # 北京 is a 直辖市
+
+
+def test_the_issuing_body_gives_level_and_city():
+    notice = (
+        "宁波市人民政府办公厅关于印发宁波市学前教育发展行动计划的通知\n各区县（市）人民政府：\n"
+        "现将计划印发给你们。学习杭州、上海、杭州、杭州的经验。\n宁波市人民政府办公厅\n2019年5月3日"
+    )
+    fields, _ = infer_metadata(notice, file_name="n.txt")
+    assert (fields["city"], fields["level"]) == ("宁波", "city")
+    # no city in the title: the issuer at the foot of the text decides, not the cities its text mentions
+    body = "学前教育发展行动计划\n学习杭州经验，杭州、杭州、杭州市的做法。\n宁波市教育局\n2019年5月3日"
+    place = infer_place(body, title=infer_title(body))
+    assert (place["city"], place["level"]) == ("宁波", "city") and "宁波市教育局" in place["city_evidence"]
+    provincial = "中共江西省委 江西省人民政府关于学前教育深化改革的实施意见\n各设区市……"
+    place = infer_place(provincial, title=infer_title(provincial))
+    assert (place["city"], place["province"], place["level"]) == (None, "江西", "province")
+    county = "昌黎县人民政府关于义务教育均衡发展的实施意见\n秦皇岛市昌黎县……"
+    assert infer_place(county, title=infer_title(county))["level"] == "county"
+
+
+def test_a_provincial_document_gets_no_city_warning(tmp_path):
+    import warnings
+
+    from compare.pipeline.build import build
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "jx.txt").write_text(
+        "江西省教育厅关于加强学校体育工作的实施意见\n\n全省各地要……到2020年，全省学校体育场地达标率达到90%。\n",
+        encoding="utf-8",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = build(raw, tmp_path / "out", use_cache=False, write_csv=False)
+    assert not any("could not infer" in w and "city" in w for w in result.warnings)
+    assert result.tables["documents"].loc[0, "level"] == "province"
 
 
 def test_common_characters_are_not_read_as_city_aliases():

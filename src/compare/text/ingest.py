@@ -133,6 +133,8 @@ def document_row(spec: DocSpec, raw: RawDocument, cleaned: CleanResult) -> dict:
     if meta["script"] is None:
         meta["script"] = "unknown"
     missing = [k for k in EXPECTED_FIELDS if meta.get(k) in (None, "", "unknown")]
+    if meta.get("level") == "province":  # a provincial document has no city to find
+        missing = [k for k in missing if k != "city"]
     if missing and (inferred_fields or not spec.manifest):
         known_unnamed = spec.manifest and spec.manifest.get("city_label")
         report = [m for m in missing if not (known_unnamed and m in ("city", "province"))]

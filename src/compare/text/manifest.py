@@ -36,8 +36,11 @@ META_FIELDS: tuple[str, ...] = (  # what a manifest row says about a document (b
     "script",
     "source",
     "notes",
+    "level",
 )
 MANIFEST_COLUMNS: tuple[str, ...] = ("doc_id", "file", *META_FIELDS)
+#: Administrative levels of an issuing body (the ``level`` column).
+LEVELS: tuple[str, ...] = ("province", "city", "county")
 REQUIRED_COLUMNS: tuple[str, ...] = ("doc_id", "file")
 
 #: Words accepted in the ``names_city`` column (case-insensitive), and the value they stand for.
@@ -274,6 +277,10 @@ def _check_row(
         else:
             problems.append(f"names_city {names_city!r} is not one of {'/'.join(BOOLEAN_WORDS)}")
             record["names_city"] = None
+
+    level = record["level"]
+    if level is not None and level not in LEVELS:
+        problems.append(f"level {level!r} is not one of {', '.join(LEVELS)}")
 
     script = record["script"]
     if script is not None and script not in SCRIPTS:

@@ -97,6 +97,7 @@ _CN_DIGITS = {
 METADATA_FIELDS = (
     "title",
     "genre",
+    "level",
     "city",
     "city_label",
     "province",
@@ -307,6 +308,78 @@ def _alias_evidence(text: str) -> tuple[dict | None, list[str]]:
     return row, list(dict.fromkeys(ranked[0][1]))
 
 
+#: The body that issues a document (in its title, first lines or signature): 浙江省教育厅, 宁波市人民政府办公室,
+#: 中共某市委 某市人民政府, 某县教育局. ``place`` ends with the division's short name.
+RE_ISSUER = re.compile(
+    r"(?P<place>[\u4e00-\u9fff]{2,12}?)(?P<kind>省|自治区|市|自治州|州|地区|盟|自治县|县|区|旗)"
+    r"(?:委(?:员会)?|人民政府|政府|教育厅|教育局|教育委员会|教育和体育局|教育体育局|教体局|教育工作领导小组)"
+)
+#: Cities that are province-level divisions (直辖市): their 市教育委员会 issues provincial documents.
+MUNICIPALITIES = ("北京", "天津", "上海", "重庆")
+#: Division kinds of an issuer → administrative level of the document.
+ISSUER_LEVELS = {
+    "省": "province",
+    "自治区": "province",
+    "市": "city",
+    "自治州": "city",
+    "州": "city",
+    "地区": "city",
+    "盟": "city",
+    "自治县": "county",
+    "县": "county",
+    "区": "county",
+    "旗": "county",
+}
+#: Lines read for the issuing body: the first lines (title, 发文机关) and the last (signature).
+ISSUER_HEAD_LINES, ISSUER_TAIL_LINES = 6, 8
+
+
+def infer_issuer(text: str, *, title: str | None = None) -> dict | None:
+    """The body that issued a document, from its title, first lines or signature.
+
+    Args:
+        text: Cleaned simplified text.
+        title: The document title, if known.
+
+    Returns:
+        ``{"level": province|city|county, "city": short name or None, "province": short name or None,
+        "issuer": the words matched}``, or None when no issuing body is named.
+    """
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    candidates = [title or "", *lines[:ISSUER_HEAD_LINES], *lines[-ISSUER_TAIL_LINES:]]
+    provinces = _provinces()
+    cities = {r["short"]: r for r in _prefectures()}
+    for line in candidates:
+        for m in RE_ISSUER.finditer(line):
+            place, kind = m["place"], m["kind"]
+            level = ISSUER_LEVELS[kind]
+            if kind == "市" and any(place.endswith(c) for c in MUNICIPALITIES):
+                short = next(c for c in MUNICIPALITIES if place.endswith(c))
+                return {"level": "province", "city": None, "province": short, "issuer": m.group(0)}
+            if level == "province":
+                short = max((p for p in provinces if place.endswith(p)), key=len, default=None)
+                if short:
+                    return {"level": "province", "city": None, "province": short, "issuer": m.group(0)}
+                continue
+            if level == "city":
+                short = max((c for c in cities if place.endswith(c)), key=len, default=None)
+                if short:
+                    row = cities[short]
+                    return {"level": "city", "city": short, "province": row["province"], "issuer": m.group(0)}
+                continue
+            if level == "county" and len(place) >= 2 and not place.endswith(("城", "新")):
+                return {"level": "county", "city": None, "province": None, "issuer": m.group(0)}
+    return None
+
+
+def provinces_named_in(title: str | None, province: str) -> bool:
+    """Whether a title names the province itself (青海省, 广西壮族自治区, or starts with its short name)."""
+    if not title:
+        return False
+    row = _provinces().get(province)
+    return bool(row) and (row["name"] in title or title.startswith(province))
+
+
 def infer_place(text: str, *, title: str | None = None) -> dict:
     """Infer the city and province a plan belongs to, using the gazetteer.
 
@@ -320,7 +393,8 @@ def infer_place(text: str, *, title: str | None = None) -> dict:
         title: The document title, if known (see :func:`infer_title`).
 
     Returns:
-        Dict with ``city, province, names_city, city_evidence, city_label``.
+        Dict with ``city, province, names_city, city_evidence, city_label, level`` (``province``, ``city`` or
+        ``county``: from the issuing body, see :func:`infer_issuer`, else from the place found).
     """
     title = title or ""
     best, best_key, evidence = None, None, None
@@ -341,6 +415,18 @@ def infer_place(text: str, *, title: str | None = None) -> dict:
             evidence = (
                 "named in title; " if in_title else ""
             ) + f"{row['name']}×{full}, {row['short']}×{short}"
+    issuer = infer_issuer(text, title=title)
+    if issuer is not None and issuer["city"] and not (best_key and best_key[0]):
+        # a municipal document is the issuing city's, whatever other cities its text names
+        row = next(r for r in _prefectures() if r["short"] == issuer["city"])
+        return {
+            "city": row["short"],
+            "province": row["province"],
+            "names_city": True,
+            "city_evidence": f"issued by {issuer['issuer']}",
+            "city_label": _label(row["short"], row["province"]),
+            "level": "city",
+        }
     if best:
         province = best["province"]
         return {
@@ -349,6 +435,13 @@ def infer_place(text: str, *, title: str | None = None) -> dict:
             "names_city": True,
             "city_evidence": evidence,
             "city_label": _label(best["short"], province),
+            "level": (
+                "province"  # a 直辖市 is a province-level division
+                if best["short"] in MUNICIPALITIES
+                else issuer["level"]
+                if issuer and issuer["level"] == "county"
+                else "city"
+            ),
         }
     row, found = _alias_evidence(text)
     if row:
@@ -360,6 +453,16 @@ def infer_place(text: str, *, title: str | None = None) -> dict:
             "city_evidence": f"city not named; abbreviation {alias} ({row['short']}) used in: "
             + ", ".join(found),
             "city_label": _label(row["short"], row["province"]),
+            "level": "city",
+        }
+    if issuer is not None and issuer["level"] == "province":
+        return {
+            "city": None,
+            "province": issuer["province"],
+            "names_city": False,
+            "city_evidence": f"province-level document: issued by {issuer['issuer']}",
+            "city_label": f"{issuer['province']}(省级)",
+            "level": "province",
         }
     province = None
     scores = Counter()
@@ -371,12 +474,20 @@ def infer_place(text: str, *, title: str | None = None) -> dict:
         top = scores.most_common(2)
         if len(top) == 1 or top[0][1] > top[1][1]:
             province = top[0][0]
+    level = issuer["level"] if issuer is not None else None
+    if (
+        level is None
+        and province is not None
+        and (provinces_named_in(title, province) or text.count("全省") >= MIN_SHORT_MENTIONS)
+    ):
+        level = "province"  # 2018年青海省教育工作要点, or “全省” throughout: a provincial document
     return {
         "city": None,
         "province": province,
         "names_city": False,
-        "city_evidence": None,
-        "city_label": _label(None, province),
+        "city_evidence": "province-level document" if level == "province" else None,
+        "city_label": f"{province}(省级)" if level == "province" else _label(None, province),
+        "level": level,
     }
 
 
