@@ -38,12 +38,12 @@ _CLAUSE_SEP = "，；。！？：\n"
 RE_YEAR_AFTER = re.compile(r"^\s*(?:年|年度|年底|年末|学年)")
 
 
+#: A level measured in years (平均受教育年限达到11.3年): the only numbers with unit 年 that are targets.
+RE_YEARS_LEVEL = re.compile(r"年限\s*(?:达到|提高到|提升到|达|为|超过|不低于)?\s*$")
+
+
 #: A line that ends as a sentence, not as a title.
 RE_SENTENCE_END = re.compile(r"[。；;！!]\s*$")
-
-
-#: A number with a decimal point: never a year (平均受教育年限达到11.3年).
-RE_DECIMAL = re.compile(r"\d+\.\d+")
 
 
 RE_DATE_AFTER = re.compile(r"^\s*(?:月|日|号|时|点|分(?!之))")
@@ -86,7 +86,7 @@ def _skip_reason(span: NumberSpan, sent: str, rules: TargetRules) -> str | None:
             return "chinese_word"
         if before.endswith("第"):
             return "ordinal"
-    if RE_YEAR_AFTER.match(after) and not RE_DECIMAL.fullmatch(span.text):  # 11.3年 is a duration
+    if RE_YEAR_AFTER.match(after) and not RE_YEARS_LEVEL.search(before):  # 年限达到11.3年: a level
         return "year"
     if RE_DATE_AFTER.match(after):
         return "date"
@@ -164,8 +164,10 @@ def extract_sentence_targets(
             unit = "元"
         if not unit and not RE_SIGN_BEFORE.search(text[: span.start]):
             continue  # a bare number is a target only behind a comparison sign (>97, ≥90)
-        if unit in ("年", "岁") or (unit and rules.unit_kind.get(unit) == "age"):
+        if unit == "岁" or (unit and rules.unit_kind.get(unit) == "age"):
             continue
+        if unit == "年" and not RE_YEARS_LEVEL.search(text[: span.start]):
+            continue  # 满3年, 3年以上: a duration that conditions; 受教育年限达到11.3年 is a level
         # clause boundaries
         cs = max(text.rfind(ch, 0, span.start) for ch in _CLAUSE_SEP) + 1
         ce_candidates = [text.find(ch, unit_end) for ch in "，；。！？\n"]
