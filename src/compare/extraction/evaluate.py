@@ -4,6 +4,8 @@ document, and the mismatches to audit.
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 
@@ -49,19 +51,26 @@ def _locate(expected: pd.DataFrame, documents: pd.DataFrame, *, field: str = "nu
     pos = []
     for doc, context, needle in zip(expected["doc_id"], expected["context"], expected[field], strict=True):
         context, needle = context.translate(_FOLD), needle.translate(_FOLD)
-        i = -1
-        for text in texts.get(doc, ("",)):
-            i = text.find(context)
-            if i >= 0:
-                if text.find(context, i + 1) >= 0:
-                    raise ValueError(f"{doc}: context {context!r} is not unique in the document")
-                break
-        if i < 0:
-            raise ValueError(f"{doc}: context {context!r} is not in the document")
         j = context.find(needle)
         if j < 0:
             raise ValueError(f"{doc}: {needle!r} not in context {context!r}")
-        pos.append(i + j)
+        # spacing may differ from the raw file the label was copied from (cleaning collapses it)
+        pattern = re.compile(
+            "".join(r"\s*" if ch.isspace() else re.escape(ch) for ch in context[:j])
+            + "(?P<needle>)"
+            + "".join(r"\s*" if ch.isspace() else re.escape(ch) for ch in context[j:])
+        )
+        found = None
+        for text in texts.get(doc, ("",)):
+            hits = list(pattern.finditer(text))
+            if len(hits) > 1:
+                raise ValueError(f"{doc}: context {context!r} is not unique in the document")
+            if hits:
+                found = hits[0].start("needle")
+                break
+        if found is None:
+            raise ValueError(f"{doc}: context {context!r} is not in the document")
+        pos.append(found)
     return pd.Series(pos, index=expected.index, dtype="int64")
 
 

@@ -174,13 +174,14 @@ def validate_extraction(
             exp = pd.concat([load_expected(f) for f in files], ignore_index=True)
             exp = exp[exp["doc_id"].isin(set(documents["doc_id"]))]
             t = evaluate_targets(tables["targets"], exp, documents=documents).set_index("doc_id").loc["ALL"]
-            row = {"set": r["set"], "status": r["status"], "n_docs": int(documents["doc_id"].nunique())}
+            row = {"set": r["set"], "status": r["status"], "n_docs": int(exp["doc_id"].nunique())}
             row.update(
                 {
                     k: t[k]
                     for k in (
                         "n_expected",
                         "n_predicted",
+                        "n_matched",
                         "precision",
                         "recall",
                         "unit_exact",
@@ -201,6 +202,8 @@ def validate_extraction(
                 row.update(
                     {
                         "c_expected": c["n_expected"],
+                        "c_predicted": c["n_predicted"],
+                        "c_matched": c["n_matched"],
                         "c_precision": c["precision"],
                         "c_recall": c["recall"],
                         "c_year_exact": c["year_exact"],
@@ -213,5 +216,47 @@ def validate_extraction(
                         columns={"context": "expected_context"}
                     )
                 )
+                row["n_docs"] = len(set(exp["doc_id"]) | set(ce["doc_id"]))
             rows.append(row)
     return pd.DataFrame(rows), pd.concat(misses, ignore_index=True) if misses else pd.DataFrame()
+
+
+def combine_sets(scores: pd.DataFrame) -> pd.DataFrame:
+    """One row per status (``seeds`` on its own, then ``tuned`` and ``blind`` over their sets), pooled.
+
+    Precision and recall are recomputed from the pooled counts; field accuracies are weighted by the matched
+    records they were measured on. Columns: those of ``resources/validation.csv`` (``set, n_docs,
+    n_expected, precision, recall, unit_exact, comparator_exact, year_exact, commitment_precision,
+    commitment_recall``).
+    """
+    rows = []
+    groups = [("seeds", scores[scores["set"] == "seeds"])]
+    for status in STATUSES:
+        groups.append((status, scores[(scores["status"] == status) & (scores["set"] != "seeds")]))
+    for name, g in groups:
+        if g.empty:
+            continue
+        matched = g["n_matched"].sum()
+
+        def weighted(col: str, g=g, matched=matched) -> float:
+            return float((g[col].fillna(0) * g["n_matched"]).sum() / matched) if matched else float("nan")
+
+        c = g.dropna(subset=["c_expected"]) if "c_expected" in g else g.iloc[0:0]
+        c_pred, c_match, c_exp = (
+            (c[k].sum() for k in ("c_predicted", "c_matched", "c_expected")) if len(c) else (0, 0, 0)
+        )
+        rows.append(
+            {
+                "set": name,
+                "n_docs": int(g["n_docs"].sum()),
+                "n_expected": int(g["n_expected"].sum()),
+                "precision": matched / g["n_predicted"].sum() if g["n_predicted"].sum() else float("nan"),
+                "recall": matched / g["n_expected"].sum() if g["n_expected"].sum() else float("nan"),
+                "unit_exact": weighted("unit_exact"),
+                "comparator_exact": weighted("comparator_exact"),
+                "year_exact": weighted("year_exact"),
+                "commitment_precision": c_match / c_pred if c_pred else float("nan"),
+                "commitment_recall": c_match / c_exp if c_exp else float("nan"),
+            }
+        )
+    return pd.DataFrame(rows)
