@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
@@ -49,7 +50,7 @@ from compare.pipeline.executors import (
     map_chunks,
 )
 from compare.pipeline.lock import build_lock
-from compare.pipeline.stages import Stage, selected_stages
+from compare.pipeline.stages import Stage, selected_stages, warm_corpus_imports
 from compare.text.ingest import DocSpec, discover
 
 LOG = logging.getLogger(__name__)
@@ -327,6 +328,9 @@ def _run_chunks(plan: _Plan, *, run: _Run, progress: bool) -> dict[int, dict]:
     """Run the chunks that must run; every chunk's summary (a lost chunk: its error records)."""
     summaries = dict(plan.done)
     bar = _progress(sum(len(c.specs) for c in plan.todo), enabled=progress and bool(plan.todo))
+    if run.executor != "serial" and plan.todo:
+        # the driver only waits while workers build the chunks: import what the corpus stages need meanwhile
+        threading.Thread(target=warm_corpus_imports, name="warm-imports", daemon=True).start()
     try:
         for chunk, summary, exc in map_chunks(
             run_chunk, plan.todo, executor=run.executor, workers=run.workers, address=run.address

@@ -112,6 +112,25 @@ STAGES: tuple[Stage, ...] = (
 )
 
 
+#: Heavy modules only the corpus steps import (scikit-learn pulls in scipy.stats: ~1.5 s cold).
+CORPUS_IMPORTS = (
+    "sklearn.feature_extraction.text",
+    "sklearn.metrics.pairwise",
+    "sklearn.preprocessing",
+)
+
+
+def warm_corpus_imports() -> None:
+    """Import the corpus steps' heavy dependencies (run in a thread while worker processes build chunks)."""
+    import importlib
+
+    for name in CORPUS_IMPORTS:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # the corpus step reports it when it runs
+            return
+
+
 def selected_stages() -> tuple[Stage, ...]:
     """The stages this process runs: all of :data:`STAGES`, or those named in ``POLICY_COMPARE_STAGES``.
 
