@@ -150,3 +150,56 @@ def test_this_year_in_work_points():
     e = timeline("某市教育局2024年工作要点\n\n全年新增学位1000个。\n", period=(2024, 2024))
     row = e[e["deadline_text"] == "全年"].iloc[0]
     assert (row["kind"], row["year"]) == ("this_year", 2024)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("每学期举办一届合唱比赛", [(1.0, "届")]),  # 一 counted after a verb of doing, before a measure word
+        ("要办好一所达到标准的特殊教育学校", [(1.0, "所")]),
+        ("努力建成一支高水平教师队伍", []),  # 一支 (队伍) is an idiom
+        ("建设一流学校", []),
+        ("省级示范性普通高中由3所增加到5所", [(5.0, "所")]),  # 3 is the baseline
+        ("对超过3000人的学校实施分校区管理", []),  # a condition: which schools
+        ("20万人口以上的县要办好一所特殊教育学校", [(1.0, "所")]),
+        ("建立20对幼小衔接结对园校", [(20.0, "对")]),
+        ("全面贯彻党的二十大和二十届二中全会精神", []),
+        ("劳动年龄人口平均受教育年限达到11.3年", [(11.3, "年")]),  # years as a level
+        ("任教满3年的教师", []),  # years as a condition
+        ("学生总体近视率较上年下降1个百分点", [(1.0, "个百分点")]),
+        ("全面消除56人以上大班额", []),
+    ],
+)
+def test_genre_forms_of_targets(sentence, expected):
+    from compare.extraction.sentence_targets import extract_sentence_targets
+
+    found = extract_sentence_targets(sentence, period_start=2022, period_end=2025)
+    assert [(t["value"], t["unit"]) for t in found] == expected
+
+
+def test_a_table_row_pasted_on_one_line_is_read_as_cells():
+    text = (
+        "某市教育事业发展“十四五”规划（2021—2025年）\n\n专栏1 主要指标\n"
+        "指标名称\u30002020年\u30002025年\u3000指标属性\n"
+        "学前三年毛入园率（%）\u300093.5\u300096\u3000预期性\n"
+    )
+    from compare.extraction.table_targets import extract_table_targets
+    from compare.text.clean import clean_text
+
+    t = doc(clean_text(text).text, period=(2021, 2025))  # cleaning puts each cell on its own line
+
+    tab = extract_table_targets(t["passages"], documents=t["documents"])
+    row = tab.iloc[0]
+    assert (row["value"], row["baseline_value"], row["unit"], row["binding"]) == (96.0, 93.5, "%", "预期性")
+
+
+def test_more_timeline_phrases():
+    text = (
+        "某县教育局2025年工作要点\n\n围绕全年重点工作，讲好教育故事。新校区秋季投入使用。"
+        "第二中学2025年秋季建成招生。对留县就业的毕业生，三年内给予租房补贴。\n"
+    )
+    e = timeline(text, period=(2025, 2025))
+    got = dict(zip(e["deadline_text"], e["kind"], strict=False))
+    assert "全年" not in got  # 全年重点工作 names the year's work, it dates nothing
+    assert got.get("秋季") == "this_year" and got.get("2025年秋季") == "deadline"
+    assert "三年内" not in got  # how long a benefit lasts, not a deadline

@@ -17,7 +17,7 @@ RE_PERIOD = re.compile(r"(?P<a>(?:19|20)\d{2})\s*(?:[-－—–~～至到]\s*)?(
 
 
 #: 十四五 (and other five-year plans) → years.
-RE_FIVE_YEAR = re.compile(r"“?(?P<n>十[一二三四五六七八九])五”?(?:规划|时期|期间)")
+RE_FIVE_YEAR = re.compile(r"“?(?P<n>十[一二三四五六七八九])五”?(?:[\u4e00-\u9fff]{0,16}?规划|时期|期间)")
 
 
 #: A year's work points: 2023年工作要点.

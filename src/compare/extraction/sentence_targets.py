@@ -42,6 +42,20 @@ RE_YEAR_AFTER = re.compile(r"^\s*(?:年|年度|年底|年末|学年)")
 RE_YEARS_LEVEL = re.compile(r"年限\s*(?:达到|提高到|提升到|达|为|超过|不低于)?\s*$")
 
 
+#: 一 counts something when a verb of doing or a floor stands right before it (每学期举办一届, 办好一所,
+#: 至少开展一次) and a measure word follows; elsewhere (一流, 一批, 一体化) it is a word.
+RE_ONE_COUNTED = re.compile(
+    r"(?:举办|办好|建成|建好|建设|新建|至少|不少于|配备|配齐|设立|开展|组织|培育|打造|创建|建立)\s*$"
+)
+RE_ONE_UNIT = re.compile(r"^\s*(?:所|届|次|个|名|项|门|场|套|节|期)")  # not 一支(队伍): an idiom
+
+#: 由3所增加到5所 / 由82%提高到90%: the number after 由 is the baseline.
+RE_FROM_BEFORE = re.compile(r"由\s*$")
+RE_FROM_AFTER = re.compile(
+    r"^\s*[^\s，。；,;]{0,4}?(?:增加|提高|提升|增长|扩大|上升|下降|减少|降低|缩小)(?:到|至)"
+)
+
+
 #: A line that ends as a sentence, not as a title.
 RE_SENTENCE_END = re.compile(r"[。；;！!]\s*$")
 
@@ -80,12 +94,19 @@ def _skip_reason(span: NumberSpan, sent: str, rules: TargetRules) -> str | None:
     after = sent[span.end :]
     before = sent[: span.start]
     if span.is_chinese:
-        if span.value is not None and span.value < 2 and span.text in ("一", "〇", "零"):
+        if (
+            span.value is not None
+            and span.value < 2
+            and span.text in ("一", "〇", "零")
+            and not (span.text == "一" and RE_ONE_COUNTED.search(before) and RE_ONE_UNIT.match(after))
+        ):
             return "single_one"
         if not rules.chinese_units.match(after):
             return "chinese_word"
         if before.endswith("第"):
             return "ordinal"
+    if RE_FROM_BEFORE.search(before) and RE_FROM_AFTER.match(after):
+        return "baseline"  # 由3所增加到5所: 3 is where the plan starts, 5 the target
     if RE_YEAR_AFTER.match(after) and not RE_YEARS_LEVEL.search(before):  # 年限达到11.3年: a level
         return "year"
     if RE_DATE_AFTER.match(after):

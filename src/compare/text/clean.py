@@ -456,6 +456,32 @@ def _drop_spaces_next_to_cjk(text: str) -> str:
     return "".join(out)
 
 
+#: Cells of a table row pasted on one line, separated by wide spacing (ideographic spaces, tabs, 2+ spaces).
+TABLE_CELL_SEP_RE = re.compile(r"\u3000+|\t+| {2,}")
+#: A cell that holds a figure (93.5, >95, ≥90, 2025年).
+TABLE_FIGURE_CELL_RE = re.compile(r"^[<>≥≤＞＜]?\s*\d")
+#: Rows longer than this are prose with odd spacing, not table rows.
+TABLE_ROW_MAX_CHARS = 120
+
+
+def _split_spaced_table_rows(lines: list[tuple[int, str]], repairs: list[dict]) -> list[tuple[int, str]]:
+    """A table row pasted on one line (指标　2020年　2025年　属性) becomes one cell per line, the layout the
+    indicator-table reader knows; the cleaning would otherwise glue a label to its figures (率（%）93.5)."""
+    out: list[tuple[int, str]] = []
+    for no, line in lines:
+        cells = [c for c in TABLE_CELL_SEP_RE.split(line.strip()) if c.strip()]
+        if (
+            len(cells) >= 3
+            and len(line) <= TABLE_ROW_MAX_CHARS
+            and any(TABLE_FIGURE_CELL_RE.match(c.strip()) for c in cells)
+        ):
+            _log(repairs, "repaired", "table_row_split", line.strip(), "\n".join(cells), no)
+            out.extend((no, c) for c in cells)
+        else:
+            out.append((no, line))
+    return out
+
+
 def _normalise_lines(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
     """Collapse spaces, unify punctuation, drop spaces next to Chinese, strip — on every line.
 
@@ -515,6 +541,7 @@ def clean_text(raw: str) -> CleanResult:
     raw = raw.replace("\r\n", "\n").replace("\r", "\n")
     lines = list(enumerate(_halfwidth(raw).replace("＊", "*").split("\n"), start=1))
     lines = _drop_artefact_lines(lines, repairs)
+    lines = _split_spaced_table_rows(lines, repairs)
     lines = _join_page_markers(lines, repairs)
     lines = _normalise_lines(lines)
     lines = _join_wrapped_lines(lines, repairs)
