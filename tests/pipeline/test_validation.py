@@ -87,21 +87,26 @@ def extraction(tmp_path_factory):
 def test_extraction_sets_hold_blind_documents_apart(extraction):
     sets, scores, _ = extraction
     assert set(sets["status"]) == {"tuned", "blind"}
-    new = scores[scores["set"] != "seeds"]  # the documents gathered for this check
-    assert new.loc[new["status"] == "blind", "n_docs"].sum() >= new["n_docs"].sum() / 3
+    blind = scores[scores["status"] == "blind"]
+    assert blind["n_docs"].sum() >= 4 and blind["n_expected"].sum() >= 100  # a blind set big enough to read
+    # a set tuned on after its blind score keeps that score in its note
+    for r in sets[sets["status"] == "tuned"].to_dict("records"):
+        if r["set"] in ("composed_b", "real_blind"):
+            assert "blind at its first score" in r["note"], r["set"]
     # every label was found in its document (an unlocatable label raises), every set scored
     assert list(scores["set"]) == list(sets["set"])
 
 
 def test_tuned_sets_keep_their_level(extraction):
+    from compare.pipeline.validation import combine_sets
+
     _, scores, _ = extraction
     s = scores.set_index("set")
     assert s.loc["seeds", "precision"] >= 0.95 and s.loc["seeds", "recall"] >= 0.95
-    for name in ("composed_a", "real_tuned"):
-        assert s.loc[name, "precision"] >= 0.95, name
-        assert s.loc[name, "recall"] >= 0.9, name
-        assert s.loc[name, "year_exact"] >= 0.95, name
-        assert s.loc[name, "c_recall"] >= 0.8, name
+    tuned = combine_sets(scores).set_index("set").loc["tuned"]  # pooled: the real pages alone are small
+    assert tuned["precision"] >= 0.95 and tuned["recall"] >= 0.95
+    assert tuned["unit_exact"] >= 0.95 and tuned["comparator_exact"] >= 0.95 and tuned["year_exact"] >= 0.95
+    assert tuned["commitment_precision"] >= 0.93 and tuned["commitment_recall"] >= 0.9
 
 
 def test_reported_figures_are_those_of_the_current_code(extraction):
