@@ -117,12 +117,7 @@ def evaluate_targets(
 
         rows.append(
             {
-                "doc_id": doc,
-                "n_expected": ne,
-                "n_predicted": npred,
-                "n_matched": nm,
-                "precision": nm / npred if npred else float("nan"),
-                "recall": nm / ne if ne else float("nan"),
+                **_counts_row(doc, ne, npred, nm),
                 "value_exact": acc(
                     lambda er, pr: _same(er["value"], pr["value"]) and _same(er["value_max"], pr["value_max"])
                 ),
@@ -222,19 +217,6 @@ def load_commitments(path) -> pd.DataFrame:
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
     df["year"] = pd.to_numeric(df["year"].replace("", None), errors="coerce").astype("Int64")
     return df
-
-
-#: Timeline kinds that are dated commitments (every kind the extractor writes).
-COMMITMENT_KINDS = (
-    "plan_period",
-    "deadline",
-    "start",
-    "within_years",
-    "about_years",
-    "this_year",
-    "recurring",
-    "vision",
-)
 
 
 def _event_spans(timeline: pd.DataFrame, documents: pd.DataFrame) -> list[tuple[str, int, int, dict]]:
@@ -360,7 +342,8 @@ def evaluate_commitments(
     )
 
 
-def _commitment_row(doc: str, ne: int, npred: int, nm: int, ny: int, nd: int) -> dict:
+def _counts_row(doc: str, ne: int, npred: int, nm: int) -> dict:
+    """``doc_id, n_expected, n_predicted, n_matched, precision, recall`` of one document (or ``ALL``)."""
     return {
         "doc_id": doc,
         "n_expected": ne,
@@ -368,8 +351,11 @@ def _commitment_row(doc: str, ne: int, npred: int, nm: int, ny: int, nd: int) ->
         "n_matched": nm,
         "precision": nm / npred if npred else float("nan"),
         "recall": nm / ne if ne else float("nan"),
-        "year_exact": ny / nd if nd else float("nan"),
     }
+
+
+def _commitment_row(doc: str, ne: int, npred: int, nm: int, ny: int, nd: int) -> dict:
+    return {**_counts_row(doc, ne, npred, nm), "year_exact": ny / nd if nd else float("nan")}
 
 
 #: Documents whose expectations were written before any tuning on them and never tuned on afterwards.
