@@ -203,3 +203,30 @@ def test_more_timeline_phrases():
     assert "全年" not in got  # 全年重点工作 names the year's work, it dates nothing
     assert got.get("秋季") == "this_year" and got.get("2025年秋季") == "deadline"
     assert "三年内" not in got  # how long a benefit lasts, not a deadline
+
+
+def test_a_work_plan_opening_that_reviews_last_year_is_not_a_target():
+    text = (
+        "某县教育局2025年教育工作要点\n\n2024年，全县新建学校14所，新增学位7200个。\n\n"
+        "一、重点任务\n全年新建学校10所，新增学位5000个。\n"
+    )
+    t = targets(text, period=(2025, 2025))
+    assert set(t.index) == {"10", "5000"}
+    e = timeline(text, period=(2025, 2025))
+    assert not e["quote"].fillna("").str.contains("2024年").any()
+
+
+def test_dated_duties_and_dates_to_the_month():
+    text = (
+        "某市教育事业发展规划（2021—2025年）\n\n一、任务\n"
+        "2022年6月底前建成平台。各校于2月底前报送方案。保障学生每天校内体育活动1小时，每月开展一次家访。"
+        "生均补助每生每年800元，每月500元生活补贴。2025年开展总结评估。2019年完成了改造。展望2035年，基本实现现代化。\n"
+    )
+    e = timeline(text, period=(2021, 2025))
+    years = dict(zip(e["deadline_text"], e["year"], strict=False))
+    kinds = dict(zip(e["deadline_text"], e["kind"], strict=False))
+    assert years["2022年6月底前"] == 2022 and kinds["2月底前"] == "this_year"
+    assert kinds["每天"] == "recurring" and kinds["每月"] == "recurring"
+    assert list(e["deadline_text"]).count("每月") == 1  # 每月500元 is a rate, not a duty
+    assert years["2025年"] == 2025 and "2019年" not in years  # a bare year before the plan reports
+    assert (kinds["展望2035年"], years["展望2035年"]) == ("vision", 2035)

@@ -76,3 +76,28 @@ def achievement_passages(passages: pd.DataFrame) -> set[str]:
             elif any(flag for _, flag in current):
                 out.add(passage_id)
     return out
+
+
+#: A passage that opens on a year and a comma (2024年，全县教育系统……): it reports that year.
+RE_YEAR_REVIEW_OPENING = re.compile(r"^\s*(?P<y>(?:19|20)\d{2})\s*年(?:以来|来)?\s*[，,]")
+
+
+def review_passages(passages: pd.DataFrame, periods: dict[str, tuple[int | None, int | None]]) -> set[str]:
+    """Passages that review a year before the plan starts (a work plan's opening: 2024年，全县……新建学校14所).
+
+    Args:
+        passages: The ``passages`` table.
+        periods: ``{doc_id: (plan start, plan end)}``; documents without a start year have none.
+
+    Returns:
+        Their passage ids: their numbers are results, not targets, and their dates are not commitments.
+    """
+    out: set[str] = set()
+    if passages is None or passages.empty:
+        return out
+    for doc, pid, text in zip(passages["doc_id"], passages["passage_id"], passages["text"], strict=True):
+        start = periods.get(str(doc), (None, None))[0]
+        m = RE_YEAR_REVIEW_OPENING.match(str(text))
+        if m and start is not None and int(m["y"]) < start:
+            out.add(pid)
+    return out

@@ -27,6 +27,9 @@ RE_DEADLINE_IN_TEXT = re.compile(
 )
 
 
+#: The period an amount is per, between a bound and its number (不低于每生每年720元).
+RE_PER_PERIOD_TAIL = re.compile(r"(?:每生|每人|每校|每班)?每(?:年|学年|学期|月|天|日)$")
+
 RE_BOUND_VERB = re.compile(r"(?P<b>不少于|不低于|至少|最少|不超过|不高于|超过)(?P<v>[\u4e00-\u9fff]{1,3})$")
 
 
@@ -145,6 +148,14 @@ def comparator_of(pre: str, post: str, rules: TargetRules) -> tuple[str | None, 
         if q.endswith(phrase):
             before, n_before = comp, len(pre) - len(q) + len(phrase)
             break
+    if before is None:
+        # 不低于每生每年720元: a bound, then the period the amount is per
+        per = RE_PER_PERIOD_TAIL.sub("", q)
+        if per != q:
+            for phrase, comp in rules.comp_before:
+                if per.endswith(phrase):
+                    before, n_before = comp, 0
+                    break
     if before is None:
         # 至少配备1名, 不少于新增5所: a bound followed by a short verb
         m = RE_BOUND_VERB.search(q) or RE_BOUND_OF.search(q)

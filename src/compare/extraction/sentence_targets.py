@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from compare.core.frames import rows_by
-from compare.extraction.periods import achievement_passages
+from compare.extraction.periods import achievement_passages, review_passages
 from compare.extraction.rules import (
     TargetRules,
     clean_indicator,
@@ -50,9 +50,9 @@ RE_ONE_COUNTED = re.compile(
 RE_ONE_UNIT = re.compile(r"^\s*(?:所|届|次|个|名|项|门|场|套|节|期)")  # not 一支(队伍): an idiom
 
 #: 由3所增加到5所 / 由82%提高到90%: the number after 由 is the baseline.
-RE_FROM_BEFORE = re.compile(r"由\s*$")
+RE_FROM_BEFORE = re.compile(r"由\s*(?:(?:19|20)\d{2}\s*年(?:底|末)?的?)?\s*$")
 RE_FROM_AFTER = re.compile(
-    r"^\s*[^\s，。；,;]{0,4}?(?:增加|提高|提升|增长|扩大|上升|下降|减少|降低|缩小)(?:到|至)"
+    r"^\s*[^\s，。；,;]{0,4}?(?:增加|提高|提升|增长|扩大|上升|下降|减少|降低|缩小|整合|调整|压减)(?:到|至|为)"
 )
 
 
@@ -60,7 +60,9 @@ RE_FROM_AFTER = re.compile(
 RE_SENTENCE_END = re.compile(r"[。；;！!]\s*$")
 
 
-RE_DATE_AFTER = re.compile(r"^\s*(?:月|日|号|时|点|分(?!之))")
+RE_DATE_AFTER = re.compile(r"^\s*(?:月|日|号|时|点)")
+#: 8时30分: minutes of a time of day (a score is written 60分 with no hour before it).
+RE_CLOCK_MINUTES = re.compile(r"\d{1,2}\s*[时点]\s*$")
 
 
 RE_HEADING_NUMBER = re.compile(r"^\s*[.、．](?![0-9])")
@@ -109,7 +111,7 @@ def _skip_reason(span: NumberSpan, sent: str, rules: TargetRules) -> str | None:
         return "baseline"  # 由3所增加到5所: 3 is where the plan starts, 5 the target
     if RE_YEAR_AFTER.match(after) and not RE_YEARS_LEVEL.search(before):  # 年限达到11.3年: a level
         return "year"
-    if RE_DATE_AFTER.match(after):
+    if RE_DATE_AFTER.match(after) or (after.lstrip().startswith("分") and RE_CLOCK_MINUTES.search(before)):
         return "date"
     if (
         not span.is_masked
@@ -393,6 +395,8 @@ def extract_targets(
         }
         skip_passages |= achievement_passages(passages)
     periods = _doc_periods(documents)
+    if passages is not None and not passages.empty:
+        skip_passages |= review_passages(passages, periods)
     issued = _issue_years(documents)
     scopes = (
         inherited_scopes(passages, sentences, periods=periods, issued=issued) if passages is not None else {}

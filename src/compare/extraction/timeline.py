@@ -17,7 +17,7 @@ import pandas as pd
 from compare.core.config import resource_path
 from compare.core.frames import first_rows, rows_by
 from compare.core.schemas import C, TableSchema, register, validate
-from compare.extraction.periods import achievement_passages, five_year_plan, plan_period
+from compare.extraction.periods import achievement_passages, five_year_plan, plan_period, review_passages
 from compare.text.numbers import parse_chinese_numeral, parse_number_text
 
 EVENT_KINDS = (
@@ -102,6 +102,8 @@ def _event_year(kind: str, m: re.Match, *, p_start: int | None, p_end: int | Non
     groups = m.groupdict()
     if groups.get("y"):
         return int(groups["y"])
+    if groups.get("yb"):
+        return int(groups["yb"])
     if groups.get("cn"):
         v = parse_chinese_numeral(groups["cn"])
         return None if v is None else int(v)
@@ -140,6 +142,7 @@ def extract_timeline(
     if sentences is None or sentences.empty:
         return TIMELINE.empty()
     past = set() if passages is None else achievement_passages(passages)
+    passages_by_doc = {} if passages is None else dict(tuple(passages.groupby("doc_id", sort=False)))
     kinds = {} if passages is None else dict(zip(passages["passage_id"], passages["kind"], strict=False))
     target_sents = set() if targets is None or targets.empty else set(targets["sentence_id"].dropna())
     rows: list[dict] = []
@@ -157,6 +160,11 @@ def extract_timeline(
         m_end = None if doc is None or pd.isna(doc["period_end"]) else int(doc["period_end"])
         p_start = m_start if m_start is not None else t_start
         p_end = m_end if m_end is not None else t_end
+        reviews = (
+            review_passages(passages_by_doc.get(doc_id), {str(doc_id): (p_start, p_end)})
+            if passages_by_doc.get(doc_id) is not None
+            else set()
+        )
         k = 0
         if p_start is not None or p_end is not None:
             flags: list[str] = []
@@ -188,7 +196,7 @@ def extract_timeline(
                 }
             )
         for s_id, s_pid, s_text, s_orig, s_start, s_end in doc_sents:
-            if kinds.get(s_pid) == "responsibility" or s_pid in past:
+            if kinds.get(s_pid) == "responsibility" or s_pid in past or s_pid in reviews:
                 continue
             stext = str(s_text)
             taken = [False] * (len(stext) + 1)
@@ -206,6 +214,8 @@ def extract_timeline(
             for _pos, kind, m in sorted(found, key=lambda x: x[0]):
                 flags = []
                 year = _checked(_event_year(kind, m, p_start=p_start, p_end=p_end), flags)
+                if m.groupdict().get("yb") and (year is None or (p_start is not None and year < p_start)):
+                    continue  # 2022年完成…: a bare year before the plan starts reports, it does not commit
                 ev_kind = kind
                 if kind == "deadline" and year is not None and p_end is not None and year > p_end + 2:
                     ev_kind = "vision"
