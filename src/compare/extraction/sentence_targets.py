@@ -45,9 +45,12 @@ RE_YEARS_LEVEL = re.compile(r"年限\s*(?:达到|提高到|提升到|达|为|超
 #: 一 counts something when a verb of doing or a floor stands right before it (每学期举办一届, 办好一所,
 #: 至少开展一次) and a measure word follows; elsewhere (一流, 一批, 一体化) it is a word.
 RE_ONE_COUNTED = re.compile(
-    r"(?:举办|办好|建成|建好|建设|新建|至少|不少于|配备|配齐|设立|开展|组织|培育|打造|创建|建立)\s*$"
+    r"(?:举办|办好|建成|建好|建设|新建|至少|不少于|配备|配齐|设立|开展|组织|培育|打造|创建|建立|修订|发布|通报|召开|评估)\s*$"
 )
-RE_ONE_UNIT = re.compile(r"^\s*(?:所|届|次|个|名|项|门|场|套|节|期)")  # not 一支(队伍): an idiom
+RE_ONE_UNIT = re.compile(r"^\s*(?:所|届|次|个|名|项|门|场|套|节|期|轮)")  # not 一支(队伍): an idiom
+
+#: 每3000人 / 每百名学生 / 每2万人: the unit a standard is counted per.
+RE_PER_DENOMINATOR = re.compile(r"^\s*(?:万)?(?:名|人|户|个班|班|平方米)")
 
 #: 由3所增加到5所 / 由82%提高到90%: the number after 由 is the baseline.
 RE_FROM_BEFORE = re.compile(r"由\s*(?:(?:19|20)\d{2}\s*年(?:底|末)?的?)?\s*$")
@@ -107,6 +110,8 @@ def _skip_reason(span: NumberSpan, sent: str, rules: TargetRules) -> str | None:
             return "chinese_word"
         if before.endswith("第"):
             return "ordinal"
+    if before.endswith("每") and RE_PER_DENOMINATOR.match(after):
+        return "denominator"  # 每3000人设置1所, 每百名学生拥有: the base of a standard, not a level
     if RE_FROM_BEFORE.search(before) and RE_FROM_AFTER.match(after):
         return "baseline"  # 由3所增加到5所: 3 is where the plan starts, 5 the target
     if RE_YEAR_AFTER.match(after) and not RE_YEARS_LEVEL.search(before):  # 年限达到11.3年: a level

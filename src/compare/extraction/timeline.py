@@ -76,6 +76,10 @@ TIMELINE = register(
 )
 
 
+#: A year heading a column of a flattened indicator table (2020年 / 2025年, one cell per line).
+RE_TABLE_HEADER_YEAR = re.compile(r"(?m)^\s*(?P<y>(?:19|20)\d{2})\s*年\s*$")
+
+
 #: The title of another document: a deadline inside it (《…二〇三五年远景目标纲要》) is not a commitment.
 RE_TITLE_QUOTE = re.compile(r"《[^《》]{0,80}》")
 
@@ -199,6 +203,30 @@ def extract_timeline(
             if kinds.get(s_pid) == "responsibility" or s_pid in past or s_pid in reviews:
                 continue
             stext = str(s_text)
+            if kinds.get(s_pid) == "table":  # an indicator table: its last year column is the deadline
+                header = list(RE_TABLE_HEADER_YEAR.finditer(stext))
+                if len(header) >= 2:
+                    m = header[-1]
+                    k += 1
+                    rows.append(
+                        {
+                            "doc_id": doc_id,
+                            "event_id": f"{doc_id}/e{k:04d}",
+                            "passage_id": s_pid,
+                            "sentence_id": s_id,
+                            "kind": "deadline",
+                            "year_start": None,
+                            "year": _checked(int(m["y"]), []),
+                            "deadline_text": m.group(0).strip(),
+                            "has_target": s_id in target_sents,
+                            "quote": str(s_orig),
+                            "start": int(s_start),
+                            "end": int(s_end),
+                            "themes": None,
+                            "flag": None,
+                        }
+                    )
+                continue
             taken = [False] * (len(stext) + 1)
             for q in RE_TITLE_QUOTE.finditer(stext):  # years inside 《…》 name another document
                 for i in range(q.start(), q.end()):
