@@ -87,13 +87,6 @@ def _until_item_sep(text: str) -> str:
     return text
 
 
-def _deadline_in(
-    text: str, *, period_start: int | None, period_end: int | None
-) -> tuple[int | None, str | None]:
-    year, phrase, _ = resolve_deadline(text, period_start=period_start, period_end=period_end)
-    return year, phrase
-
-
 def _skip_reason(span: NumberSpan, sent: str, rules: TargetRules) -> str | None:
     """Why a number span is not a target (None if it may be one)."""
     after = sent[span.end :]
@@ -175,7 +168,7 @@ def extract_sentence_targets(
     """
     rules = target_rules()
     out: list[dict] = []
-    sent_year, sent_deadline = _deadline_in(text, period_start=period_start, period_end=period_end)
+    sent_year, sent_deadline, _ = resolve_deadline(text, period_start=period_start, period_end=period_end)
     spans = find_numbers(text)
     prev_item_end: dict[int, int] = {}
     prev_indicator: dict[int, str] = {}
@@ -418,7 +411,7 @@ def extract_targets(
                 if rules.achievement_sentence.search(text):
                     continue
                 found = extract_sentence_targets(text, period_start=p_start, period_end=p_end)
-                sy, sd = _deadline_in(text, period_start=p_start, period_end=p_end)
+                sy, sd, _ = resolve_deadline(text, period_start=p_start, period_end=p_end)
                 for k, t in enumerate(found):
                     flags = [t["flag"]] if t["flag"] else []
                     if t["deadline_text"] and t["target_year"] is not None:

@@ -126,6 +126,41 @@ def _event_year(kind: str, m: re.Match, *, p_start: int | None, p_end: int | Non
     return None
 
 
+def _event_row(
+    doc_id: str,
+    k: int,
+    *,
+    passage_id: str | None,
+    sentence_id: str | None,
+    kind: str,
+    year_start: int | None,
+    year: int | None,
+    text: str,
+    has_target: bool,
+    quote: str | None,
+    start: int | None,
+    end: int | None,
+    flag: str | None,
+) -> dict:
+    """One row of the ``timeline`` table (``k``: the event's number in its document)."""
+    return {
+        "doc_id": doc_id,
+        "event_id": f"{doc_id}/e{k:04d}",
+        "passage_id": passage_id,
+        "sentence_id": sentence_id,
+        "kind": kind,
+        "year_start": year_start,
+        "year": year,
+        "deadline_text": text,
+        "has_target": has_target,
+        "quote": quote,
+        "start": start,
+        "end": end,
+        "themes": None,
+        "flag": flag,
+    }
+
+
 def extract_timeline(
     tables: dict[str, pd.DataFrame], *, documents: pd.DataFrame, check: bool = True
 ) -> pd.DataFrame:
@@ -181,23 +216,23 @@ def extract_timeline(
                         quote = orig[qs:qe]
                         break
             k += 1
+            year_start, year = _checked(p_start, flags), _checked(p_end, flags)
             rows.append(
-                {
-                    "doc_id": doc_id,
-                    "event_id": f"{doc_id}/e{k:04d}",
-                    "passage_id": pid,
-                    "sentence_id": sid,
-                    "kind": "plan_period",
-                    "year_start": _checked(p_start, flags),
-                    "year": _checked(p_end, flags),
-                    "deadline_text": t_phrase or f"{p_start}–{p_end}",
-                    "has_target": False,
-                    "quote": quote,
-                    "start": qs,
-                    "end": qe,
-                    "themes": None,
-                    "flag": ",".join(flags) or None,
-                }
+                _event_row(
+                    doc_id,
+                    k,
+                    passage_id=pid,
+                    sentence_id=sid,
+                    kind="plan_period",
+                    year_start=year_start,
+                    year=year,
+                    text=t_phrase or f"{p_start}–{p_end}",
+                    has_target=False,
+                    quote=quote,
+                    start=qs,
+                    end=qe,
+                    flag=",".join(flags) or None,
+                )
             )
         for s_id, s_pid, s_text, s_orig, s_start, s_end in doc_sents:
             if kinds.get(s_pid) == "responsibility" or s_pid in past or s_pid in reviews:
@@ -209,22 +244,21 @@ def extract_timeline(
                     m = header[-1]
                     k += 1
                     rows.append(
-                        {
-                            "doc_id": doc_id,
-                            "event_id": f"{doc_id}/e{k:04d}",
-                            "passage_id": s_pid,
-                            "sentence_id": s_id,
-                            "kind": "deadline",
-                            "year_start": None,
-                            "year": _checked(int(m["y"]), []),
-                            "deadline_text": m.group(0).strip(),
-                            "has_target": s_id in target_sents,
-                            "quote": str(s_orig),
-                            "start": int(s_start),
-                            "end": int(s_end),
-                            "themes": None,
-                            "flag": None,
-                        }
+                        _event_row(
+                            doc_id,
+                            k,
+                            passage_id=s_pid,
+                            sentence_id=s_id,
+                            kind="deadline",
+                            year_start=None,
+                            year=_checked(int(m["y"]), []),
+                            text=m.group(0).strip(),
+                            has_target=s_id in target_sents,
+                            quote=str(s_orig),
+                            start=int(s_start),
+                            end=int(s_end),
+                            flag=None,
+                        )
                     )
                 continue
             taken = [False] * (len(stext) + 1)
@@ -250,22 +284,21 @@ def extract_timeline(
                 year_start = year if kind == "start" else None
                 k += 1
                 rows.append(
-                    {
-                        "doc_id": doc_id,
-                        "event_id": f"{doc_id}/e{k:04d}",
-                        "passage_id": s_pid,
-                        "sentence_id": s_id,
-                        "kind": ev_kind,
-                        "year_start": year_start,
-                        "year": year,
-                        "deadline_text": m.group(0).strip(),
-                        "has_target": s_id in target_sents,
-                        "quote": str(s_orig),
-                        "start": int(s_start),
-                        "end": int(s_end),
-                        "themes": None,
-                        "flag": ",".join(flags) or None,
-                    }
+                    _event_row(
+                        doc_id,
+                        k,
+                        passage_id=s_pid,
+                        sentence_id=s_id,
+                        kind=ev_kind,
+                        year_start=year_start,
+                        year=year,
+                        text=m.group(0).strip(),
+                        has_target=s_id in target_sents,
+                        quote=str(s_orig),
+                        start=int(s_start),
+                        end=int(s_end),
+                        flag=",".join(flags) or None,
+                    )
                 )
     if not rows:
         return TIMELINE.empty()

@@ -20,6 +20,18 @@ SET_COLUMNS = ("set", "folder", "status", "note")
 STATUSES = ("tuned", "blind")
 
 
+def _read_sets_file(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+    """A sets CSV with ``columns`` and a known ``status`` on every row, or a ValueError naming the file."""
+    sets = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in columns if c not in sets.columns]
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
+    bad = sorted(set(sets["status"]) - set(STATUSES))
+    if bad:
+        raise ValueError(f"{path}: unknown status {', '.join(bad)} (use one of {', '.join(STATUSES)})")
+    return sets
+
+
 def labelled_sets(folder: str | Path) -> pd.DataFrame:
     """The labelled document sets listed in ``<folder>/sets.csv``.
 
@@ -36,13 +48,7 @@ def labelled_sets(folder: str | Path) -> pd.DataFrame:
     path = Path(folder) / SETS_FILE
     if not path.exists():
         return pd.DataFrame(columns=list(SET_COLUMNS))
-    sets = pd.read_csv(path, dtype=str, keep_default_na=False)
-    missing = [c for c in SET_COLUMNS if c not in sets.columns]
-    if missing:
-        raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
-    bad = sorted(set(sets["status"]) - set(STATUSES))
-    if bad:
-        raise ValueError(f"{path}: unknown status {', '.join(bad)} (use one of {', '.join(STATUSES)})")
+    sets = _read_sets_file(path, SET_COLUMNS)
     sets["folder"] = [Path(folder) / f for f in sets["folder"]]
     for name, f in zip(sets["set"], sets["folder"], strict=True):
         if not (f / "labels.csv").exists():
@@ -126,13 +132,7 @@ def extraction_sets(path: str | Path, *, root: str | Path | None = None) -> pd.D
     """
     path = Path(path)
     root = Path(root) if root is not None else path.parent.parent.parent
-    sets = pd.read_csv(path, dtype=str, keep_default_na=False)
-    missing = [c for c in EXTRACTION_SET_COLUMNS if c not in sets.columns]
-    if missing:
-        raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
-    bad = sorted(set(sets["status"]) - set(STATUSES))
-    if bad:
-        raise ValueError(f"{path}: unknown status {', '.join(bad)} (use one of {', '.join(STATUSES)})")
+    sets = _read_sets_file(path, EXTRACTION_SET_COLUMNS)
     sets.attrs["root"] = root
     return sets[list(EXTRACTION_SET_COLUMNS)]
 
