@@ -84,10 +84,20 @@ def test_a_heading_deadline_governs_its_list_until_the_next_item_of_its_level():
     assert t.loc["300", "deadline_source"] != "section"
 
 
-def test_conflicting_years_in_a_lead_sentence_are_flagged_not_merged():
-    text = "某市实施意见\n\n一、目标\n到2020年，全面普及学前教育，到2022年基本实现均衡。\n\n二、任务\n新建幼儿园12所。\n"
+def test_stages_of_a_goals_statement_govern_with_their_horizon_and_are_flagged():
+    text = (
+        "某市实施意见\n\n一、目标\n到2020年，全面普及学前教育，到2022年基本实现均衡。"
+        "到2035年，建成教育强市。\n\n二、任务\n新建幼儿园12所。\n"
+    )
     t = targets(text)
-    assert t.loc["12", "target_year"] == 2020
+    assert (t.loc["12", "target_year"], t.loc["12", "deadline_text"]) == (2022, "到2022年")  # 2035: a vision
+    assert "scope_staged_years" in t.loc["12", "flag"]
+
+
+def test_conflicting_years_in_a_section_lead_are_flagged_not_merged():
+    text = "某市实施意见（2019—2022年）\n\n一、任务\n（一）到2020年完成布局调整，到2022年全部达标。\n1.新建幼儿园12所。\n"
+    t = targets(text, period=(2019, 2022))
+    assert (t.loc["12", "target_year"], t.loc["12", "deadline_source"]) == (2020, "section")
     assert "scope_conflicting_years" in t.loc["12", "flag"]
 
 
@@ -155,7 +165,10 @@ def test_this_year_in_work_points():
 @pytest.mark.parametrize(
     ("sentence", "expected"),
     [
-        ("每学期举办一届合唱比赛", [(1.0, "届")]),  # 一 counted after a verb of doing, before a measure word
+        ("每学期举办一届合唱比赛", []),  # a bare Chinese 一 of a frequency is a schedule (a timeline duty)
+        ("每年开展一次专项督导", []),
+        ("每学期至少组织一次家长培训", [(1.0, "次")]),  # a floor makes it a minimum count
+        ("每学期开展1次作业设计专题教研", [(1.0, "次")]),  # an Arabic count is stated as a number
         ("要办好一所达到标准的特殊教育学校", [(1.0, "所")]),
         ("努力建成一支高水平教师队伍", []),  # 一支 (队伍) is an idiom
         ("建设一流学校", []),
@@ -168,6 +181,16 @@ def test_this_year_in_work_points():
         ("任教满3年的教师", []),  # years as a condition
         ("学生总体近视率较上年下降1个百分点", [(1.0, "个百分点")]),
         ("全面消除56人以上大班额", []),
+        ("普通高中师生比达到1:12.5", [(12.5, "1:x")]),  # a ratio: the level is the x of 1:x
+        ("小学、初中生师比分别控制在1:19、1∶13.5以内", [(19.0, "1:x"), (13.5, "1:x")]),
+        ("生师比不高于19:1", [(19.0, "x:1")]),
+        ("每天8:30前到校", []),  # a time of day: nothing names a ratio
+        ("到2021年底在全省16个州（市）全面推开", []),  # every prefecture, not a count to reach
+        ("每个集团由1所优质学校牵头", []),  # how a group is built
+        ("对学生规模不足100人的村小和教学点核定编制", []),  # a condition: which schools
+        ("校长在同一学校连续任职原则上不超过10年", [(10.0, "年")]),  # a cap in years
+        ("专业课教师每五年累计到企业实践不少于6个月", [(6.0, "个月")]),
+        ("生均公用经费由每生每年6000元提高到8000元以上", [(8000.0, "元")]),  # 6000: the baseline
     ],
 )
 def test_genre_forms_of_targets(sentence, expected):
@@ -230,3 +253,73 @@ def test_dated_duties_and_dates_to_the_month():
     assert list(e["deadline_text"]).count("每月") == 1  # 每月500元 is a rate, not a duty
     assert years["2025年"] == 2025 and "2019年" not in years  # a bare year before the plan reports
     assert (kinds["展望2035年"], years["展望2035年"]) == ("vision", 2035)
+
+
+def test_a_floor_far_before_a_count_still_binds_it():
+    from compare.extraction.sentence_targets import extract_sentence_targets
+
+    (t,) = extract_sentence_targets(
+        "各级政府主要负责同志每年至少专题研究教师队伍建设工作一次", period_start=None
+    )
+    assert (t["value"], t["unit"], t["comparator"]) == (1.0, "次", ">=")
+
+
+def test_a_deadline_of_a_later_clause_does_not_date_an_earlier_number():
+    from compare.extraction.sentence_targets import extract_sentence_targets
+
+    found = extract_sentence_targets(
+        "严格控制班额，小班25人、大班35人，2023年底前全部消除超大班额；到2024年新建幼儿园3所。",
+        period_start=2021,
+        period_end=2025,
+    )
+    years = {t["value"]: t["target_year"] for t in found}
+    assert years == {25.0: None, 35.0: None, 3.0: 2024}
+
+
+def test_a_year_of_the_plans_work_opening_a_clause_dates_it():
+    from compare.extraction.sentence_targets import extract_sentence_targets
+
+    found = extract_sentence_targets(
+        "2024年新建城区公办幼儿园2所，三年新增学位1800个", period_start=2024, period_end=2026
+    )
+    assert [(t["value"], t["target_year"]) for t in found] == [(2.0, 2024), (1800.0, 2024)]
+    # outside the plan period a bare year is no deadline (a review, another plan)
+    assert (
+        extract_sentence_targets("2020年新建幼儿园2所", period_start=2024, period_end=2026)[0]["target_year"]
+        is None
+    )
+
+
+def test_a_look_back_paragraph_reports_results_not_targets():
+    text = (
+        "某省人民政府办公厅关于加强教师队伍建设的实施意见\n\n"
+        "近年来，全省教师队伍建设取得积极进展，累计补充特岗教师4.8万名。\n\n"
+        "一、基本情况\n2018年，全省专任教师达到42.6万人。\n\n"
+        "二、工作目标\n到2022年，本科学历比例达到75%。\n"
+    )
+    t = targets(text, issued="2019-09-12")
+    assert list(t.index) == ["75%"]
+
+
+def test_an_indicator_table_without_attribute_column_and_phrase_cells():
+    from compare.extraction.table_targets import extract_table_targets
+    from compare.text.clean import clean_text
+
+    text = (
+        "某县教育高质量发展三年行动计划（2024—2026年）\n\n附表：主要指标\n指标\n2023年基数\n2026年目标值\n"
+        "学前三年毛入园率（%）\n92.6\n提高到95%以上\n高中阶段毛入学率（%）\n93.5\n力争达到96%左右\n"
+        "省级示范高中（所）\n2\n增加至3所及以上\n义务教育巩固率（%）\n98.7\n99\n\n三、重点任务\n新建学校2所。\n"
+    )
+    t = doc(clean_text(text).text, period=(2024, 2026))
+    tab = extract_table_targets(t["passages"], documents=t["documents"])
+    got = [(r.value, r.unit, r.comparator, r.baseline_value, r.target_year) for r in tab.itertuples()]
+    assert got == [
+        (95.0, "%", ">=", 92.6, 2026),
+        (96.0, "%", "approx", 93.5, 2026),
+        (3.0, "所", ">=", 2.0, 2026),
+        (99.0, "%", "=", 98.7, 2026),
+    ]
+    body = t["documents"].at[0, "text"]
+    assert all(
+        body[r.number_start : r.number_start + len(r.number_text)] == r.number_text for r in tab.itertuples()
+    )

@@ -81,9 +81,15 @@ def achievement_passages(passages: pd.DataFrame) -> set[str]:
 #: A passage that opens on a year and a comma (2024年，全县教育系统……): it reports that year.
 RE_YEAR_REVIEW_OPENING = re.compile(r"^\s*(?P<y>(?:19|20)\d{2})\s*年(?:以来|来)?\s*[，,]")
 
+#: A passage that opens on a look back (近年来，…… / 一年来，…… / “十三五”以来，……): it reports results.
+RE_REVIEW_OPENING = re.compile(
+    r"^\s*(?:近年来|近几年来?|多年来|一年来|过去(?:一|三|五)年(?:来|里)?|“?十[一二三四]五”?(?:期间|以来)|党的十八大以来)\s*[，,]"
+)
+
 
 def review_passages(passages: pd.DataFrame, periods: dict[str, tuple[int | None, int | None]]) -> set[str]:
-    """Passages that review a year before the plan starts (a work plan's opening: 2024年，全县……新建学校14所).
+    """Passages that review the past: a year before the plan starts (a work plan's opening: 2024年，全县……新建
+    学校14所) or a look back (近年来，…… / “十三五”以来，……).
 
     Args:
         passages: The ``passages`` table.
@@ -98,6 +104,6 @@ def review_passages(passages: pd.DataFrame, periods: dict[str, tuple[int | None,
     for doc, pid, text in zip(passages["doc_id"], passages["passage_id"], passages["text"], strict=True):
         start = periods.get(str(doc), (None, None))[0]
         m = RE_YEAR_REVIEW_OPENING.match(str(text))
-        if m and start is not None and int(m["y"]) < start:
+        if (m and start is not None and int(m["y"]) < start) or RE_REVIEW_OPENING.match(str(text)):
             out.add(pid)
     return out

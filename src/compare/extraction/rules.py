@@ -18,7 +18,7 @@ RE_SPACE = re.compile(r"\s+")
 
 RE_DEADLINE_IN_TEXT = re.compile(
     r"(?:到|至|截至|截止到?)\s*(?P<y1>\d{4})\s*年(?:底|末)?(?:前)?"
-    r"|(?P<y2>\d{4})\s*年\s*(?:底|末|前|以前)"
+    r"|(?P<y2>\d{4})\s*年\s*(?:\d{1,2}\s*月\s*)?(?:底|末|前|以前)"
     r"|(?:在|于)\s*(?P<y3>\d{4})\s*年(?:内|底前|前)"
     r"|(?P<rel>(?P<n>[一二两三四五六七八九十\d]{1,2})\s*年(?:内|之内)"
     r"|(?:^|(?<=[，；。：、]))(?:力争|计划|用|通过)?(?P<n2>[两三四五六七八九十])年"
@@ -31,6 +31,8 @@ RE_DEADLINE_IN_TEXT = re.compile(
 RE_PER_PERIOD_TAIL = re.compile(r"(?:每生|每人|每校|每班)?每(?:年|学年|学期|月|天|日)$")
 
 RE_BOUND_VERB = re.compile(r"(?P<b>不少于|不低于|至少|最少|不超过|不高于|超过)(?P<v>[\u4e00-\u9fff]{1,3})$")
+#: 每年至少专题研究教师工作一次: 至少 binds a count further on in its clause (not 超过, which may be a condition).
+RE_AT_LEAST_FAR = re.compile(r"(?P<b>至少|不少于)[\u4e00-\u9fff]{4,14}$")
 
 
 #: 不低于符合条件教师总数的10%: a bound whose reference quantity sits between it and the number.
@@ -158,7 +160,7 @@ def comparator_of(pre: str, post: str, rules: TargetRules) -> tuple[str | None, 
                     break
     if before is None:
         # 至少配备1名, 不少于新增5所: a bound followed by a short verb
-        m = RE_BOUND_VERB.search(q) or RE_BOUND_OF.search(q)
+        m = RE_BOUND_VERB.search(q) or RE_BOUND_OF.search(q) or RE_AT_LEAST_FAR.search(q)
         if m:
             before = rules_bound(m["b"], rules)
             n_before = 0

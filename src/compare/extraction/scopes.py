@@ -12,7 +12,10 @@ deadline was stated, so each inherited year can be audited (``deadline_source``)
   titled …目标, or a lead paragraph before any heading) governs every later passage until another such
   statement replaces it.
 
-A lead sentence stating two different years governs with the first and flags ``scope_conflicting_years``; a
+A section's lead sentence stating two different years governs with the first and flags
+``scope_conflicting_years``. A goals passage that states stages (2021年底前……；2022年6月底前……) governs the
+document with its horizon, the latest stage, and flags ``scope_staged_years`` (a year more than
+:data:`STAGE_SPAN` years after the first is a vision, 到2035年, not a stage). A
 relative deadline (三年内) resolves from the plan's start year, else from the issue year, else stays unresolved
 (``relative_deadline_unresolved``), never guessed.
 """
@@ -40,6 +43,27 @@ RE_GOALS_TITLE = re.compile(r"目标|总体要求|总体思路|基本原则和�
 
 #: A four-digit year stated as a deadline in a lead sentence (to spot two conflicting years).
 RE_DEADLINE_YEAR = re.compile(r"(?:到|至|截至|在|于)?\s*(?P<y>(?:19|20)\d{2})\s*年(?:底|末|前|内)?")
+
+
+#: A year of a plan's own work opening a clause (2024年新建城区公办幼儿园2所, 2023年安排资金6.2亿元): it
+#: dates that clause like a deadline, when the year lies in the plan period.
+RE_YEAR_OF_WORK = re.compile(
+    r"(?:^|(?<=[，；。：]))(?P<y>(?:19|20)\d{2})\s*年(?=新建|改扩建|建成|完成|开工|启动|安排|实现|投入|新增|开展)"
+)
+
+#: Stages of one goals statement lie within this many years of its first deadline; later years are visions.
+STAGE_SPAN = 5
+
+
+def _goals_horizon(sentences: list[str], first: int, phrase: str) -> tuple[int, str]:
+    """The latest deadline (year, phrase) a goals passage states within :data:`STAGE_SPAN` years of its first."""
+    best = (first, phrase)
+    for text in sentences:
+        for m in RE_DEADLINE_IN_TEXT.finditer(text):
+            y = m["y1"] or m["y2"] or m["y3"]
+            if y and best[0] < int(y) <= first + STAGE_SPAN:
+                best = (int(y), m.group(0))
+    return best
 
 
 @dataclass(frozen=True)
@@ -94,6 +118,24 @@ def resolve_deadline(
     if end is None:
         return None, m.group(0), ("relative_deadline_unresolved",)
     return end, m.group(0), ()
+
+
+def deadlines_in(
+    text: str, *, period_start: int | None, period_end: int | None, issued: int | None = None
+) -> list[tuple[int, int | None, str, tuple[str, ...]]]:
+    """Every deadline stated in ``text``, in order: ``(offset, year, phrase, flags)`` (see :func:`resolve_deadline`)."""
+    out = []
+    for m in RE_DEADLINE_IN_TEXT.finditer(text):
+        year, phrase, flags = resolve_deadline(
+            m.group(0), period_start=period_start, period_end=period_end, issued=issued
+        )
+        if phrase is not None:
+            out.append((m.start(), year, phrase, flags))
+    if period_start is not None and period_end is not None:
+        for m in RE_YEAR_OF_WORK.finditer(text):
+            if period_start <= int(m["y"]) <= period_end:
+                out.append((m.start("y"), int(m["y"]), m["y"] + "年", ()))
+    return sorted(out)
 
 
 def _lead_scope(
@@ -167,6 +209,11 @@ def inherited_scopes(
             own_title = f"{heading or ''}{sents[0][:12]}"
             goals = in_goals or bool(RE_GOALS_TITLE.search(own_title)) or not str(section_path or "")
             if p_end is None and goals and kind != "heading":
+                if year is not None:
+                    horizon, h_phrase = _goals_horizon(sents, year, phrase)
+                    flags = tuple(f for f in flags if f != "scope_conflicting_years")
+                    if horizon != year:
+                        year, phrase, flags = horizon, h_phrase, (*flags, "scope_staged_years")
                 scopes = [s for s in scopes if s.source != "document"]
                 scopes.insert(0, Scope(year, phrase, "document", -1.0, flags))
             else:

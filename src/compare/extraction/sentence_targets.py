@@ -28,7 +28,7 @@ from compare.extraction.rules import (
 from compare.extraction.rules import (
     is_share as is_share_unit,
 )
-from compare.extraction.scopes import inherited_scopes, issue_year, resolve_deadline
+from compare.extraction.scopes import deadlines_in, inherited_scopes, issue_year, resolve_deadline
 from compare.extraction.target_schema import TARGETS
 from compare.text.numbers import NumberSpan, find_numbers
 
@@ -39,24 +39,62 @@ RE_YEAR_AFTER = re.compile(r"^\s*(?:年|年度|年底|年末|学年)")
 
 
 #: A level measured in years (平均受教育年限达到11.3年): the only numbers with unit 年 that are targets.
-RE_YEARS_LEVEL = re.compile(r"年限\s*(?:达到|提高到|提升到|达|为|超过|不低于)?\s*$")
-
-
-#: 一 counts something when a verb of doing or a floor stands right before it (每学期举办一届, 办好一所,
-#: 至少开展一次) and a measure word follows; elsewhere (一流, 一批, 一体化) it is a word.
-RE_ONE_COUNTED = re.compile(
-    r"(?:举办|办好|建成|建好|建设|新建|至少|不少于|配备|配齐|设立|开展|组织|培育|打造|创建|建立|修订|发布|通报|召开|评估)\s*$"
+RE_YEARS_LEVEL = re.compile(
+    r"(?:年限\s*(?:达到|提高到|提升到|达|为|超过|不低于)?"
+    r"|(?:任职|任教|任期|连续)[\u4e00-\u9fff]{0,6}?(?:不超过|不得超过|最长))\s*$"  # 连续任职原则上不超过10年: a cap
 )
-RE_ONE_UNIT = re.compile(r"^\s*(?:所|届|次|个|名|项|门|场|套|节|期|轮)")  # not 一支(队伍): an idiom
+
+
+#: 一 counts a thing built or named when a verb of doing stands right before it (办好一所, 建成一个, 配备一名);
+#: elsewhere (一流, 一批, 一体化) it is a word.
+RE_ONE_BUILT = re.compile(
+    r"(?:办好|建成|建好|建设|新建|配备|配齐|设立|培育|打造|创建|建立|开设|认定|遴选|评选)\s*$"
+)
+RE_ONE_THING = re.compile(r"^\s*(?:所|个|名|项|门|套)")  # not 一支(队伍): an idiom
+#: 一 of a frequency (开展一次, 举办一届, 开展一轮) is a schedule (每年开展一次…: a dated duty on the timeline,
+#: not a level to reach) unless a floor makes it a minimum (每学期至少组织一次); an Arabic 1次 is a target.
+RE_ONE_FLOOR = re.compile(r"(?:至少|不少于|最少)[\u4e00-\u9fff]{0,14}\s*$")  # 至少专题研究教师工作一次
+RE_ONE_COUNT = re.compile(r"^\s*(?:所|届|次|个|名|项|门|场|套|节|期|轮)")
+
+
+def _one_counts(before: str, after: str) -> bool:
+    """Whether a Chinese 一 states a count: a floor before a measure word, or a thing built or named."""
+    return bool(
+        (RE_ONE_FLOOR.search(before) and RE_ONE_COUNT.match(after))
+        or (RE_ONE_BUILT.search(before) and RE_ONE_THING.match(after))
+    )
+
 
 #: 每3000人 / 每百名学生 / 每2万人: the unit a standard is counted per.
 RE_PER_DENOMINATOR = re.compile(r"^\s*(?:万)?(?:名|人|户|个班|班|平方米)")
 
 #: 由3所增加到5所 / 由82%提高到90%: the number after 由 is the baseline.
-RE_FROM_BEFORE = re.compile(r"由\s*(?:(?:19|20)\d{2}\s*年(?:底|末)?的?)?\s*$")
+RE_FROM_BEFORE = re.compile(
+    r"由\s*(?:(?:19|20)\d{2}\s*年(?:底|末)?的?)?\s*(?:(?:每生|每人|生均)?每(?:年|学年|学期|月))?\s*$"
+)  # 由每生每年6000元提高到8000元: the rate before is the baseline too
 RE_FROM_AFTER = re.compile(
     r"^\s*[^\s，。；,;]{0,4}?(?:增加|提高|提升|增长|扩大|上升|下降|减少|降低|缩小|整合|调整|压减)(?:到|至|为)"
 )
+
+
+#: A ratio of staff to pupils (师生比1:12.5, 教职工与幼儿比1∶7, 生师比19:1): one side is 1, the other the level.
+RE_RATIO = re.compile(r"(?<![\d.:：∶])(?P<a>\d+(?:\.\d+)?)\s*[:：∶]\s*(?P<b>\d+(?:\.\d+)?)(?![\d.:：∶])")
+#: What names a ratio in the clause before it (比, 比例, 按…配备, 与…): a clock time (8:30) has none of these.
+RE_RATIO_CUE = re.compile(r"比|按|与|配备|配置")
+#: Units of a ratio: ``1:x`` (value = x) and ``x:1``.
+RATIO_UNITS = ("1:x", "x:1")
+
+
+def _ratios(text: str) -> dict[int, tuple[re.Match, float, str]]:
+    """Ratios stated in a sentence, by the offset of their first number: ``(match, value, unit)``."""
+    out = {}
+    for m in RE_RATIO.finditer(text):
+        a, b = float(m["a"]), float(m["b"])
+        cs = max(text.rfind(ch, 0, m.start()) for ch in _CLAUSE_SEP) + 1
+        if not RE_RATIO_CUE.search(text[cs : m.start()]) or (a == 1) == (b == 1):
+            continue
+        out[m.start()] = (m, b, "1:x") if a == 1 else (m, a, "x:1")
+    return out
 
 
 #: A line that ends as a sentence, not as a title.
@@ -96,7 +134,7 @@ def _skip_reason(span: NumberSpan, sent: str, rules: TargetRules) -> str | None:
             span.value is not None
             and span.value < 2
             and span.text in ("一", "〇", "零")
-            and not (span.text == "一" and RE_ONE_COUNTED.search(before) and RE_ONE_UNIT.match(after))
+            and not (span.text == "一" and _one_counts(before, after))
         ):
             return "single_one"
         if not rules.chinese_units.match(after):
@@ -168,18 +206,23 @@ def extract_sentence_targets(
     """
     rules = target_rules()
     out: list[dict] = []
-    sent_year, sent_deadline, _ = resolve_deadline(text, period_start=period_start, period_end=period_end)
+    deadlines = deadlines_in(text, period_start=period_start, period_end=period_end)
     spans = find_numbers(text)
+    ratios = _ratios(text)
+    ratio_inner = {m.start("b") for m, _v, _u in ratios.values()}  # the second number of a ratio
     prev_item_end: dict[int, int] = {}
     prev_indicator: dict[int, str] = {}
     shared_verb: dict[int, str] = {}
     for span in spans:
-        if _skip_reason(span, text, rules):
+        ratio = ratios.get(span.start)
+        if span.start in ratio_inner or (ratio is None and _skip_reason(span, text, rules)):
             continue
         unit = span.unit
         unit_end = span.end
         approx_marker = False
-        if not unit:
+        if ratio is not None:
+            unit, unit_end = ratio[2], ratio[0].end()
+        elif not unit:
             unit, unit_end, approx_marker = unit_after(text, span.end, rules)
         if span.is_masked and not unit and span.scale:
             unit = "元"
@@ -258,10 +301,13 @@ def extract_sentence_targets(
             and rules.per_year.search(text[max(0, cs - 12) : cs])
         )
         flags = list(span.flags)
-        value = span.value
+        value = span.value if ratio is None else ratio[1]
         if unit in ("%",) and value is not None and value > 100 and not is_share_over_ok(pre_core):
             flags.append("percent_over_100")
-        deadline_year, deadline_text = sent_year, sent_deadline
+        # the deadline nearest before the number's clause ends dates it; one stated only in a later clause
+        # (小班25人…，2023年底前全部消除超大班额) dates that clause's commitment, not this number
+        stated = [d for d in deadlines if d[0] < ce]
+        deadline_year, deadline_text = (stated[-1][1], stated[-1][2]) if stated else (None, None)
         if per_year and not deadline_text:
             pm = rules.per_year.search(text[: span.start])
             deadline_text = pm.group(0) if pm else None
@@ -280,7 +326,7 @@ def extract_sentence_targets(
                     "deadline_text": deadline_text,
                     "is_masked": span.is_masked,
                     "flag": ",".join(flags) or None,
-                    "number_text": span.text,
+                    "number_text": span.text if ratio is None else ratio[0].group(0),
                     "number_start": span.start,
                     "quote_start": qs,
                     "quote_end": qe,
@@ -412,6 +458,9 @@ def extract_targets(
                     continue
                 found = extract_sentence_targets(text, period_start=p_start, period_end=p_end)
                 sy, sd, _ = resolve_deadline(text, period_start=p_start, period_end=p_end)
+                # a sentence of duties per period (每年培训…人次) recurs over the plan: the deadline of an
+                # earlier sentence of its paragraph does not date it
+                recurring = bool(rules.per_year.search(text))
                 for k, t in enumerate(found):
                     flags = [t["flag"]] if t["flag"] else []
                     if t["deadline_text"] and t["target_year"] is not None:
@@ -423,7 +472,7 @@ def extract_targets(
                         )
                         source, dtext = ("issue date" if year is not None else "none"), t["deadline_text"]
                         flags.extend(rflags)
-                    elif governing[1]:
+                    elif governing[1] and not recurring:
                         source, year, dtext = "passage", governing[0], governing[1]
                         if t["per_year"] and t["deadline_text"]:
                             dtext = t["deadline_text"]

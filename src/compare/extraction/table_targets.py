@@ -8,8 +8,9 @@ import re
 
 import pandas as pd
 
-from compare.extraction.rules import RE_SPACE, target_rules
+from compare.extraction.rules import RE_SPACE, comparator_of, target_rules
 from compare.extraction.target_schema import TARGETS
+from compare.text.segment import PHRASE_CELL_RE as RE_PHRASE_CELL
 
 RE_TABLE_VALUE = re.compile(r"^(?:/|(?:[<>＜＞≥≤]?\s*[0-9]+(?:\.[0-9]+)?\s*/?\s*)+)$")
 
@@ -17,7 +18,9 @@ RE_TABLE_VALUE = re.compile(r"^(?:/|(?:[<>＜＞≥≤]?\s*[0-9]+(?:\.[0-9]+)?\s
 RE_TABLE_CELL = re.compile(r"(?P<cmp>[<>＜＞≥≤]?)\s*(?P<num>[0-9]+(?:\.[0-9]+)?)")
 
 
-RE_HEADER_YEAR = re.compile(r"^(?P<y>\d{4})\s*年?$")
+RE_HEADER_YEAR = re.compile(
+    r"^(?P<y>\d{4})\s*年?(?:底|末)?(?:基数|基准值?|现状值?|实际值?|目标值?|预期值?|值)?$"
+)
 
 
 RE_LABEL_UNIT = re.compile(r"[（(](?P<u>%|‰|万?人次|万?人|万?元|所|个|年|项|家|倍|[^（）()/]{1,3}?)[)）]\s*$")
@@ -43,13 +46,32 @@ def _split_levels(label: str, level_words: list[str]) -> tuple[list[str], str, s
 
 def _cells(tokens: list[str]) -> list[tuple[str, float | None]]:
     out: list[tuple[str, float | None]] = []
+    rules = target_rules()
     for tok in tokens:
         if tok.strip() == "/":
             out.append(("=", None))
             continue
+        if RE_PHRASE_CELL.match(tok) and not RE_TABLE_VALUE.match(tok.replace(" ", "")):
+            m = RE_TABLE_CELL.search(tok)  # 提高到95%以上: the comparator is in the words around the number
+            post = re.sub(r"^\s*(?:%|‰|[\u4e00-\u9fff](?=及以上|以上|以下|以内|左右))", "", tok[m.end() :])
+            comparator = comparator_of(tok[: m.start()], post, rules)[0] or _CMP_SIGN.get(m["cmp"], "=")
+            out.append((comparator, float(m["num"])))
+            continue
         for m in RE_TABLE_CELL.finditer(tok):
             out.append((_CMP_SIGN.get(m["cmp"], "="), float(m["num"])))
     return out
+
+
+def _number_text(cell: str) -> str:
+    """The (last) number of a target cell (提高到95%以上 → 95, >97 → 97); the cell when it has none."""
+    found = list(RE_TABLE_CELL.finditer(cell))
+    return found[-1]["num"] if found else cell
+
+
+def _number_offset(cell: str) -> int:
+    """Offset of the (last) number inside a target cell (提高到95%以上 → 3, ≥93 → 1), else 0."""
+    found = list(RE_TABLE_CELL.finditer(cell))
+    return found[-1].start("num") if found else 0
 
 
 def extract_table_targets(passages: pd.DataFrame, *, documents: pd.DataFrame) -> pd.DataFrame:
@@ -85,6 +107,7 @@ def extract_table_targets(passages: pd.DataFrame, *, documents: pd.DataFrame) ->
             text, orig, base = str(p.text), str(p.text_original), int(p.start)
             toks = [(m.group(0).strip(), m.start(), m.end()) for m in re.finditer(r"[^\n]+", text)]
             toks = [t for t in toks if t[0]]
+            has_attributes = any(t[0] in attr_words for t in toks)
             labels: list[tuple[str, int, int]] = []
             values: list[tuple[str, int, int]] = []
             k = 0
@@ -98,11 +121,16 @@ def extract_table_targets(passages: pd.DataFrame, *, documents: pd.DataFrame) ->
                 if tok in header_words:
                     labels = []
                     continue
-                if RE_TABLE_VALUE.match(tok.replace(" ", "")):
+                if RE_TABLE_VALUE.match(tok.replace(" ", "")) or (labels and RE_PHRASE_CELL.match(tok)):
                     values.append((tok, a, b))
-                    continue
-                if tok in attr_words:
+                    if has_attributes or not (len(years) >= 2 and len(values) == len(years)):
+                        continue
+                    binding = None  # a table without an attribute column: the row ends with its last column
+                elif tok in attr_words:
                     binding = tok
+                else:
+                    binding = ""
+                if binding != "":
                     cells = _cells([v[0] for v in values])
                     lab = [x[0] for x in labels]
                     level_label = None
@@ -180,8 +208,9 @@ def extract_table_targets(passages: pd.DataFrame, *, documents: pd.DataFrame) ->
                                 "is_masked": False,
                                 "is_repeat": False,
                                 "repeat_of": None,
-                                "number_text": values[-1][0] if values else "",
-                                "number_start": base + (values[-1][1] if values else q_start),
+                                "number_text": _number_text(values[-1][0]) if values else "",
+                                "number_start": base
+                                + (values[-1][1] + _number_offset(values[-1][0]) if values else q_start),
                                 "quote": quote,
                                 "start": base + q_start,
                                 "end": base + q_end,
