@@ -44,8 +44,7 @@ def similarity_tokens(tokens: pd.DataFrame, *, docs: list[str] | None = None) ->
     Returns:
         Square DataFrame indexed and columned by doc_id (empty with a message for an empty selection).
     """
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.metrics.pairwise import cosine_similarity
+    from compare.core.vectors import cosine_similarity, tfidf_matrix
 
     tk = select_rows(tokens, docs)
     if tk is None or tk.empty:
@@ -58,8 +57,7 @@ def similarity_tokens(tokens: pd.DataFrame, *, docs: list[str] | None = None) ->
     bags = bags.map(lambda x: x if isinstance(x, list) else [])
     if not any(len(b) for b in bags):
         return pd.DataFrame(np.eye(len(ids)), index=ids, columns=ids)
-    vec = TfidfVectorizer(analyzer=lambda x: x, sublinear_tf=True)
-    mat = vec.fit_transform(bags.tolist())
+    mat, _terms = tfidf_matrix(bags.tolist(), sublinear_tf=True)
     sim = np.clip(cosine_similarity(mat), 0, 1)
     return pd.DataFrame(sim, index=ids, columns=ids)
 
@@ -267,11 +265,14 @@ def cosine_rows(vectors) -> Callable[[int, int], np.ndarray]:
     The rows are normalised once, not once per block (``cosine_similarity`` would copy the whole matrix for
     every block); normalising is row by row, so the values are the same.
     """
-    from sklearn.preprocessing import normalize
-    from sklearn.utils.extmath import safe_sparse_dot
+    import scipy.sparse as sp
 
-    normed = normalize(vectors, copy=True)
-    return lambda lo, hi: safe_sparse_dot(normed[lo:hi], normed.T, dense_output=True)
+    from compare.core.vectors import l2_normalize
+
+    normed = l2_normalize(vectors, copy=True)
+    if not sp.issparse(normed):
+        return lambda lo, hi: normed[lo:hi] @ normed.T
+    return lambda lo, hi: (normed[lo:hi] @ normed.T).toarray()
 
 
 def profile_rows_from_matrix(x: np.ndarray) -> Callable[[int, int], np.ndarray]:

@@ -270,8 +270,6 @@ def _document_tables(
     rows are kept in memory up to :data:`DOCUMENT_VECTOR_BYTES`, beyond that on disk, and the top-k
     neighbours are found group by group (:func:`compare.comparison.similarity.grouped_similarity_blocks`).
     """
-    from sklearn.preprocessing import normalize
-
     from compare.comparison import distinctive, similarity
     from compare.core import vectors as vectors_mod
 
@@ -309,7 +307,7 @@ def _document_tables(
                     break
                 sink.write("distinctive_terms", frame)
             if tf is not None:
-                vectors.add(normalize(tf.transform(dlong)))
+                vectors.add(vectors_mod.l2_normalize(tf.transform(dlong)))
             del dlong, chunk
             release_memory()
         # document similarity

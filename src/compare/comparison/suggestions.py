@@ -71,7 +71,7 @@ def tfidf_suggestions(
     Returns:
         The ``theme_suggestions`` table (separate from the tags).
     """
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from compare.core.vectors import tfidf_matrix
 
     cb = codebook or load_codebook()
     if (
@@ -88,9 +88,8 @@ def tfidf_suggestions(
     docs = docs[docs.map(len) > 0]
     if len(docs) < 2:
         return THEME_SUGGESTIONS.empty()
-    vec = TfidfVectorizer(analyzer=lambda x: x, min_df=1, sublinear_tf=True)
-    mat = vec.fit_transform(docs.tolist())
-    vocab = np.array(vec.get_feature_names_out())
+    mat, terms = tfidf_matrix(docs.tolist(), sublinear_tf=True)
+    vocab = np.array(terms, dtype=object)
     pid_index = {p: i for i, p in enumerate(docs.index)}
     tagged = passage_tags.groupby("passage_id")["theme_code"].apply(set).to_dict()
     ctx = passage_context(passages, cb)

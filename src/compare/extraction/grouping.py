@@ -37,10 +37,7 @@ def similarity_groups(df: pd.DataFrame, *, min_similarity: float) -> tuple[list[
     """
     import re
 
-    from sklearn.feature_extraction.text import CountVectorizer
-    from sklearn.metrics.pairwise import cosine_similarity
-
-    from compare.core.vectors import tfidf_from_frequencies
+    from compare.core.vectors import char_ngrams, cosine_similarity, count_matrix, tfidf_from_frequencies
 
     n = len(df)
     if n < 2:
@@ -56,9 +53,7 @@ def similarity_groups(df: pd.DataFrame, *, min_similarity: float) -> tuple[list[
     shared = np.zeros(n_keys, dtype=bool)  # the key is used by two documents or more
     shared[key_of[docs != key_doc[key_of]]] = True
     size = np.bincount(key_of, minlength=n_keys)
-    counts = CountVectorizer(analyzer="char", ngram_range=(2, 3), min_df=1, dtype=np.float64).fit_transform(
-        [texts[i] for i in first]
-    )
+    counts, _terms = count_matrix(char_ngrams(texts[i], n_min=2, n_max=3) for i in first)
     frequency = np.asarray((counts > 0).T.astype(np.int64) @ size).ravel()  # targets containing each n-gram
     m = tfidf_from_frequencies(frequency, n_rows=n, sublinear_tf=False).transform(counts)
 

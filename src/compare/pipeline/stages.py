@@ -112,12 +112,8 @@ STAGES: tuple[Stage, ...] = (
 )
 
 
-#: Heavy modules only the corpus steps import (scikit-learn pulls in scipy.stats: ~1.5 s cold).
-CORPUS_IMPORTS = (
-    "sklearn.feature_extraction.text",
-    "sklearn.metrics.pairwise",
-    "sklearn.preprocessing",
-)
+#: Modules only the corpus steps import (sparse matrices for TF-IDF and similarity).
+CORPUS_IMPORTS = ("scipy.sparse",)
 
 
 def warm_corpus_imports() -> None:
