@@ -98,7 +98,10 @@ def extract_table_targets(passages: pd.DataFrame, *, documents: pd.DataFrame) ->
     level_names = dict(tcfg.get("level_names", {}))
     if passages is None or passages.empty:
         return TARGETS.empty()
-    tables = passages[passages["kind"] == "table"].sort_values(["doc_id", "seq"])
+    is_table = passages["kind"] == "table"
+    if not is_table.any():
+        return TARGETS.empty()
+    tables = passages[is_table].sort_values(["doc_id", "seq"])
     rows: list[dict] = []
     for doc_id, dtab in tables.groupby("doc_id", sort=False):
         years: list[int] = []

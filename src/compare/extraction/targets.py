@@ -34,34 +34,30 @@ def mark_repeats(targets: pd.DataFrame, *, min_overlap: float = 0.5) -> pd.DataF
     """
     if targets.empty:
         return targets
-    out = targets.copy()
-    out["_table_first"] = out["source"].ne("table")
-    out = out.sort_values(["doc_id", "_table_first", "number_start", "target_id"]).drop(
-        columns="_table_first"
+    cols = ["doc_id", "source", "number_start", "target_id", "is_masked", "value", "value_max", "unit"]
+    cols += ["comparator", "per_year", "level", "indicator", "start"]
+    rows = list(zip(*(targets[c].tolist() for c in cols), strict=True))
+    # documents, then each document's indicator-table rows first, then by position
+    order = sorted(
+        range(len(rows)), key=lambda i: (rows[i][0], rows[i][1] != "table", rows[i][2], rows[i][3])
     )
-    is_rep = []
-    rep_of = []
-    seen: dict[tuple, list[tuple[str, set[str]]]] = {}
-    for r in out.itertuples():
-        if r.is_masked or pd.isna(r.value):
-            is_rep.append(False)
-            rep_of.append(None)
-            continue
-        level = None if pd.isna(r.level) else r.level
-        key = (
-            r.doc_id,
-            r.value,
-            None if pd.isna(r.value_max) else r.value_max,
-            r.unit,
-            r.comparator,
-            r.per_year,
+    is_rep = [False] * len(rows)
+    rep_of: list[str | None] = [None] * len(rows)
+    seen: dict[tuple, list[tuple[str, set[str], int, str | None, str]]] = {}
+    for i in order:
+        doc, source, _pos, target_id, masked, value, value_max, unit, comp, per_year, level, ind, start = (
+            rows[i]
         )
-        grams = _bigrams(f"{level or ''}{r.indicator}")
+        if masked or pd.isna(value):
+            continue
+        level = None if pd.isna(level) else level
+        key = (doc, value, None if pd.isna(value_max) else value_max, unit, comp, per_year)
+        grams = _bigrams(f"{level or ''}{ind}")
         hit = None
-        for tid, g, start, lvl, src in seen.get(key, []):
+        for tid, g, seen_start, lvl, src in seen.get(key, []):
             if (
-                start == r.start
-                or (src == "table" and r.source == "table")
+                seen_start == start
+                or (src == "table" and source == "table")
                 or (lvl and level and lvl != level)
             ):
                 continue  # same sentence, two rows of one table, or another level of the same indicator
@@ -69,10 +65,10 @@ def mark_repeats(targets: pd.DataFrame, *, min_overlap: float = 0.5) -> pd.DataF
             if len(g & grams) / small >= min_overlap:
                 hit = tid
                 break
-        is_rep.append(hit is not None)
-        rep_of.append(hit)
+        is_rep[i], rep_of[i] = hit is not None, hit
         if hit is None:
-            seen.setdefault(key, []).append((r.target_id, grams, r.start, level, r.source))
+            seen.setdefault(key, []).append((target_id, grams, start, level, source))
+    out = targets.copy()
     out["is_repeat"] = is_rep
     out["repeat_of"] = rep_of
     return out.sort_index()
