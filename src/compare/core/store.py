@@ -58,20 +58,38 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
 CSV_QUOTE_TRIGGERS = (",", '"', "\n")
 
 
+#: String columns at least this long are quoted value by value through their dictionary when it is small.
+CSV_DICTIONARY_MIN_ROWS = 4096
+
+
+def _csv_quoted(col: pa.Array) -> pa.Array:
+    """A large-string array with the values that need it quoted as pandas quotes them (QUOTE_MINIMAL)."""
+    needs = pc.or_(
+        pc.or_(
+            pc.match_substring(col, CSV_QUOTE_TRIGGERS[0]), pc.match_substring(col, CSV_QUOTE_TRIGGERS[1])
+        ),
+        pc.match_substring(col, CSV_QUOTE_TRIGGERS[2]),
+    )
+    if not pc.any(needs).as_py():
+        return col
+    quote, empty = pa.scalar('"', pa.large_string()), pa.scalar("", pa.large_string())
+    quoted = pc.binary_join_element_wise(quote, pc.replace_substring(col, '"', '""'), quote, empty)
+    return pc.if_else(needs, quoted, col)
+
+
 def _csv_field(col: pa.ChunkedArray | pa.Array) -> pa.Array | None:
     """One column as the text pandas' ``to_csv`` writes for it (None: a type this writer does not know)."""
     t = col.type
     if pa.types.is_string(t) or pa.types.is_large_string(t):
         col = pc.cast(col, pa.large_string())
-        quote, empty = pa.scalar('"', pa.large_string()), pa.scalar("", pa.large_string())
-        quoted = pc.binary_join_element_wise(quote, pc.replace_substring(col, '"', '""'), quote, empty)
-        needs = pc.or_(
-            pc.or_(
-                pc.match_substring(col, CSV_QUOTE_TRIGGERS[0]), pc.match_substring(col, CSV_QUOTE_TRIGGERS[1])
-            ),
-            pc.match_substring(col, CSV_QUOTE_TRIGGERS[2]),
-        )
-        out = pc.if_else(needs, quoted, col)
+        col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+        if len(col) >= CSV_DICTIONARY_MIN_ROWS:
+            # ids and hashes repeat on every row of a document: quote each distinct value once
+            encoded = pc.dictionary_encode(col)
+            if len(encoded.dictionary) * 4 <= len(col):
+                out = pc.take(_csv_quoted(encoded.dictionary), encoded.indices)
+                return pc.fill_null(out, "")
+        out = _csv_quoted(col)
     elif pa.types.is_boolean(t):
         out = pc.if_else(col, pa.scalar("True"), pa.scalar("False"))
     elif pa.types.is_integer(t):
@@ -108,8 +126,8 @@ def csv_bytes(table: pa.Table, *, header: bool) -> bytes | None:
         return head
     sep = pa.scalar(",", pa.large_string())
     newline, empty = pa.scalar("\n", pa.large_string()), pa.scalar("", pa.large_string())
+    fields[-1] = pc.binary_join_element_wise(fields[-1], empty, newline)  # every line ends with its newline
     lines = pc.binary_join_element_wise(*fields, sep) if len(fields) > 1 else fields[0]
-    lines = pc.binary_join_element_wise(lines, empty, newline)  # every line ends with its newline
     lines = lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
     # the values of a string array without nulls lie back to back in its data buffer: that is the file
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset : lines.offset + len(lines) + 1]
