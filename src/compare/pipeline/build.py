@@ -217,7 +217,9 @@ def build(
     run = _Run(executor, workers, address, stages=selected_stages(), t0=time.perf_counter())
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     _check_options(executor=executor, address=address)
-    with build_lock(out_dir):  # one build at a time per output folder
+    # Arrow allocates with the system allocator for the whole build (restored after): measured on 99
+    # documents 0.3–0.5 s faster and ~120 MB less peak than its default pool, which keeps the pages it got
+    with build_lock(out_dir), system_memory_pool():  # one build at a time per output folder
         for line in journal.recover(out_dir):  # a publish a killed build left half done
             LOG.warning(line)
         specs = _discover(raw_dir)

@@ -103,6 +103,15 @@ def init_worker(backend: str | None = None) -> None:
     selected_stages()
 
 
+def init_process_worker(backend: str | None = None) -> None:
+    """:func:`init_worker` for the build's own worker processes, which also allocate Arrow memory with the
+    system allocator, as the driver does during a build (a Dask worker's pool is left as its owner set it)."""
+    import pyarrow as pa
+
+    pa.set_memory_pool(pa.system_memory_pool())
+    init_worker(backend)
+
+
 def failure_records(chunk: Chunk, exc: BaseException) -> list[dict]:
     """Error-table rows for every document of a chunk that failed as a whole (its worker died)."""
     message = (
@@ -183,7 +192,10 @@ def _process(
             queue, suspects = [], ([] if batch is suspects else suspects)
             lost: list[Chunk] = []
             with ProcessPoolExecutor(
-                max_workers=min(n, len(batch)), mp_context=ctx, initializer=init_worker, initargs=(backend,)
+                max_workers=min(n, len(batch)),
+                mp_context=ctx,
+                initializer=init_process_worker,
+                initargs=(backend,),
             ) as pool:
                 futures = {pool.submit(_marked_call, fn, c, marker_dir): c for c in batch}
                 for fut in as_completed(futures):
