@@ -436,8 +436,10 @@ def _run_corpus_stages(
     sunk = sink.close() if sink is not None else {}
     names.extend(n for n in sunk if n not in names)
     tables["errors"] = built.errors
-    for name in tables:  # parts were validated when written; big corpora keep their Arrow-backed strings
-        if name in SCHEMAS and (gather or name in names or name == "errors"):
+    # the tables read back were validated when gathered (concat_tables) or stay Arrow-backed (big corpora):
+    # only what the corpus steps made is checked here
+    for name in tables:
+        if name in SCHEMAS and (name in names or name == "errors"):
             tables[name] = validate(tables[name], SCHEMAS[name])
     timings = {"read": round(t_read - t0, 3), "corpus_stages": round(time.perf_counter() - t_read, 3)}
     return _Corpus(tables, names, sunk, dict(sink.rows) if sink is not None else {}, timings)

@@ -45,7 +45,7 @@ RECORDED_PACKAGES = (
     "jieba",
     "opencc",
     "rjieba",
-    "scikit-learn",
+    "scipy",
     "distributed",
 )
 
