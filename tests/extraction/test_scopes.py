@@ -191,6 +191,15 @@ def test_this_year_in_work_points():
         ("校长在同一学校连续任职原则上不超过10年", [(10.0, "年")]),  # a cap in years
         ("专业课教师每五年累计到企业实践不少于6个月", [(6.0, "个月")]),
         ("生均公用经费由每生每年6000元提高到8000元以上", [(8000.0, "元")]),  # 6000: the baseline
+        ("省级特色学校中农村学校占三分之一以上", [(33.33, "%")]),  # a fraction is a share
+        ("新增学位中公办幼儿园学位占一半以上", [(50.0, "%")]),
+        ("其中一半用于农村学校", []),  # no bound, no 以上: a word
+        ("校际差异系数小学不高于0.50、初中不高于0.45", [(0.5, None), (0.45, None)]),  # coefficients
+        ("资源配置7项指标全部达标", []),  # the indicators of a standard, named by their number
+        ("按100名学生核定公用经费", []),  # a funding rule
+        ("学生在校期间至少修满2个学分", [(2.0, "学分")]),
+        ("中小学互联网出口带宽全部达到1000M以上", [(1000.0, "M")]),
+        ("艺术教师与学生比例达到1:350，农村学校不低于1:400", [(350.0, "1:x"), (400.0, "1:x")]),
     ],
 )
 def test_genre_forms_of_targets(sentence, expected):
@@ -323,3 +332,46 @@ def test_an_indicator_table_without_attribute_column_and_phrase_cells():
     assert all(
         body[r.number_start : r.number_start + len(r.number_text)] == r.number_text for r in tab.itertuples()
     )
+
+
+def test_a_table_of_school_level_cells_and_ratios():
+    from compare.extraction.table_targets import extract_table_targets
+    from compare.text.clean import clean_text
+
+    text = (
+        "某区义务教育优质均衡发展实施方案（2023—2027年）\n\n附件：主要指标\n指标\n2022年基数\n2027年目标值\n属性\n"
+        "每百名学生拥有高于规定学历教师数（人）\n小学3.8，初中4.6\n小学4.2以上，初中5.3以上\n约束性\n"
+        "每百名学生拥有县级以上骨干教师数（人）\n小学0.7，初中0.8\n小学、初中均达到1人以上\n约束性\n"
+        "资源配置校际差异系数\n小学0.56，初中0.49\n小学≤0.50，初中≤0.45\n约束性\n"
+        "小学生师比\n18.6:1\n控制在17:1以内\n预期性\n"
+        "九年义务教育巩固率（%）\n97.3\n稳定在99%以上\n约束性\n"
+    )
+    t = doc(clean_text(text).text, period=(2023, 2027))
+    assert (t["passages"]["kind"] == "table").sum() == 1  # the level cells keep the block a table
+    tab = extract_table_targets(t["passages"], documents=t["documents"])
+    tab = tab.astype(object).where(tab.notna(), None)
+    got = [(r.level, r.value, r.unit, r.comparator, r.baseline_value) for r in tab.itertuples()]
+    assert got == [
+        ("小学", 4.2, "人", ">=", 3.8),
+        ("初中", 5.3, "人", ">=", 4.6),
+        (None, 1.0, "人", ">=", None),  # one figure for both levels
+        ("小学", 0.5, None, "<=", 0.56),
+        ("初中", 0.45, None, "<=", 0.49),
+        (None, 17.0, "x:1", "<=", 18.6),
+        (None, 99.0, "%", ">=", 97.3),
+    ]
+    assert set(tab["target_year"]) == {2027} and tab["number_text"].tolist()[-2:] == ["17:1", "99"]
+
+
+def test_a_review_item_and_the_quarters_of_work_points():
+    text = (
+        "某省人民政府办公厅关于加强学校美育的实施意见\n\n一、总体要求\n"
+        "（一）发展基础。近年来，全省美育取得进展。截至2016年底，建成特色学校286所。\n"
+        "（二）主要目标。到2020年，艺术课程开课率达到100%。\n"
+    )
+    assert list(targets(text, issued="2017-05-01").index) == ["100%"]
+    e = timeline(
+        "某市教育局2022年工作要点\n\n三季度完成机构治理。从3月起，每月开展检查。\n", period=(2022, 2022)
+    )
+    got = dict(zip(e["deadline_text"], zip(e["kind"], e["year"], strict=False), strict=False))
+    assert got["三季度"] == ("this_year", 2022) and got["从3月起"] == ("start", 2022)

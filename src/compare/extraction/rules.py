@@ -56,6 +56,7 @@ class TargetRules:
     chinese_units: re.Pattern
     units: tuple[str, ...]
     unit_kind: dict
+    unit_canonical: dict
     comp_before: tuple[tuple[str, str], ...]
     comp_after: tuple[tuple[str, str], ...]
     table: dict = field(default_factory=dict)
@@ -91,6 +92,7 @@ def target_rules() -> TargetRules:
         chinese_units=re.compile(rf"^(?:{cfg['chinese_numeral_units']})"),
         units=tuple(sorted(units["unit"], key=len, reverse=True)),
         unit_kind=dict(zip(units["unit"], units["kind"], strict=True)),
+        unit_canonical=dict(zip(units["unit"], units["canonical"], strict=True)),
         comp_before=before,
         comp_after=after,
         table=cfg["table"],
@@ -130,7 +132,7 @@ def unit_after(text: str, pos: int, rules: TargetRules) -> tuple[str, int, bool]
         i += 1
     for unit in rules.units:
         if text.startswith(unit, i):
-            return unit, i + len(unit), approx
+            return rules.unit_canonical.get(unit, unit), i + len(unit), approx
     return "", pos, False
 
 

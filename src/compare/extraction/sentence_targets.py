@@ -30,7 +30,7 @@ from compare.extraction.rules import (
 )
 from compare.extraction.scopes import deadlines_in, inherited_scopes, issue_year, resolve_deadline
 from compare.extraction.target_schema import TARGETS
-from compare.text.numbers import NumberSpan, find_numbers
+from compare.text.numbers import NumberSpan, find_numbers, parse_number_text
 
 _CLAUSE_SEP = "，；。！？：\n"
 
@@ -90,10 +90,34 @@ def _ratios(text: str) -> dict[int, tuple[re.Match, float, str]]:
     out = {}
     for m in RE_RATIO.finditer(text):
         a, b = float(m["a"]), float(m["b"])
-        cs = max(text.rfind(ch, 0, m.start()) for ch in _CLAUSE_SEP) + 1
-        if not RE_RATIO_CUE.search(text[cs : m.start()]) or (a == 1) == (b == 1):
+        # the ratio is named in its clause or earlier in its sentence (师生比达到1:350，农村学校不低于1:400)
+        if not RE_RATIO_CUE.search(text[: m.start()]) or (a == 1) == (b == 1):
             continue
         out[m.start()] = (m, b, "1:x") if a == 1 else (m, a, "x:1")
+    return out
+
+
+#: A share written as a fraction (三分之一, 三分之二) or 一半: a percentage (33.33, 66.67, 50).
+RE_FRACTION = re.compile(
+    r"(?P<d>[二三四五六七八九十]|\d+)\s*分之\s*(?P<n>[一二三四五六七八九]|\d+)|(?P<half>一半)"
+)
+#: A fraction is a target share behind a bound or 占 (占三分之一以上, 不少于三分之一的), or before 以上 / 以下.
+RE_FRACTION_BEFORE = re.compile(r"(?:占|达到|达|超过|不少于|不低于|至少|提高到|提高至)\s*$")
+RE_FRACTION_AFTER = re.compile(r"^\s*(?:以上|以下|左右)")
+
+
+def _fractions(text: str) -> dict[int, tuple[re.Match, float]]:
+    """Fractions that state a share, by offset: ``(match, percentage rounded to two decimals)``."""
+    out = {}
+    for m in RE_FRACTION.finditer(text):
+        if not (RE_FRACTION_BEFORE.search(text[: m.start()]) or RE_FRACTION_AFTER.match(text[m.end() :])):
+            continue
+        if m["half"]:
+            out[m.start()] = (m, 50.0)
+            continue
+        d, n = parse_number_text(m["d"]), parse_number_text(m["n"])
+        if d and n is not None and 0 < n < d:
+            out[m.start()] = (m, round(100 * n / d, 2))
     return out
 
 
@@ -110,6 +134,11 @@ RE_HEADING_NUMBER = re.compile(r"^\s*[.、．](?![0-9])")
 
 
 RE_SIGN_BEFORE = re.compile(r"[>＞<＜≥≤]\s*$")
+
+#: A coefficient has no unit: 差异系数小学不高于0.50、初中不高于0.45 states two targets.
+RE_COEFFICIENT_BEFORE = re.compile(
+    r"(?:系数|指数)[^，。；]{0,20}?(?:不高于|不超过|低于|小于|控制在|不低于|达到)\s*$"
+)
 
 
 def _until_item_sep(text: str) -> str:
@@ -158,7 +187,7 @@ def _skip_reason(span: NumberSpan, sent: str, rules: TargetRules) -> str | None:
         and re.match(r"^\s*[—－-]", after)
     ):
         return "year"
-    if RE_HEADING_NUMBER.match(after) and not span.unit:
+    if RE_HEADING_NUMBER.match(after) and not span.unit and "." not in span.text:  # 0.50、: a list
         return "heading"
     if before.endswith("第"):
         return "ordinal"
@@ -210,6 +239,9 @@ def extract_sentence_targets(
     spans = find_numbers(text)
     ratios = _ratios(text)
     ratio_inner = {m.start("b") for m, _v, _u in ratios.values()}  # the second number of a ratio
+    for start, (m, pct) in _fractions(text).items():
+        ratios.setdefault(start, (m, pct, "%"))  # a fraction reads as a share, its numerals as one number
+        ratio_inner |= {i for i in range(start + 1, m.end())}
     prev_item_end: dict[int, int] = {}
     prev_indicator: dict[int, str] = {}
     shared_verb: dict[int, str] = {}
@@ -226,7 +258,9 @@ def extract_sentence_targets(
             unit, unit_end, approx_marker = unit_after(text, span.end, rules)
         if span.is_masked and not unit and span.scale:
             unit = "元"
-        if not unit and not RE_SIGN_BEFORE.search(text[: span.start]):
+        if not unit and not (
+            RE_SIGN_BEFORE.search(text[: span.start]) or RE_COEFFICIENT_BEFORE.search(text[: span.start])
+        ):
             continue  # a bare number is a target only behind a comparison sign (>97, ≥90)
         if unit == "岁" or (unit and rules.unit_kind.get(unit) == "age"):
             continue

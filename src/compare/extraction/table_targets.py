@@ -10,7 +10,8 @@ import pandas as pd
 
 from compare.extraction.rules import RE_SPACE, comparator_of, target_rules
 from compare.extraction.target_schema import TARGETS
-from compare.text.segment import PHRASE_CELL_RE as RE_PHRASE_CELL
+from compare.text.cells import LEVEL_PART_RE, RATIO_CELL_RE, is_level_cell
+from compare.text.cells import PHRASE_CELL_RE as RE_PHRASE_CELL
 
 RE_TABLE_VALUE = re.compile(r"^(?:/|(?:[<>＜＞≥≤]?\s*[0-9]+(?:\.[0-9]+)?\s*/?\s*)+)$")
 
@@ -74,6 +75,126 @@ def _number_offset(cell: str) -> int:
     return found[-1].start("num") if found else 0
 
 
+#: A ratio inside a cell (18.6:1, 1:12).
+RE_CELL_RATIO = re.compile(r"(?P<a>[0-9]+(?:\.[0-9]+)?)\s*[:：∶]\s*(?P<b>[0-9]+(?:\.[0-9]+)?)")
+
+#: Comparator of the words around a figure in a cell.
+_CMP_WORDS = {"以上": ">=", "及以上": ">=", "以下": "<=", "以内": "<=", "不低于": ">=", "不少于": ">="}
+_CMP_WORDS |= {"不高于": "<=", "不超过": "<=", "控制在": "<=", "左右": "approx"}
+
+
+def _is_split_cell(cell: str) -> bool:
+    """A cell whose figures carry their own level (小学3.8，初中4.6) or are a ratio (18.6:1, 控制在17:1以内)."""
+    return is_level_cell(cell) or RE_CELL_RATIO.search(cell) is not None
+
+
+def _cell_parts(cell: str) -> list[dict]:
+    """The figures of a cell: ``level`` (None for one figure of several levels, 小学、初中均达到1人以上), ``value``,
+    ``comparator``, ``unit`` (a ratio's ``1:x`` / ``x:1``, else the unit written in the cell), ``number_text``
+    and its ``offset`` in the cell."""
+    parts = list(LEVEL_PART_RE.finditer(cell)) if is_level_cell(cell) else []
+    spans = [
+        (m["levels"], m.start("num"), m["num"], m["cmp"], m["verb"], m["unit"], m["tail"]) for m in parts
+    ]
+    if not spans:
+        m = RE_CELL_RATIO.search(cell) or RE_TABLE_CELL.search(cell)
+        if m is None:
+            return []
+        start = m.start()
+        head, tail = cell[:start], cell[m.end() :]
+        verb = next((w for w in sorted(_CMP_WORDS, key=len, reverse=True) if w in head), None)
+        spans = [(None, start, m.group(0).strip(), "", verb, None, tail)]
+    out = []
+    for levels, offset, num, sign, verb, unit, tail in spans:
+        ratio = RE_CELL_RATIO.fullmatch(num.replace(" ", ""))
+        if ratio:
+            a, b = float(ratio["a"]), float(ratio["b"])
+            value, unit = (b, "1:x") if a == 1 and b != 1 else (a, "x:1")
+        else:
+            value = float(num.lstrip("<>＜＞≥≤ "))
+        comparator = _CMP_SIGN.get((sign or "").strip(), "=")
+        for words in (tail or "", verb or ""):
+            hit = next((c for w, c in _CMP_WORDS.items() if words and words.startswith(w)), None)
+            if hit and comparator == "=":
+                comparator = hit
+        names = re.split(r"[、和]", levels) if levels else []
+        out.append(
+            {
+                "level": names[0] if len(names) == 1 else None,
+                "value": value,
+                "comparator": comparator,
+                "unit": unit,
+                "number_text": num,
+                "offset": offset,
+            }
+        )
+    return out
+
+
+def _split_cell_records(values: list[tuple[str, int, int]], *, indicator: str, unit: str, years: list[int]):
+    """Target records of a row whose cells state levels or ratios: one per figure of the last cell, with the
+    baseline of the same level (or the only baseline figure) from the cell before it."""
+    target_cell, t_start, _ = values[-1]
+    baseline = {}
+    if len(values) >= 2:
+        for part in _cell_parts(values[-2][0]):
+            baseline[part["level"]] = part["value"]
+    for part in _cell_parts(target_cell):
+        level = part["level"]
+        unit_of = unit or part["unit"] or ""
+        if part["unit"] in ("1:x", "x:1"):
+            unit_of = part["unit"]
+        base_value = baseline.get(level, baseline.get(None) if len(baseline) == 1 else None)
+        yield {
+            "indicator": f"{level}{indicator}" if level else indicator,
+            "level": level,
+            "value": part["value"],
+            "unit": unit_of or None,
+            "comparator": part["comparator"],
+            "baseline_value": base_value if len(values) >= 2 else None,
+            "years": years,
+            "number_text": part["number_text"],
+            "number_start": t_start + part["offset"],
+        }
+
+
+def _table_record(
+    rec: dict, *, doc_id, passage_id, k: int, base: int, binding, quote: str, start: int, end: int
+) -> dict:
+    """A ``targets`` row of an indicator table from one figure (see :func:`_split_cell_records`)."""
+    years = rec["years"]
+    return {
+        "doc_id": doc_id,
+        "target_id": f"{passage_id}/t{k}",
+        "passage_id": passage_id,
+        "sentence_id": None,
+        "source": "table",
+        "indicator": rec["indicator"],
+        "level": rec["level"],
+        "value": rec["value"],
+        "value_max": None,
+        "unit": rec["unit"],
+        "comparator": rec["comparator"],
+        "target_year": years[1] if len(years) > 1 else None,
+        "per_year": False,
+        "deadline_text": f"{years[1]}年" if len(years) > 1 else None,
+        "deadline_source": "sentence" if len(years) > 1 else "none",
+        "baseline_value": rec["baseline_value"],
+        "baseline_year": years[0] if years else None,
+        "binding": binding,
+        "is_masked": False,
+        "is_repeat": False,
+        "repeat_of": None,
+        "number_text": rec["number_text"],
+        "number_start": base + rec["number_start"],
+        "quote": quote,
+        "start": start,
+        "end": end,
+        "themes": None,
+        "flag": None,
+    }
+
+
 def extract_table_targets(passages: pd.DataFrame, *, documents: pd.DataFrame) -> pd.DataFrame:
     """One target per indicator and level of the flattened indicator tables (passages of kind ``table``).
 
@@ -124,7 +245,11 @@ def extract_table_targets(passages: pd.DataFrame, *, documents: pd.DataFrame) ->
                 if tok in header_words:
                     labels = []
                     continue
-                if RE_TABLE_VALUE.match(tok.replace(" ", "")) or (labels and RE_PHRASE_CELL.match(tok)):
+                if (
+                    RE_TABLE_VALUE.match(tok.replace(" ", ""))
+                    or RATIO_CELL_RE.match(tok)
+                    or (labels and (RE_PHRASE_CELL.match(tok) or is_level_cell(tok)))
+                ):
                     values.append((tok, a, b))
                     if has_attributes or not (len(years) >= 2 and len(values) == len(years)):
                         continue
@@ -150,6 +275,21 @@ def extract_table_targets(passages: pd.DataFrame, *, documents: pd.DataFrame) ->
                         continue
                     ind_label, unit_raw = parent
                     ind_base = RE_LABEL_UNIT.sub("", ind_label).strip()
+                    if level_label is None and any(_is_split_cell(v[0]) for v in values):
+                        # 小学3.8，初中4.6 / 18.6:1: levels and ratios stated inside the cells
+                        for rec in _split_cell_records(
+                            values, indicator=RE_SPACE.sub("", ind_base), unit=unit_raw, years=years
+                        ):
+                            k += 1
+                            rows.append(
+                                _table_record(
+                                    rec, doc_id=doc_id, passage_id=p.passage_id, k=k, base=base, binding=binding,
+                                    quote=orig[(labels[0][1] if labels else values[0][1]) : b],
+                                    start=base + (labels[0][1] if labels else values[0][1]), end=base + b,
+                                )
+                            )  # fmt: skip
+                        labels, values = [], []
+                        continue
                     levels, prefix, rest = _split_levels(ind_base, level_words)
                     n_levels = max(1, len(levels)) if level_label is None else 1
                     if len(cells) == 2 * n_levels:

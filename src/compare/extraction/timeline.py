@@ -121,6 +121,8 @@ def _event_year(kind: str, m: re.Match, *, p_start: int | None, p_end: int | Non
         if n is None or p_start is None:
             return None
         return int(p_start + n - 1)
+    if groups.get("mo"):  # 从3月起: a month of a one-year document (work points)
+        return p_end if p_start is not None and p_start == p_end else None
     if kind in ("this_year", "recurring"):
         return p_end
     return None

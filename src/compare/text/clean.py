@@ -19,6 +19,7 @@ import pandas as pd
 import yaml
 
 from compare.core.config import resource_path
+from compare.text.cells import is_level_cell
 
 MASK_RE = re.compile(r"\*{2,}")
 """A masked number: two or more asterisks (``**``, ``***``, ``****``)."""
@@ -306,7 +307,11 @@ def _join_wrapped_lines(lines: list[tuple[int, str]], repairs: list[dict]) -> li
                 and p[-1] not in SENTENCE_END
                 and not HEADING_START_RE.match(p)
             )
-            if (open_clause or long_cut) and not HEADING_START_RE.match(line.strip()):
+            if (
+                (open_clause or long_cut)
+                and not HEADING_START_RE.match(line.strip())
+                and not is_level_cell(p)  # 小学3.8，初中4.6: a table cell, not a wrapped sentence
+            ):
                 _log(repairs, "joined", "wrapped_line_join", f"{p[-4:]}|{line.strip()[:4]}", "", no)
                 out[-1] = (prev_no, p + line.strip())
                 continue

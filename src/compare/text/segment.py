@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from compare.core.schemas import PASSAGES, SENTENCES, str_array, validate
+from compare.text.cells import PHRASE_CELL_RE, RATIO_CELL_RE, is_level_cell
 
 CN_NUM = "一二三四五六七八九十百零〇"
 # (style rank, regex): lower rank = higher in the hierarchy
@@ -39,11 +40,6 @@ TRAILING_RESPONSIBILITY_RE = re.compile(
 )
 LEAD_RE = re.compile(r"^([^。；：！？;:]{2,24})。(?=.)")
 NUMERIC_CELL_RE = re.compile(r"^[<>＜＞≥≤约]?\s*[\d.]+\s*%?(?:\s*/\s*[<>＜＞≥≤]?\s*[\d.]*\s*%?)*\s*$")
-#: A target cell written as a short phrase (提高到95%以上, 稳定在99%以上, 增加至3所及以上): one number in it.
-PHRASE_CELL_RE = re.compile(
-    r"^(?:提高到|提高至|提升到|提升至|达到|力争达到|稳定在|保持在?|增加到|增加至|增至|不低于|不少于|超过|控制在)?"
-    r"[<>＜＞≥≤]?\s*[0-9]+(?:\.[0-9]+)?\s*(?:%|‰|[\u4e00-\u9fff]{1,2})?\s*(?:及以上|以上|以下|以内|左右)?$"
-)
 BINDING_CELL_RE = re.compile(r"^(约束性|预期性|約束性|預期性)$")
 TABLE_TITLE_RE = re.compile(r"(指标|指標|一览表|一覽表|表\s*\d*$)")
 SENTENCE_END = set("。！？；")
@@ -75,12 +71,20 @@ def _is_cell(line: str) -> bool:
     s = line.strip()
     if any(pattern.match(s) for rank, pattern in HEADING_STYLES if rank <= 2):
         return False  # a section heading ends a table
+    if is_level_cell(s):  # 小学3.8，初中4.6
+        return True
     return len(s) <= MAX_CELL_CHARS and not any(ch in SENTENCE_END for ch in s) and "，" not in s
 
 
 def _is_numeric_cell(line: str) -> bool:
     s = line.strip()
-    return bool(NUMERIC_CELL_RE.match(s) or BINDING_CELL_RE.match(s) or PHRASE_CELL_RE.match(s))
+    return bool(
+        NUMERIC_CELL_RE.match(s)
+        or BINDING_CELL_RE.match(s)
+        or PHRASE_CELL_RE.match(s)
+        or RATIO_CELL_RE.match(s)
+        or is_level_cell(s)
+    )
 
 
 def find_table_blocks(lines: list[str]) -> list[tuple[int, int]]:
