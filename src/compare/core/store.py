@@ -197,7 +197,22 @@ def read_as_built(path: Path, name: str) -> pd.DataFrame:
     Strings come back as Python objects with None for missing values (not pandas' string dtype), so a
     table read back equals the one the build held in memory.
     """
-    return as_built_dtypes(pd.read_parquet(path), name)
+    from compare.core.schemas import SCHEMAS
+
+    table = pq.read_table(path)
+    schema = SCHEMAS.get(name)
+    strings = {c.name for c in schema.columns if c.kind == "str"} & set(table.column_names) if schema else set()
+    if not strings:
+        return as_built_dtypes(table.to_pandas(), name)
+    # string columns straight from Arrow to Python objects (None where missing), the others through pandas
+    rest = table.drop_columns(sorted(strings)).to_pandas() if len(strings) < table.num_columns else None
+    data = {
+        c: pd.Series(table.column(c).to_numpy(zero_copy_only=False), dtype=object, copy=False)
+        if c in strings
+        else rest[c]
+        for c in table.column_names
+    }
+    return pd.DataFrame(data)
 
 
 def as_built_dtypes(df: pd.DataFrame, name: str) -> pd.DataFrame:
