@@ -201,7 +201,9 @@ def read_as_built(path: Path, name: str) -> pd.DataFrame:
 
     table = pq.read_table(path)
     schema = SCHEMAS.get(name)
-    strings = {c.name for c in schema.columns if c.kind == "str"} & set(table.column_names) if schema else set()
+    strings = (
+        {c.name for c in schema.columns if c.kind == "str"} & set(table.column_names) if schema else set()
+    )
     if not strings:
         return as_built_dtypes(table.to_pandas(), name)
     # string columns straight from Arrow to Python objects (None where missing), the others through pandas
