@@ -375,3 +375,13 @@ def test_a_review_item_and_the_quarters_of_work_points():
     )
     got = dict(zip(e["deadline_text"], zip(e["kind"], e["year"], strict=False), strict=False))
     assert got["三季度"] == ("this_year", 2022) and got["从3月起"] == ("start", 2022)
+
+
+def test_months_of_an_annual_document():
+    e = timeline(
+        "某市2021年新建学校实施方案\n\n3-4月，开工建设学校6所。9月招生办学。至年底，全部竣工。\n",
+        period=(2021, 2021),
+    )
+    got = dict(zip(e["deadline_text"], zip(e["kind"], e["year"], strict=False), strict=False))
+    assert got["3-4月"] == ("this_year", 2021) and got["9月"] == ("this_year", 2021)
+    assert got["至年底"] == ("this_year", 2021)

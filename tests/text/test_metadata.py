@@ -204,6 +204,18 @@ def test_period_variants():
     body = "某县教育提升三年行动方案\n通过三年努力,到2027年,全县……到2027年基本建成。"
     assert infer_period(body, title="某县教育提升三年行动方案")[:2] == (2025, 2027)
     assert infer_period("某校章程\n总则", title="某校章程") == (None, None, None)
+    # a document for one year: work points, and the task lists and programmes of a year
+    for title in (
+        "某市2023年教育工作要点",
+        "某区教育体育局2020年为民办实事项目",
+        "某市2021年新建公办幼儿园、中小学实施方案",
+    ):
+        y = int(title[title.index("20") : title.index("20") + 4])
+        assert infer_period("", title=title)[:2] == (y, y), title
+    assert infer_period("", title="2019年至2021年学前教育行动方案")[:2] == (
+        2019,
+        2021,
+    )  # a range stays a range
 
 
 def test_issue_date_ignores_deadlines():

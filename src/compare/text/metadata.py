@@ -54,8 +54,12 @@ RANGE_RE = re.compile(
 )
 GLUED_RANGE_RE = re.compile(r"[（(]\s*(?P<a>20\d{2})(?P<b>20\d{2})\s*年?\s*[）)]")
 FYP_RE = re.compile(r"(?P<n>十[一二三四五六七八九])(?:个五年|五)")
+#: A document for one year, named in its title: work points and plans (2023年工作要点), and the annual task
+#: lists and programmes of a year (2020年为民办实事项目, 2021年新建公办幼儿园、中小学实施方案, 2022年学位建设情况).
 YEAR_PLAN_RE = re.compile(
-    r"(?P<y>20\d{2})\s*年(?:度)?[^，。；,;]{0,12}?(?:工作要点|工作计划|工作安排|工作重点|要点)"
+    r"(?P<y>20\d{2})\s*年(?:度)?[^，。；,;—–\-~～至到]{0,16}?"
+    r"(?:工作要点|工作计划|工作安排|工作重点|要点|为民办实事|民生实事|实事项目|重点任务|任务清单|建设任务|建设计划"
+    r"|建设情况|实施方案|行动方案|工作方案|推进方案)"
 )
 DURATION_RE = re.compile(r"(?P<n>[一二三四五六七八九十两\d]{1,2})\s*年(?:的)?(?:行动|努力|内|攻坚|时间)")
 TARGET_YEAR_RE = re.compile(r"到\s*(?P<y>20\d{2})\s*年")
