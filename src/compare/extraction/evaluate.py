@@ -8,6 +8,8 @@ import re
 
 import pandas as pd
 
+from compare.text.clean import strip_inline_residue
+
 
 def load_expected(path) -> pd.DataFrame:
     """Read a hand-checked ``expected_targets_<doc_id>.csv``.
@@ -50,7 +52,9 @@ def _locate(expected: pd.DataFrame, documents: pd.DataFrame, *, field: str = "nu
     }
     pos = []
     for doc, context, needle in zip(expected["doc_id"], expected["context"], expected[field], strict=True):
-        context, needle = context.translate(_FOLD), needle.translate(_FOLD)
+        # a label copied from the raw file may hold residue the cleaning removed (a pinyin gloss 穩(wěn))
+        context = strip_inline_residue(context).translate(_FOLD)
+        needle = strip_inline_residue(needle).translate(_FOLD)
         j = context.find(needle)
         if j < 0:
             raise ValueError(f"{doc}: {needle!r} not in context {context!r}")

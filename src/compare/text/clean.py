@@ -125,6 +125,14 @@ def target_rules() -> dict:
     }
 
 
+def strip_inline_residue(text: str) -> str:
+    """A phrase copied from a raw file as it reads after cleaning: the inline residue the cleaning removes
+    (docx bookmarks, zero-width and control characters, pinyin glosses such as 穩(wěn)) taken out."""
+    for _name, pattern in target_rules()["inline"]:
+        text = pattern.sub("", text)
+    return text
+
+
 def _any_of(patterns: list[str]) -> tuple[re.Pattern, ...]:
     """At most two regexes that together match a line when any of ``patterns`` does.
 
