@@ -200,6 +200,8 @@ def test_this_year_in_work_points():
         ("学生在校期间至少修满2个学分", [(2.0, "学分")]),
         ("中小学互联网出口带宽全部达到1000M以上", [(1000.0, "M")]),
         ("艺术教师与学生比例达到1:350，农村学校不低于1:400", [(350.0, "1:x"), (400.0, "1:x")]),
+        ("认真学习贯彻党的十八大和十八届四中、五中、六中全会精神", []),  # a party plenum, not a count
+        ("截至4月底，已推动开工建设7所，开工率35%", []),  # progress of the year's work, not its target
     ],
 )
 def test_genre_forms_of_targets(sentence, expected):
