@@ -212,10 +212,14 @@ def test_period_variants():
     ):
         y = int(title[title.index("20") : title.index("20") + 4])
         assert infer_period("", title=title)[:2] == (y, y), title
-    assert infer_period("", title="2019年至2021年学前教育行动方案")[:2] == (
-        2019,
-        2021,
-    )  # a range stays a range
+    assert infer_period("", title="2019年至2021年学前教育行动方案")[:2] == (2019, 2021)  # still a range
+    # a scraped page whose title the reader did not take: the year named at the start of its first line
+    glued = "2020年某市教育局承担市委、市政府为民办实事公办幼儿园建设项目进展情况2020年新改扩建幼儿园20所。\n"
+    assert infer_period(glued, title=None)[:2] == (2020, 2020)
+    assert infer_period("某市教育局关于开展评估的通知\n各区：2020年为民办实事项目……\n", title=None)[:2] == (
+        None,
+        None,
+    )
 
 
 def test_issue_date_ignores_deadlines():

@@ -558,6 +558,11 @@ def infer_period(text: str, *, title: str | None = None) -> tuple[int | None, in
     for line in head_lines[:8]:
         if (len(line) <= TITLE_MAX_CHARS or line.find("(") < 60) and (r := _range(line[:TITLE_MAX_CHARS])):
             return r[0], r[1], f"opening: {r[2]}"
+    # a scraped page whose title the title reader did not take (glued to its first sentence, or a report's
+    # title): a one-year document named at the start of the first line (2020年泉州市…为民办实事…)
+    if head_lines and (m := YEAR_PLAN_RE.search(head_lines[0][:TITLE_MAX_CHARS])) and m.start() < 20:
+        y = int(m.group("y"))
+        return y, y, f"opening: {m.group(0)}"
     targets = Counter(int(y) for y in TARGET_YEAR_RE.findall(text))
     dur = DURATION_RE.search(title) or DURATION_RE.search(head)
     if dur and targets:
