@@ -356,26 +356,35 @@ def aligned_rows(prepared: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
 
 
 def _ambition(df: pd.DataFrame) -> pd.DataFrame:
-    """``comparable``, ``ambition_rank`` and ``ambition_vs_median`` of every row (vectorised per group)."""
+    """``comparable``, ``ambition_rank`` and ``ambition_vs_median`` of every row (numpy per group)."""
     n = len(df)
     comparable = np.zeros(n, dtype=bool)
     rank = np.zeros(n, dtype=np.int64)
     vs_median = np.full(n, np.nan)
     usable = (
         df["value"].notna() & ~df["is_masked"].astype(bool) & ~df["per_year"].astype(bool) & df["_compare"]
-    )
-    for _, g in df[usable].groupby(["indicator_id", "unit", "level"]):  # integer codes, -1: none
-        # one value per document: its first (non-repeated) statement
-        first = g.sort_values("number_start").drop_duplicates("doc_id")
+    ).to_numpy()
+    rows = np.flatnonzero(usable)
+    starts = df["number_start"].to_numpy()
+    docs = df["doc_id"].to_numpy()
+    values = df["value"].to_numpy(dtype=float, na_value=np.nan)
+    lower = df["lower"].to_numpy()
+    groups = df.iloc[rows].groupby(["indicator_id", "unit", "level"]).indices  # integer codes, -1: none
+    for members in groups.values():
+        pos = rows[members]
+        # one value per document: its first (non-repeated) statement, as sort_values + drop_duplicates pick it
+        pos = pos[np.argsort(starts[pos], kind="quicksort")]
+        _, first_at = np.unique(docs[pos], return_index=True)
+        first = pos[np.sort(first_at)]
         if len(first) < 2:
             continue
-        lower_better = bool(first["lower"].iloc[0])
-        vals = first["value"].astype(float)
-        pos = df.index.get_indexer(first.index)
-        comparable[pos] = True
-        rank[pos] = vals.rank(ascending=lower_better, method="min").astype(int).to_numpy()
-        diff = vals.to_numpy() - median_of_others(vals.to_numpy())
-        vs_median[pos] = -diff if lower_better else diff
+        lower_better = bool(lower[first[0]])
+        vals = values[first]
+        key = vals if lower_better else -vals  # rank 1: the most ambitious; ties share the lowest rank
+        comparable[first] = True
+        rank[first] = np.searchsorted(np.sort(key), key, side="left") + 1
+        diff = vals - median_of_others(vals)
+        vs_median[first] = -diff if lower_better else diff
     df["comparable"] = comparable
     df["ambition_rank"] = pd.Series(rank, index=df.index, dtype="Int64").where(comparable, pd.NA)
     df["ambition_vs_median"] = vs_median
