@@ -30,6 +30,7 @@ from compare.extraction.rules import (
 )
 from compare.extraction.scopes import deadlines_in, inherited_scopes, issue_year, resolve_deadline
 from compare.extraction.target_schema import TARGETS
+from compare.text.cells import RATIO
 from compare.text.numbers import NumberSpan, find_numbers, parse_number_text
 
 _CLAUSE_SEP = "，；。！？：\n"
@@ -78,7 +79,7 @@ RE_FROM_AFTER = re.compile(
 
 
 #: A ratio of staff to pupils (师生比1:12.5, 教职工与幼儿比1∶7, 生师比19:1): one side is 1, the other the level.
-RE_RATIO = re.compile(r"(?<![\d.:：∶])(?P<a>\d+(?:\.\d+)?)\s*[:：∶]\s*(?P<b>\d+(?:\.\d+)?)(?![\d.:：∶])")
+RE_RATIO = re.compile(rf"(?<![\d.:：∶]){RATIO}(?![\d.:：∶])")
 #: What names a ratio in the clause before it (比, 比例, 按…配备, 与…): a clock time (8:30) has none of these.
 RE_RATIO_CUE = re.compile(r"比|按|与|配备|配置")
 #: Units of a ratio: ``1:x`` (value = x) and ``x:1``.

@@ -10,7 +10,7 @@ import pandas as pd
 
 from compare.extraction.rules import RE_SPACE, comparator_of, target_rules
 from compare.extraction.target_schema import TARGETS
-from compare.text.cells import LEVEL_PART_RE, RATIO_CELL_RE, is_level_cell
+from compare.text.cells import LEVEL_PART_RE, RATIO_CELL_RE, RATIO_RE, is_level_cell
 from compare.text.cells import PHRASE_CELL_RE as RE_PHRASE_CELL
 
 RE_TABLE_VALUE = re.compile(r"^(?:/|(?:[<>＜＞≥≤]?\s*[0-9]+(?:\.[0-9]+)?\s*/?\s*)+)$")
@@ -75,48 +75,39 @@ def _number_offset(cell: str) -> int:
     return found[-1].start("num") if found else 0
 
 
-#: A ratio inside a cell (18.6:1, 1:12).
-RE_CELL_RATIO = re.compile(r"(?P<a>[0-9]+(?:\.[0-9]+)?)\s*[:：∶]\s*(?P<b>[0-9]+(?:\.[0-9]+)?)")
-
-#: Comparator of the words around a figure in a cell.
-_CMP_WORDS = {"以上": ">=", "及以上": ">=", "以下": "<=", "以内": "<=", "不低于": ">=", "不少于": ">="}
-_CMP_WORDS |= {"不高于": "<=", "不超过": "<=", "控制在": "<=", "左右": "approx"}
-
-
 def _is_split_cell(cell: str) -> bool:
     """A cell whose figures carry their own level (小学3.8，初中4.6) or are a ratio (18.6:1, 控制在17:1以内)."""
-    return is_level_cell(cell) or RE_CELL_RATIO.search(cell) is not None
+    return is_level_cell(cell) or RATIO_RE.search(cell) is not None
 
 
 def _cell_parts(cell: str) -> list[dict]:
     """The figures of a cell: ``level`` (None for one figure of several levels, 小学、初中均达到1人以上), ``value``,
     ``comparator``, ``unit`` (a ratio's ``1:x`` / ``x:1``, else the unit written in the cell), ``number_text``
     and its ``offset`` in the cell."""
+    rules = target_rules()
     parts = list(LEVEL_PART_RE.finditer(cell)) if is_level_cell(cell) else []
     spans = [
         (m["levels"], m.start("num"), m["num"], m["cmp"], m["verb"], m["unit"], m["tail"]) for m in parts
     ]
     if not spans:
-        m = RE_CELL_RATIO.search(cell) or RE_TABLE_CELL.search(cell)
+        m = RATIO_RE.search(cell) or RE_TABLE_CELL.search(cell)
         if m is None:
             return []
         start = m.start()
-        head, tail = cell[:start], cell[m.end() :]
-        verb = next((w for w in sorted(_CMP_WORDS, key=len, reverse=True) if w in head), None)
-        spans = [(None, start, m.group(0).strip(), "", verb, None, tail)]
+        spans = [(None, start, m.group(0).strip(), "", cell[:start], None, cell[m.end() :])]
     out = []
     for levels, offset, num, sign, verb, unit, tail in spans:
-        ratio = RE_CELL_RATIO.fullmatch(num.replace(" ", ""))
+        ratio = RATIO_RE.fullmatch(num.replace(" ", ""))
         if ratio:
             a, b = float(ratio["a"]), float(ratio["b"])
             value, unit = (b, "1:x") if a == 1 and b != 1 else (a, "x:1")
         else:
             value = float(num.lstrip("<>＜＞≥≤ "))
         comparator = _CMP_SIGN.get((sign or "").strip(), "=")
-        for words in (tail or "", verb or ""):
-            hit = next((c for w, c in _CMP_WORDS.items() if words and words.startswith(w)), None)
-            if hit and comparator == "=":
-                comparator = hit
+        if (
+            comparator == "="
+        ):  # the words around the figure: 控制在…以内, 达到…以上 (resources/comparators.csv)
+            comparator = comparator_of(verb or "", tail or "", rules)[0] or "="
         names = re.split(r"[、和]", levels) if levels else []
         out.append(
             {

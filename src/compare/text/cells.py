@@ -21,8 +21,12 @@ PHRASE_CELL_RE = re.compile(
     rf"[<>＜＞≥≤]?\s*{NUMBER}\s*(?:%|‰|[\u4e00-\u9fff]{{1,2}})?\s*(?:及以上|以上|以下|以内|左右)?$"
 )
 
+#: A ratio of two numbers (18.6:1, 1:12): ``a`` and ``b``.
+RATIO = r"(?P<a>[0-9]+(?:\.[0-9]+)?)\s*[:：∶]\s*(?P<b>[0-9]+(?:\.[0-9]+)?)"
+RATIO_RE = re.compile(RATIO)
+
 #: A bare ratio cell (18.6:1).
-RATIO_CELL_RE = re.compile(r"^[<>＜＞≥≤]?\s*[0-9]+(?:\.[0-9]+)?\s*[:：∶]\s*[0-9]+(?:\.[0-9]+)?$")
+RATIO_CELL_RE = re.compile(rf"^[<>＜＞≥≤]?\s*{RATIO}$")
 
 #: School levels a cell may name before its figure.
 LEVEL_WORDS = r"(?:小学|初中|普通高中|高中|学前教育|学前|义务教育|中职|高职)"
