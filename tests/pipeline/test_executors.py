@@ -308,3 +308,50 @@ def test_cli_address_runs_on_the_cluster(tmp_path, local_cluster):
     info = json.loads((out / "build_info.json").read_text(encoding="utf-8"))
     assert info["run"]["executor"] == "dask" and info["run"]["address"] == local_cluster.scheduler_address
     assert os.getpid() not in {s["pid"] for s in _done_summaries(out)}
+
+
+def _csv_files(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(out.glob("*.csv"))}
+
+
+def test_process_build_publishes_per_document_tables_early_with_the_same_files(tmp_path):
+    """With the process executor the per-document tables no corpus step rewrites are published by a background
+    process while the corpus steps run; every CSV is the same, byte for byte, as the serial build's."""
+    raw = _small_corpus(tmp_path / "raw", CITIES[:3])
+    serial = build(raw, tmp_path / "serial", use_cache=False)
+    proc = build(raw, tmp_path / "proc", executor="process", workers=2, chunk_size=1, use_cache=False)
+    info = json.loads((tmp_path / "proc" / "build_info.json").read_text(encoding="utf-8"))
+    early = info["run"]["published_early"]
+    assert "tokens" in early and "sentences" in early
+    assert "targets" not in early and "timeline" not in early  # rewritten by the targets stage's corpus step
+    serial_info = json.loads((tmp_path / "serial" / "build_info.json").read_text(encoding="utf-8"))
+    assert serial_info["run"]["published_early"] == []
+    assert _csv_files(tmp_path / "proc") == _csv_files(tmp_path / "serial")
+    assert proc.rows == serial.rows
+    for name in early:
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(tmp_path / "proc" / f"{name}.parquet"),
+            pd.read_parquet(tmp_path / "serial" / f"{name}.parquet"),
+            obj=name,
+        )
+
+
+def test_process_build_failing_in_a_corpus_step_leaves_the_previous_outputs(tmp_path, monkeypatch):
+    """A corpus step that fails while the background publisher writes: the previous outputs stay as they were
+    and no staging folder is left behind."""
+    import compare.pipeline.build as build_module
+
+    raw = _small_corpus(tmp_path / "raw", CITIES[:2])
+    out = tmp_path / "out"
+    build(raw, out, executor="process", workers=2, use_cache=False)
+    before = {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()}
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("corpus step broke")
+
+    monkeypatch.setattr(build_module, "_run_corpus_stages", broken)
+    (raw / "plan_1.txt").write_text(_plan(CITIES[0], 7), encoding="utf-8")  # something to rebuild
+    with pytest.raises(RuntimeError, match="corpus step broke"):
+        build(raw, out, executor="process", workers=2, use_cache=False)
+    assert {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()} == before
+    assert not [p for p in out.iterdir() if p.name.startswith(".staging-")]

@@ -28,6 +28,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,6 +119,7 @@ class _Run:
     t_corpus: float = 0.0
     corpus_key: str = ""
     gather: bool = True
+    early: list[str] = field(default_factory=list)  # tables published while the corpus steps ran
 
     @property
     def n_workers(self) -> int:
@@ -234,15 +236,18 @@ def build(
         built = _gather_chunks(plan, summaries, out_dir, keep_going=keep_going)
         run.gather = built.n_built <= GATHER_MAX_DOCS if gather is None else gather
         with (
+            _early_publish(built, out_dir, run=run, csv=write_csv, consolidate=consolidate) as early,
             _corpus_memory(large=not run.gather) as release,
             _corpus_sink(out_dir / WORK_DIRNAME, enabled=not run.gather) as sink,
         ):
+            run.early = sorted(early.names) if early is not None else []
             corpus = _run_corpus_stages(built, run.stages, gather=run.gather, sink=sink, release=release)
             run.t_corpus = time.perf_counter()
             info = functools.partial(_info, built, corpus, plan, run=run)
             rows = _publish(
-                built, corpus, out_dir, csv=write_csv, consolidate=consolidate, release=release, info=info
-            )
+                built, corpus, out_dir, csv=write_csv, consolidate=consolidate, release=release, info=info,
+                early=early,
+            )  # fmt: skip
         outputs.prune_work(out_dir / WORK_DIRNAME, {c.key for c in plan.chunks})
         shutil.rmtree(out_dir / LEGACY_CACHE_DIRNAME, ignore_errors=True)  # per-document cache of old builds
         # every table, read on first use unless already in memory (a large corpus keeps only its small inputs)
@@ -445,6 +450,67 @@ def _run_corpus_stages(
     return _Corpus(tables, names, sunk, dict(sink.rows) if sink is not None else {}, timings)
 
 
+@dataclass
+class _Early:
+    """Per-document tables a background process is publishing into the staging folder."""
+
+    names: frozenset[str]
+    future: Future
+
+    def wait(self) -> None:
+        """Block until they are written (re-raises the publisher's error)."""
+        self.future.result()
+
+
+def _staging_dir(out_dir: Path) -> Path:
+    return out_dir / f".staging-{os.getpid()}"
+
+
+@contextlib.contextmanager
+def _early_publish(
+    built: _Chunks, out_dir: Path, *, run: _Run, csv: bool, consolidate: bool
+) -> Iterator[_Early | None]:
+    """With the process executor, publish the per-document tables no corpus step rewrites (tokens, sentences,
+    theme tags …: every table but a stage's ``replaces``) from the chunk parts in one background process while
+    the driver runs the corpus steps; the workers are done by then, so a core is free. Yields None (nothing
+    started) for the other executors.
+
+    On an error in the corpus steps, the publisher is let finish and the staging folder is removed.
+    """
+    replaced = {name for stage in run.stages for name in stage.replaces}
+    names = [name for name in built.parts if name not in replaced]
+    if run.executor != "process" or not consolidate or not names:
+        yield None
+        return
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    staging = _staging_dir(out_dir)
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    jobs = [
+        (
+            name,
+            [str(p) for _, p in built.parts[name]],
+            str(staging / f"{name}.parquet"),
+            str(staging / f"{name}.csv") if csv else None,
+        )
+        for name in names
+    ]
+    pool = ProcessPoolExecutor(
+        max_workers=1, mp_context=mp.get_context("spawn"), initializer=outputs.init_publisher
+    )
+    try:
+        yield _Early(frozenset(names), pool.submit(outputs.consolidate_all, jobs))
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        if not journal.is_sealed(staging):
+            shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finally:
+        pool.shutdown(wait=True)
+
+
 def _publish(
     built: _Chunks,
     corpus: _Corpus,
@@ -454,20 +520,27 @@ def _publish(
     consolidate: bool,
     release: Callable[[], None],
     info: Callable[[dict[str, int]], dict],
+    early: _Early | None = None,
 ) -> dict[str, int]:
     """Write every table to a staging folder, seal it, then swap it in (:mod:`compare.pipeline.journal`): only
     a complete set replaces the old outputs.
+
+    Args:
+        early: Tables a background process is already writing into the staging folder (:func:`_early_publish`);
+            waited for before any table of the same name is written and before the folder is sealed.
 
     Returns:
         Rows written per table.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    staging = out_dir / f".staging-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
+    staging = _staging_dir(out_dir)
+    if early is None:
+        shutil.rmtree(staging, ignore_errors=True)
     rows = {name: sum(s["rows"].get(name, 0) for s in built.ordered) for name in built.parts}
+    pending = early
     try:
         for name, items in built.parts.items():
-            if name in corpus.names or not consolidate:
+            if name in corpus.names or not consolidate or (early is not None and name in early.names):
                 continue
             csv_dest = staging / f"{name}.csv" if csv else None
             outputs.consolidate(
@@ -475,6 +548,11 @@ def _publish(
             )
             release()
         for name in [*corpus.names, "errors"]:
+            if (
+                pending is not None and name in pending.names
+            ):  # rewritten by a corpus step: after the publisher
+                pending.wait()
+                pending = None
             if name in corpus.sunk:  # written piece by piece by its stage: published as it is
                 rows[name] = corpus.sink_rows[name]
                 os.replace(corpus.sunk[name], staging / f"{name}.parquet")
@@ -488,6 +566,8 @@ def _publish(
             write_parquet(df, staging / f"{name}.parquet", schema=SCHEMAS.get(name))
             if csv:
                 store.write_csv(df, staging / f"{name}.csv")
+        if pending is not None:
+            pending.wait()
         outputs.publish_parts(built.parts, staging)
         journal.seal(staging, info(rows))  # build id + every output's hash; from here the swap is resumable
         journal.swap_in(staging, out_dir)
@@ -516,6 +596,7 @@ def _info(built: _Chunks, corpus: _Corpus, plan: _Plan, rows: dict[str, int], *,
             "chunk_size": plan.chunk_size,
             "chunks_reused": len(plan.chunks) - len(plan.todo),
             "gathered": run.gather,
+            "published_early": run.early,
             "stages": [s.name for s in run.stages],
             "timings": {  # seconds: documents in chunks, reading corpus-stage inputs, corpus stages, writing
                 "chunks": round(run.t_chunks - run.t0, 3),

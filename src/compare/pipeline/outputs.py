@@ -101,6 +101,31 @@ def consolidate(paths: list[Path], dest: Path, *, name: str, csv_dest: Path | No
         csv_from_parquet(paths, csv_dest, name=name)
 
 
+def consolidate_all(jobs: list[tuple[str, list[str], str, str | None]]) -> list[str]:
+    """:func:`consolidate` for several tables, one after another (the build's background publisher).
+
+    Args:
+        jobs: ``(table, part paths, Parquet destination, CSV destination or None)`` per table.
+
+    Returns:
+        The tables written, in order.
+    """
+    for name, paths, dest, csv_dest in jobs:
+        consolidate(
+            [Path(p) for p in paths],
+            Path(dest),
+            name=name,
+            csv_dest=None if csv_dest is None else Path(csv_dest),
+        )
+    return [name for name, *_ in jobs]
+
+
+def init_publisher() -> None:
+    """Initialiser of the background publisher process: Arrow allocates with the system allocator, as the
+    build's driver does."""
+    pa.set_memory_pool(pa.system_memory_pool())
+
+
 def csv_from_parquet(paths: list[Path], dest: Path, *, name: str) -> None:
     """One CSV (UTF-8 with BOM) from Parquet parts, one part in memory at a time.
 

@@ -54,11 +54,16 @@ class Stage:
         corpus_tables: ``(tables, *, parts=None, sink=None) -> {table: DataFrame}`` for the whole corpus:
             every table in ``tables`` (small corpora), or only the documents plus ``parts`` (one
             ``{table: Parquet part}`` per chunk) and a ``sink`` to write into, for large ones.
+        replaces: Per-document tables its corpus step rewrites for the whole corpus (the targets and
+            timeline with their passages' themes joined): the build publishes those from the corpus step,
+            every other per-document table straight from the chunk parts, and may do so while the corpus
+            steps still run.
     """
 
     name: str
     document_tables: DocumentStep
     corpus_tables: CorpusStep | None = None
+    replaces: tuple[str, ...] = ()
 
 
 def theme_document_tables(
@@ -108,7 +113,7 @@ def target_document_tables(
 #: Every stage, in the order it runs.
 STAGES: tuple[Stage, ...] = (
     Stage("themes", theme_document_tables, theme_corpus_tables),
-    Stage("targets", target_document_tables, target_corpus_tables),
+    Stage("targets", target_document_tables, target_corpus_tables, replaces=("targets", "timeline")),
 )
 
 
