@@ -202,10 +202,10 @@ def test_lost_chunk_stops_build_without_keep_going(tmp_path, monkeypatch):
     raw = _small_corpus(tmp_path / "raw", CITIES[:3])
     real = builder.run_chunk
 
-    def dies_on_chunk_1(chunk):
+    def dies_on_chunk_1(chunk, **options):
         if chunk.index == 1:
             raise OSError("simulated loss of the chunk")
-        return real(chunk)
+        return real(chunk, **options)
 
     monkeypatch.setattr(builder, "run_chunk", dies_on_chunk_1)
     with pytest.raises(BuildError, match=r"plan_2\.txt \[worker\].*chunk 1") as err:

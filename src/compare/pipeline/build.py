@@ -41,7 +41,7 @@ from compare.core.schemas import ERRORS, SCHEMAS, validate
 from compare.core.store import OutputTables, TableSink, write_parquet
 from compare.pipeline import journal, outputs
 from compare.pipeline.cache import cache_index, cache_key, pipeline_fingerprint
-from compare.pipeline.chunks import chunk_key, load_done, run_chunk
+from compare.pipeline.chunks import chunk_key, concat_tables, load_done, run_chunk
 from compare.pipeline.executors import (
     EXECUTORS,
     Chunk,
@@ -120,6 +120,7 @@ class _Run:
     corpus_key: str = ""
     gather: bool = True
     early: list[str] = field(default_factory=list)  # tables published while the corpus steps ran
+    keep_tables: bool = False  # serial and gathered: the chunks' tables stay in memory for the corpus steps
 
     @property
     def n_workers(self) -> int:
@@ -148,6 +149,7 @@ class _Chunks:
     n_cached: int
     parts: dict[str, list[tuple[int, Path]]]  # table -> [(chunk index, part)] in corpus order
     chunk_parts: list[dict[str, Path]]  # per chunk: {table: part}
+    in_memory: dict[int, dict[str, pd.DataFrame]] = field(default_factory=dict)  # chunk index -> its tables
 
 
 @dataclass
@@ -231,6 +233,9 @@ def build(
             previous = _previous_build(out_dir, run.corpus_key, gather=gather, t0=run.t0)
             if previous is not None:
                 return previous
+        run.keep_tables = run.executor == "serial" and (
+            gather if gather is not None else len(specs) <= GATHER_MAX_DOCS
+        )
         summaries = _run_chunks(plan, run=run, progress=progress)
         run.t_chunks = time.perf_counter()
         built = _gather_chunks(plan, summaries, out_dir, keep_going=keep_going)
@@ -339,8 +344,9 @@ def _run_chunks(plan: _Plan, *, run: _Run, progress: bool) -> dict[int, dict]:
         # the driver only waits while workers build the chunks: import what the corpus stages need meanwhile
         threading.Thread(target=warm_corpus_imports, name="warm-imports", daemon=True).start()
     try:
+        fn = functools.partial(run_chunk, keep_tables=True) if run.keep_tables else run_chunk
         for chunk, summary, exc in map_chunks(
-            run_chunk, plan.todo, executor=run.executor, workers=run.workers, address=run.address
+            fn, plan.todo, executor=run.executor, workers=run.workers, address=run.address
         ):
             bar.update(len(chunk.specs))
             if summary is not None:
@@ -374,7 +380,8 @@ def _gather_chunks(plan: _Plan, summaries: dict[int, dict], out_dir: Path, *, ke
             parts.setdefault(name, []).append((s["index"], work_root / s["key"] / f"{name}.parquet"))
     chunk_parts = [{name: work_root / s["key"] / f"{name}.parquet" for name in s["rows"]} for s in ordered]
     n_cached = sum(s["n_cached"] for s in ordered)
-    return _Chunks(ordered, errors_df, caught, n_built, n_cached, parts, chunk_parts)
+    in_memory = {s["index"]: s.pop("tables") for s in ordered if "tables" in s}
+    return _Chunks(ordered, errors_df, caught, n_built, n_cached, parts, chunk_parts, in_memory)
 
 
 @contextlib.contextmanager
@@ -423,9 +430,23 @@ def _run_corpus_stages(
     # without any corpus step, the result reads its tables lazily from the published outputs
     if any(s.corpus_tables is not None for s in stages):
         for name, items in built.parts.items():
-            df = outputs.read_for_corpus(name, [p for _, p in items], gather=gather)
+            if gather and built.in_memory:  # a serial build: the chunks it ran hold their tables already
+                # strings as Python objects, as read back (the corpus steps run faster on them)
+                df = store.as_built_dtypes(
+                    concat_tables(
+                        (
+                            built.in_memory[i][name] if i in built.in_memory else store.read_as_built(p, name)
+                            for i, p in items
+                        ),
+                        name,
+                    ),
+                    name,
+                )
+            else:
+                df = outputs.read_for_corpus(name, [p for _, p in items], gather=gather)
             if df is not None:
                 tables[name] = df
+        built.in_memory.clear()
     t_read = time.perf_counter()
     names: list[str] = []
     for stage in stages:

@@ -126,7 +126,7 @@ def _crash_if_test_asks(spec: DocSpec) -> None:
     os._exit(137)
 
 
-def run_chunk(chunk: Chunk) -> dict:
+def run_chunk(chunk: Chunk, *, keep_tables: bool = False) -> dict:
     """Build one chunk of documents and write its Parquet parts (runs in a worker).
 
     Each document comes from the per-document cache when its inputs are unchanged, else from
@@ -136,11 +136,13 @@ def run_chunk(chunk: Chunk) -> dict:
 
     Args:
         chunk: The chunk.
+        keep_tables: Also return the chunk's validated tables (``tables``: ``{table: DataFrame}``, equal to
+            its parts read back), so that a serial build need not read them back.
 
     Returns:
         A summary: ``index``, ``key``, ``doc_ids`` (built), ``n_cached``, ``errors`` (records),
         ``warnings`` (metadata warnings), ``rows`` (``{table: rows}``, in first-seen order), ``pid`` (of the
-        process that built it).
+        process that built it); with ``keep_tables``, ``tables`` too (not written to ``_done.json``).
     """
     work = Path(chunk.work_dir)
     shutil.rmtree(work, ignore_errors=True)  # leftovers of a run that died
@@ -192,6 +194,8 @@ def run_chunk(chunk: Chunk) -> dict:
         "pid": os.getpid(),
     }
     write_json(summary, work / DONE_FILE)
+    if keep_tables:
+        return {**summary, "tables": merged}
     return summary
 
 
