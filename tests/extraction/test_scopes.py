@@ -292,7 +292,8 @@ def test_a_year_of_the_plans_work_opening_a_clause_dates_it():
     found = extract_sentence_targets(
         "2024年新建城区公办幼儿园2所，三年新增学位1800个", period_start=2024, period_end=2026
     )
-    assert [(t["value"], t["target_year"]) for t in found] == [(2.0, 2024), (1800.0, 2024)]
+    # 三年新增… heads its clause: three years from the plan start (2026), not the year of the clause before
+    assert [(t["value"], t["target_year"]) for t in found] == [(2.0, 2024), (1800.0, 2026)]
     # outside the plan period a bare year is no deadline (a review, another plan)
     assert (
         extract_sentence_targets("2020年新建幼儿园2所", period_start=2024, period_end=2026)[0]["target_year"]
@@ -391,3 +392,15 @@ def test_months_of_an_annual_document():
 def test_a_progress_sentence_reports_it_does_not_set_targets():
     text = "某市2020年为民办实事项目进展情况\n\n全年新改扩建公办幼儿园20所。截至4月底，已推动开工建设7所，开工率35%。\n"
     assert list(targets(text, period=(2020, 2020)).index) == ["20"]
+
+
+def test_a_look_back_and_its_bullets_report_results():
+    tables = doc(
+        "自2016年以来，我市为迎接二孩高峰做了一系列工作。\n"
+        "●    五年来，共新建改扩建幼儿园390所。\n"
+        "● 普惠性幼儿园达到1290所，占比91.81%。\n"
+        "根据今年入园的资源分析，到2022年，财政性学前教育经费比例力争达到7%以上。\n",
+        issued="2020-08-28",
+    )
+    found = extract_targets(tables["sentences"], passages=tables["passages"], documents=tables["documents"])
+    assert [(r.value, r.target_year) for r in found.itertuples()] == [(7.0, 2022)]

@@ -415,3 +415,53 @@ def test_deadline_from_governing_phrase_then_plan_end(tables):
     assert (plan["deadline_source"], plan["target_year"]) == ("plan period", 2025)
     own = js.loc["网上家长学校覆盖率"]
     assert (own["deadline_source"], own["deadline_text"]) == ("sentence", "到2025年")
+
+
+# ---- the genre of news reports and progress pages (real set 5) ----------------------------------------------
+def _targets_of(texts: list[str], **doc) -> pd.DataFrame:
+    docs = _docs(**{k: v for k, v in doc.items() if k in ("start", "end")})
+    if "issue_date" in doc:
+        docs["issue_date"] = [doc["issue_date"]]
+    return extract_targets(_sentences(texts), documents=docs)
+
+
+def test_quoted_task_list_is_not_a_name():
+    t = _targets_of(
+        ["明确今年要高质量完成“新建改扩建幼儿园80所，建成投用38所公办园”民生实事项目。"],
+        start=None,
+        end=None,
+        issue_date="2020-08-28",
+    )
+    assert [(r.value, r.unit, r.target_year, r.deadline_source) for r in t.itertuples()] == [
+        (80.0, "所", 2020, "issue date"),
+        (38.0, "所", 2020, "issue date"),
+    ]
+    # a quoted name stays a name
+    assert _targets_of(["实施“12345”思政工程。"]).empty
+
+
+def test_today_and_next_year_resolve_from_the_issue_date_or_stay_unresolved():
+    t = _targets_of(["明年新增公办幼儿园学位1770个。"], start=None, end=None, issue_date="2019-12-25")
+    assert list(t["target_year"]) == [2020]
+    t = _targets_of(["明年新增公办幼儿园学位1770个。"], start=None, end=None)
+    assert t["target_year"].isna().all() and "relative_deadline_unresolved" in str(t["flag"].iloc[0])
+    # a one-year document: 今年 is its year
+    t = _targets_of(["今年，一二级幼儿园在园幼儿覆盖面达到60%以上。"], start=2024, end=2024)
+    assert list(t["target_year"]) == [2024]
+
+
+def test_future_date_in_an_earlier_clause_dates_the_number():
+    t = _targets_of(["其中，多所公办幼儿园将于2020年开办，能够新增优质学位1770个。"], start=None, end=None)
+    assert list(t["target_year"]) == [2020]
+
+
+def test_progress_and_units_of_reports():
+    assert _targets_of(["实际已减少129个，完成率为119.44%。"]).empty
+    assert _targets_of(["项目完工27所，完成投资分别为1856万元和1685万元。"]).empty
+    assert list(_targets_of(["实施教育基建项目45个，完成投资18亿元。"])["value"]) == [45.0, 1.8e9]  # a plan's
+    t = _targets_of(["拟维修改造学校42所，面积达77391㎡；服务性收费每生每课时不超3.5元。"])
+    assert [(r.value, r.unit, r.comparator) for r in t.itertuples()] == [
+        (42.0, "所", "="),
+        (77391.0, "平方米", "="),
+        (3.5, "元", "<="),
+    ]

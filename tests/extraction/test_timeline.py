@@ -120,3 +120,52 @@ def test_bad_years_are_flagged():
 
 def test_empty_input():
     assert extract_timeline({"sentences": None}, documents=pd.DataFrame()).empty
+
+
+def _timeline_of(texts: list[str], *, start=None, end=None, issue_date=None) -> pd.DataFrame:
+    rows, pos = [], 0
+    for i, t in enumerate(texts):
+        rows.append({"doc_id": "x", "passage_id": f"x/p{i + 1:04d}", "sentence_id": f"x/s{i + 1:05d}", "seq": i,
+                     "text": t, "text_original": t, "start": pos, "end": pos + len(t)})  # fmt: skip
+        pos += len(t) + 1
+    text = "\n".join(texts)
+    docs = pd.DataFrame({"doc_id": ["x"], "text": [text], "text_original": [text], "period_start": [start],
+                         "period_end": [end], "issue_date": [issue_date]})  # fmt: skip
+    return extract_timeline({"sentences": pd.DataFrame(rows)}, documents=docs)
+
+
+def test_dates_of_news_reports_resolve_from_the_issue_date():
+    t = _timeline_of(
+        [
+            "明确今年要高质量完成民生实事项目，计划投用的幼儿园将在11月之前全部开园。",
+            "今年是入园高峰第一年。",  # a statement about this year, not a commitment
+            "为明年的入园高峰做好准备，早谋划今后三年的建设。",
+            "多所公办幼儿园将于2020年开办，计划于2021年9月1日投入使用。",
+        ],
+        issue_date="2019-08-28",
+    )
+    got = [(r.kind, r.deadline_text, None if pd.isna(r.year) else int(r.year)) for r in t.itertuples()]
+    assert got == [
+        ("this_year", "今年", 2019),
+        ("this_year", "11月之前", 2019),
+        ("deadline", "明年", 2020),
+        ("within_years", "今后三年", None),  # no plan start to count from: unresolved
+        ("deadline", "将于2020年", 2020),
+        ("deadline", "计划于2021年9月1日", 2021),
+    ]
+    # without an issue date nothing is guessed
+    t = _timeline_of(["明确今年要高质量完成民生实事项目。"])
+    assert t["year"].isna().all()
+
+
+def test_a_look_back_is_no_start_and_an_annual_object_no_deadline():
+    t = _timeline_of(
+        ["自2016年以来，我市做了一系列工作。", "请于每年12月底前将本年度工作总结报送。"], start=2021, end=2021
+    )
+    assert "start" not in set(t["kind"]) and "本年度" not in set(t["deadline_text"])
+
+
+def test_five_year_plan_named_by_an_action_plan_title():
+    assert plan_period("柳州市“十四五”特殊 教育发展提升行动计划实施方案\n为贯彻……")[:2] == (2021, 2025)
+    assert plan_period("江苏镇江：启动“十四五”学前教育发展提升行动\n近日……")[:2] == (2021, 2025)
+    assert plan_period("“十四五”以来，我市……")[:2] == (None, None)  # a look back names no plan

@@ -239,3 +239,30 @@ def test_detect_script_variants(seeds):
 def test_chrome_lines_are_never_titles():
     text = "当前位置: 首页 > 政策 > 某市教育行动方案\n浏览次数: 12\n某市学前教育发展行动计划\n为了……"
     assert infer_title(text) == "某市学前教育发展行动计划"
+
+
+def test_issue_date_of_web_pages():
+    # a forum post, a news page's date line, and a 发布时间 field the cleaning dropped with the page's chrome
+    assert infer_issue_date("标题\n发表于2020-8-28 18:15 | 显示全部楼层\n正文。") == "2020-08-28"
+    assert (
+        infer_issue_date("江苏镇江：启动行动\n2023-03-15 17:52:15\n来源：中国教育新闻网\n正文。")
+        == "2023-03-15"
+    )
+    raw = "衡东县教育局自查报告\n来源:衡东县教育局      发布时间:2019-12-27\n正文。"
+    assert infer_issue_date("衡东县教育局自查报告\n正文。", raw=raw) == "2019-12-27"
+    assert infer_issue_date("衡东县教育局自查报告\n正文。") is None
+    # a date inside a sentence is no issue date
+    assert infer_issue_date("标题\n计划于2020-09-01投入使用。") is None
+
+
+def test_titles_of_notices_and_news_pages_name_the_plan_and_its_period():
+    notice = "盘政办〔2023〕3号 盘锦市人民政府办公室关于印发盘锦市“十四五”特殊教育发展提升行动计划实施方案的通知\n各县、区人民政府："
+    assert infer_title(notice) == "盘锦市“十四五”特殊教育发展提升行动计划实施方案"
+    assert infer_period(notice, title=infer_title(notice))[:2] == (2021, 2025)
+    news = (
+        "江苏镇江：启动“十四五”学前教育发展提升行动\n2023-03-15 17:52:15\n来源：中国教育新闻网\n"
+        "分享 分享到搜狐微博\n（相关资料图）\n近日，江苏省镇江市出台《镇江市“十四五”学前教育发展提升行动计划实施方案》。\n"
+    )
+    assert infer_title(news) == "镇江市“十四五”学前教育发展提升行动计划实施方案"
+    table = "2024年《政府工作报告》重点工作目标任务分解表\n附件\n序号 |\n"
+    assert infer_metadata(table, file_name="t.txt")[0]["period_start"] == 2024

@@ -17,7 +17,9 @@ RE_PERIOD = re.compile(r"(?P<a>(?:19|20)\d{2})\s*(?:[-－—–~～至到]\s*)?(
 
 
 #: 十四五 (and other five-year plans) → years.
-RE_FIVE_YEAR = re.compile(r"“?(?P<n>十[一二三四五六七八九])五”?(?:[\u4e00-\u9fff]{0,16}?规划|时期|期间)")
+RE_FIVE_YEAR = re.compile(
+    r"“?(?P<n>十[一二三四五六七八九])五”?(?:[\u4e00-\u9fff ]{0,16}?(?:规划|计划|方案|行动)|时期|期间)"
+)
 
 
 #: A year's work points: 2023年工作要点.
@@ -83,17 +85,22 @@ RE_YEAR_REVIEW_OPENING = re.compile(r"^\s*(?P<y>(?:19|20)\d{2})\s*年(?:以来|�
 
 #: A passage that opens on a look back (近年来，…… / 一年来，…… / “十三五”以来，……): it reports results.
 RE_REVIEW_OPENING = re.compile(
-    r"^\s*(?:[（(][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[.、．])?\s*(?:[^。，；]{2,10}。)?\s*"  # （一）发展基础。
-    r"(?:截至\d{4}年底?|近年来|近几年来?|多年来|一年来|过去(?:一|三|五)年(?:来|里)?|“?十[一二三四]五”?(?:期间|以来)|党的十八大以来)\s*[，,]"
+    r"^\s*(?:[（(][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[.、．]|[●•▪■◆])?\s*(?:[^。，；]{2,10}。)?\s*"  # （一）发展基础。
+    r"(?:截至\d{4}年底?|近年来|近几年来?|多年来|[一二两三四五六七八九十]年(?:来|以来)|过去(?:一|三|五)年(?:来|里)?"
+    r"|自\s*(?:19|20)\d{2}\s*年(?:[春秋]季(?:学期)?)?以来|“?十[一二三四]五”?(?:期间|以来)|党的十八大以来)\s*[，,]"
 )
+
+#: A passage that is an item of a bulleted list (● 普惠性幼儿园达到1290所……): it continues the passage before it.
+RE_BULLET_ITEM = re.compile(r"^\s*[●•▪■◆]")
 
 
 def review_passages(passages: pd.DataFrame, periods: dict[str, tuple[int | None, int | None]]) -> set[str]:
     """Passages that review the past: a year before the plan starts (a work plan's opening: 2024年，全县……新建
-    学校14所) or a look back (近年来，…… / “十三五”以来，……).
+    学校14所) or a look back (近年来，…… / 五年来，…… / 自2016年以来，…… / “十三五”以来，……), and the
+    bulleted items right after such a passage.
 
     Args:
-        passages: The ``passages`` table.
+        passages: The ``passages`` table (in document order).
         periods: ``{doc_id: (plan start, plan end)}``; documents without a start year have none.
 
     Returns:
@@ -102,9 +109,17 @@ def review_passages(passages: pd.DataFrame, periods: dict[str, tuple[int | None,
     out: set[str] = set()
     if passages is None or passages.empty:
         return out
+    previous: tuple[object, bool] = (None, False)  # (document, whether its last passage was a review)
     for doc, pid, text in zip(passages["doc_id"], passages["passage_id"], passages["text"], strict=True):
         start = periods.get(str(doc), (None, None))[0]
         m = RE_YEAR_REVIEW_OPENING.match(str(text))
-        if (m and start is not None and int(m["y"]) < start) or RE_REVIEW_OPENING.match(str(text)):
+        review = bool(
+            (m and start is not None and int(m["y"]) < start)
+            or RE_REVIEW_OPENING.match(str(text))
+            # the bullets after a look back (自2016年以来，我市……做了一系列工作。/ ● 普惠性幼儿园达到1290所)
+            or (previous == (doc, True) and RE_BULLET_ITEM.match(str(text)))
+        )
+        if review:
             out.add(pid)
+        previous = (doc, review)
     return out

@@ -24,6 +24,9 @@ RE_DEADLINE_IN_TEXT = re.compile(
     r"|(?:^|(?<=[，；。：、]))(?:力争|计划|用|通过)?(?P<n2>[两三四五六七八九十])年"
     r"(?=[新改建培补招完累投创实打全基形增减达提推选引]))"
     r"|(?P<eoy>年底前|年内)"
+    r"|(?:将|计划|拟|预计|力争|确保)\s*(?:于|在)\s*(?P<y4>\d{4})\s*年"  # 将于2020年开办, 计划于2020年9月1日投入使用
+    r"|(?P<ty>今年(?=[，,]|要|将|内|底|力争|计划|完成|新增(?!的)|新建(?!的)|实现|全面|确保|起|$)|(?<![将把])本年度(?!考核|任务))"  # the issue year
+    r"|(?P<nx>明年)"  # the year after the issue year
 )
 
 
@@ -99,21 +102,36 @@ def target_rules() -> TargetRules:
     )
 
 
+#: Inside quotation marks, a clause separator: the quote cites tasks (“新建改扩建幼儿园80所，建成投用38所公办园”
+#: 民生实事项目), it does not name a programme (“12345”思政工程). Titles in 《》 are names whatever they hold.
+RE_QUOTED_CLAUSES = re.compile(r"[，；,;]")
+
+
 def inside_quotes(text: str, pos: int, pairs: tuple[str, ...]) -> bool:
+    """Whether ``pos`` is inside a quoted name (see :data:`RE_QUOTED_CLAUSES` for quotes that cite tasks)."""
     for pair in pairs:
         op, cl = pair[0], pair[1]
         if op == cl:
             if text[:pos].count(op) % 2 == 1:
-                return True
+                close = text.find(cl, pos)
+                quoted = text[text.rfind(op, 0, pos) + 1 : close if close >= 0 else len(text)]
+                if not RE_QUOTED_CLAUSES.search(quoted) or op == "《":
+                    return True
             continue
-        depth = 0
-        for ch in text[:pos]:
+        depth, opened = 0, -1
+        for i, ch in enumerate(text[:pos]):
             if ch == op:
                 depth += 1
+                opened = i if depth == 1 else opened
             elif ch == cl and depth:
                 depth -= 1
         if depth:
-            return True
+            if op == "《":
+                return True
+            close = text.find(cl, pos)
+            quoted = text[opened + 1 : close if close >= 0 else len(text)]
+            if not RE_QUOTED_CLAUSES.search(quoted):
+                return True
     return False
 
 

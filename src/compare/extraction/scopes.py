@@ -60,7 +60,7 @@ def _goals_horizon(sentences: list[str], first: int, phrase: str) -> tuple[int, 
     best = (first, phrase)
     for text in sentences:
         for m in RE_DEADLINE_IN_TEXT.finditer(text):
-            y = m["y1"] or m["y2"] or m["y3"]
+            y = m["y1"] or m["y2"] or m["y3"] or m["y4"]
             if y and best[0] < int(y) <= first + STAGE_SPAN:
                 best = (int(y), m.group(0))
     return best
@@ -100,14 +100,20 @@ def resolve_deadline(
     """The first deadline stated in ``text``: ``(year, phrase, flags)``; ``(None, None, ())`` when none.
 
     A relative deadline (三年内) counts from the plan's start year, else the issue year; 年底前 / 年内 is the
-    plan's last year (a year's work points), else the issue year.
+    plan's last year (a year's work points), else the issue year; 今年 / 本年度 is the issue year, else the
+    year of a one-year document, and 明年 the year after it.
     """
     m = RE_DEADLINE_IN_TEXT.search(text)
     if m is None:
         return None, None, ()
-    year = m["y1"] or m["y2"] or m["y3"]
+    year = m["y1"] or m["y2"] or m["y3"] or m["y4"]
     if year:
         return int(year), m.group(0), ()
+    if m["ty"] or m["nx"]:
+        this = issued if issued is not None else period_end if period_start == period_end else None
+        if this is None:
+            return None, m.group(0), ("relative_deadline_unresolved",)
+        return this + (1 if m["nx"] else 0), m.group(0), ()
     start = period_start if period_start is not None else issued
     if m["rel"]:
         n = parse_number_text(m["n"] or m["n2"])
@@ -126,8 +132,9 @@ def deadlines_in(
     """Every deadline stated in ``text``, in order: ``(offset, year, phrase, flags)`` (see :func:`resolve_deadline`)."""
     out = []
     for m in RE_DEADLINE_IN_TEXT.finditer(text):
+        # from the phrase on, so that a phrase read by what follows it (今年要…) is read the same way
         year, phrase, flags = resolve_deadline(
-            m.group(0), period_start=period_start, period_end=period_end, issued=issued
+            text[m.start() :], period_start=period_start, period_end=period_end, issued=issued
         )
         if phrase is not None:
             out.append((m.start(), year, phrase, flags))

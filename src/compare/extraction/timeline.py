@@ -18,6 +18,7 @@ from compare.core.config import resource_path
 from compare.core.frames import first_rows, rows_by
 from compare.core.schemas import C, TableSchema, register, validate
 from compare.extraction.periods import achievement_passages, five_year_plan, plan_period, review_passages
+from compare.extraction.scopes import issue_year
 from compare.text.numbers import parse_chinese_numeral, parse_number_text
 
 EVENT_KINDS = (
@@ -102,8 +103,13 @@ def _checked(year: int | None, flags: list[str]) -> int | None:
     return year
 
 
-def _event_year(kind: str, m: re.Match, *, p_start: int | None, p_end: int | None) -> int | None:
+def _event_year(
+    kind: str, m: re.Match, *, p_start: int | None, p_end: int | None, issued: int | None = None
+) -> int | None:
     groups = m.groupdict()
+    if groups.get("ty") or groups.get("nx"):  # 今年 / 明年: from the issue year, else a one-year document's
+        this = issued if issued is not None else p_end if p_start is not None and p_start == p_end else None
+        return None if this is None else this + (1 if groups.get("nx") else 0)
     if groups.get("y"):
         return int(groups["y"])
     if groups.get("yb"):
@@ -123,7 +129,9 @@ def _event_year(kind: str, m: re.Match, *, p_start: int | None, p_end: int | Non
         return int(p_start + n - 1)
     if groups.get("mo"):  # 从3月起: a month of a one-year document (work points)
         return p_end if p_start is not None and p_start == p_end else None
-    if kind in ("this_year", "recurring"):
+    if kind == "this_year":  # the document's (last) year, else the year it was issued
+        return p_end if p_end is not None else issued
+    if kind == "recurring":
         return p_end
     return None
 
@@ -187,7 +195,9 @@ def extract_timeline(
     kinds = {} if passages is None else dict(zip(passages["passage_id"], passages["kind"], strict=False))
     target_sents = set() if targets is None or targets.empty else set(targets["sentence_id"].dropna())
     rows: list[dict] = []
-    doc_cols = [c for c in ("text", "text_original", "period_start", "period_end") if c in documents]
+    doc_cols = [
+        c for c in ("text", "text_original", "period_start", "period_end", "issue_date") if c in documents
+    ]
     doc_rows = {
         k: dict(zip(doc_cols, v, strict=True)) for k, v in first_rows(documents, "doc_id", doc_cols).items()
     }
@@ -201,6 +211,7 @@ def extract_timeline(
         m_end = None if doc is None or pd.isna(doc["period_end"]) else int(doc["period_end"])
         p_start = m_start if m_start is not None else t_start
         p_end = m_end if m_end is not None else t_end
+        issued = issue_year(doc.get("issue_date")) if doc is not None else None
         reviews = (
             review_passages(passages_by_doc.get(doc_id), {str(doc_id): (p_start, p_end)})
             if passages_by_doc.get(doc_id) is not None
@@ -277,7 +288,7 @@ def extract_timeline(
                     found.append((m.start(), kind, m))
             for _pos, kind, m in sorted(found, key=lambda x: x[0]):
                 flags = []
-                year = _checked(_event_year(kind, m, p_start=p_start, p_end=p_end), flags)
+                year = _checked(_event_year(kind, m, p_start=p_start, p_end=p_end, issued=issued), flags)
                 if m.groupdict().get("yb") and (year is None or (p_start is not None and year < p_start)):
                     continue  # 2022年完成…: a bare year before the plan starts reports, it does not commit
                 ev_kind = kind

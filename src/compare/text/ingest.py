@@ -120,7 +120,7 @@ def document_row(spec: DocSpec, raw: RawDocument, cleaned: CleanResult) -> dict:
     if any(meta[k] is None for k in META_FIELDS if k not in ("source", "notes", "city_evidence")):
         # the script is detected on the original, not on the already simplified `text`
         guessed, _missing = infer_metadata(
-            cleaned.text, file_name=spec.path.name, original=cleaned.text_original
+            cleaned.text, file_name=spec.path.name, original=cleaned.text_original, raw=raw.text
         )
         for key in META_FIELDS:
             if meta[key] is None and guessed.get(key) is not None:

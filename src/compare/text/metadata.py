@@ -41,7 +41,11 @@ NOTE_RE = re.compile(r"[（(][^（）()]{0,12}(?:稿|发布|印发|公开)[）)]
 # Trailing parenthetical such as (2023—2025年) or （试行）.
 TRAILING_PAREN_RE = re.compile(r"\s*[（(][^（）()]{0,20}[）)]\s*$")
 # Forwarding notice: 关于印发《X》的通知 (also 转发).
-WRAPPER_RE = re.compile(r"关于(?:印发|转发|发布|下发)?.{0,4}《(?P<inner>[^《》]{4,80})》.{0,8}通知")
+WRAPPER_RE = re.compile(
+    r"关于(?:印发|转发|发布|下发)?.{0,4}《(?P<inner>[^《》]{4,80})》.{0,8}通知"
+    # without 《》: 关于印发盘锦市“十四五”特殊教育发展提升行动计划实施方案的通知
+    r"|关于(?:印发|转发|发布|下发)(?P<bare>[^《》，。；]{6,80}?(?:方案|规划|计划|意见|要点|办法|细则|措施))的通知"
+)
 QUOTED_TITLE_RE = re.compile(r"《(?P<inner>[^《》]{4,80}?)(?:\.(?:docx?|pdf|txt|html?))?》")
 LIST_MARK_RE = re.compile(
     r"^\s*(?:\d{1,3}\s*[、.．]|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)])\s*"
@@ -59,7 +63,7 @@ FYP_RE = re.compile(r"(?P<n>十[一二三四五六七八九])(?:个五年|五)")
 YEAR_PLAN_RE = re.compile(
     r"(?P<y>20\d{2})\s*年(?:度)?[^，。；,;—–\-~～至到]{0,16}?"
     r"(?:工作要点|工作计划|工作安排|工作重点|要点|为民办实事|民生实事|实事项目|重点任务|任务清单|建设任务|建设计划"
-    r"|建设情况|实施方案|行动方案|工作方案|推进方案)"
+    r"|建设情况|实施方案|行动方案|工作方案|推进方案|重点工作|目标任务|任务分解)"
 )
 DURATION_RE = re.compile(r"(?P<n>[一二三四五六七八九十两\d]{1,2})\s*年(?:的)?(?:行动|努力|内|攻坚|时间)")
 TARGET_YEAR_RE = re.compile(r"到\s*(?P<y>20\d{2})\s*年")
@@ -68,8 +72,12 @@ DATE_LINE_RE = re.compile(r"^\s*(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*�
 CN_DATE_LINE_RE = re.compile(
     r"^\s*(?P<y>[〇○零一二三四五六七八九]{4})年(?P<m>[一二三四五六七八九十]{1,3})月(?P<d>[一二三四五六七八九十]{1,3})日\s*$"
 )
+#: A page's date line standing alone (2023-03-15 17:52:15): a news page prints its publication date so.
+ISO_DATE_LINE_RE = re.compile(
+    r"^\s*(?P<y>(?:19|20)\d{2})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?\s*$"
+)
 DATE_FIELD_RE = re.compile(
-    r"(?P<field>成文日期|发文日期|印发日期|生成日期|发布日期|发布时间)\s*[:：]\s*"
+    r"(?P<field>成文日期|发文日期|印发日期|生成日期|发布日期|发布时间|發布日期|發布時間|发表于|發表於|发布于)\s*[:：]?\s*"
     r"(?P<y>(?:19|20)\d{2})\s*[-年./]\s*(?P<m>\d{1,2})\s*[-月./]\s*(?P<d>\d{1,2})"
 )
 # Alias (single-character city abbreviation) evidence: 在甬高校, 留泰就业, “甬学保”.
@@ -77,6 +85,9 @@ ALIAS_CONTEXT_TEMPLATE = r"(?:在|来|留|赴|驻|援|返){a}(?:高校|院校|�
 ALIAS_QUOTED_TEMPLATE = r"[“\"「]{a}[\u4e00-\u9fff]{{1,7}}[”\"」]"
 
 TITLE_SCAN_LINES = 40
+#: Lines in which a plan cited in 《》 stands for the title of a page that has none (a news page's date,
+#: source and share lines come first).
+QUOTED_TITLE_SCAN_LINES = 8
 TITLE_MAX_CHARS = 80
 DATE_SCAN_LINES = 40
 PERIOD_BODY_CHARS = 1500
@@ -218,7 +229,7 @@ def infer_title(text: str) -> str | None:
     for i, line in enumerate(lines):
         wrapper = WRAPPER_RE.search(line)
         if wrapper:
-            wrapped.append(_norm(wrapper.group("inner")))
+            wrapped.append(_norm(wrapper.group("inner") or wrapper.group("bare")))
             continue
         if _is_title_line(line):
             title = line
@@ -242,7 +253,7 @@ def infer_title(text: str) -> str | None:
         m = re.match(r"^(?P<t>[^。；，,：:]{4,60}?" + _genre_end_re().pattern.rstrip("$") + ")", body)
         if m:
             return _norm(m.group("t"))
-    for line in lines[:5]:
+    for line in lines[:QUOTED_TITLE_SCAN_LINES]:  # a news page reporting a plan: 近日，…出台《…实施方案》
         m = QUOTED_TITLE_RE.search(line)
         if m and _genre_end_re().search(m.group("inner")):
             return _norm(m.group("inner"))
@@ -582,13 +593,23 @@ def _iso(y: int, m: int, d: int) -> str | None:
     return None
 
 
-def infer_issue_date(text: str) -> str | None:
+#: Date fields in order of preference: the date a document was written before the date a page published it.
+DATE_FIELDS = (
+    "成文日期", "发文日期", "印发日期", "生成日期", "发布日期", "發布日期", "发布时间", "發布時間", "发表于", "發表於",
+    "发布于",
+)  # fmt: skip
+
+
+def infer_issue_date(text: str, *, raw: str | None = None) -> str | None:
     """Find the issue date: a signature line (2023年5月29日 / 二〇二三年五月二十九日) standing alone in the
-    first or last lines, else a 成文日期 / 生成日期 / 发布日期 / 发布时间 field. Dates inside sentences
-    (deadlines such as 2023年5月底前) are never used.
+    first or last lines, else a 成文日期 / 生成日期 / 发布日期 / 发布时间 / 发表于 field, else a page's date line
+    (2023-03-15 17:52:15) in the first lines. Dates inside sentences (deadlines such as 2023年5月底前) are
+    never used.
 
     Args:
         text: Cleaned text.
+        raw: The decoded raw text: its date fields are read too when the cleaning dropped them with the
+            page's chrome (来源：… 发布时间：2019-12-27).
 
     Returns:
         ISO date ``yyyy-mm-dd`` or ``None``.
@@ -602,9 +623,13 @@ def infer_issue_date(text: str) -> str | None:
             mm, dd = _cn_number(m.group("m")), _cn_number(m.group("d"))
             if mm and dd:
                 return _iso(y, mm, dd)
-    fields = {m.group("field"): m for m in DATE_FIELD_RE.finditer(text[:3000])}
-    for name in ("成文日期", "发文日期", "印发日期", "生成日期", "发布日期", "发布时间"):
-        if m := fields.get(name):
+    for source in (text, raw or ""):
+        fields = {m.group("field"): m for m in DATE_FIELD_RE.finditer(source[:3000])}
+        for name in DATE_FIELDS:
+            if m := fields.get(name):
+                return _iso(int(m.group("y")), int(m.group("m")), int(m.group("d")))
+    for line in lines[:DATE_SCAN_LINES]:
+        if m := ISO_DATE_LINE_RE.match(line):
             return _iso(int(m.group("y")), int(m.group("m")), int(m.group("d")))
     return None
 
@@ -659,13 +684,16 @@ def suggest_doc_id(file_name: str) -> str:
     return re.sub(r"[^0-9a-z\u4e00-\u9fff]+", "_", stem).strip("_") or "doc"
 
 
-def infer_metadata(text: str, *, file_name: str, original: str | None = None) -> tuple[dict, list[str]]:
+def infer_metadata(
+    text: str, *, file_name: str, original: str | None = None, raw: str | None = None
+) -> tuple[dict, list[str]]:
     """Infer every metadata field of one document.
 
     Args:
         text: Cleaned simplified text.
         file_name: Source file name (used for the doc_id suggestion).
         original: Text in its original script for :func:`detect_script`; defaults to ``text``.
+        raw: The decoded raw text, for date fields the cleaning dropped (:func:`infer_issue_date`).
 
     Returns:
         ``(fields, missing)``: ``fields`` has ``doc_id`` plus :data:`METADATA_FIELDS` and ``period_evidence``;
@@ -682,7 +710,7 @@ def infer_metadata(text: str, *, file_name: str, original: str | None = None) ->
         "period_start": start,
         "period_end": end,
         "period_evidence": period_evidence,
-        "issue_date": infer_issue_date(text),
+        "issue_date": infer_issue_date(text, raw=raw),
         "script": detect_script(original if original is not None else text),
     }
     missing = [f for f in INFERABLE_FIELDS if fields.get(f) is None]
