@@ -465,3 +465,23 @@ def test_progress_and_units_of_reports():
         (77391.0, "平方米", "="),
         (3.5, "元", "<="),
     ]
+
+
+def test_a_sentence_opening_with_this_year_dates_its_paragraph():
+    t = _targets_of(
+        [
+            "今年，厦门还将加快建设一批公办幼儿园。",
+            "计划建成幼儿园项目23个，力争全市幼儿园公办率达到58%以上。",
+        ],
+        start=None,
+        end=None,
+        issue_date="2023-03-01",
+    )
+    assert [(r.value, r.target_year, r.deadline_source) for r in t.itertuples()] == [
+        (23.0, 2023, "passage"),
+        (58.0, 2023, "passage"),
+    ]
+    t = _targets_of(
+        ["据了解，2023年，厦门将推进120个教育补短板项目。"], start=None, end=None, issue_date="2023-03-01"
+    )
+    assert list(t["target_year"]) == [2023]

@@ -169,3 +169,17 @@ def test_five_year_plan_named_by_an_action_plan_title():
     assert plan_period("柳州市“十四五”特殊 教育发展提升行动计划实施方案\n为贯彻……")[:2] == (2021, 2025)
     assert plan_period("江苏镇江：启动“十四五”学前教育发展提升行动\n近日……")[:2] == (2021, 2025)
     assert plan_period("“十四五”以来，我市……")[:2] == (None, None)  # a look back names no plan
+
+
+def test_a_reports_year_heading_a_sentence_and_year_ranges():
+    t = _timeline_of(
+        ["2021年，全区学前三年毛入园率达98.19%。", "2023年，厦门将加快新一轮学校项目建设，计划用1至两年改造100所学校。",
+         "小学生每生毎学年1000元。"],
+        issue_date="2023-03-01",
+    )  # fmt: skip
+    got = [(r.kind, r.deadline_text, None if pd.isna(r.year) else int(r.year)) for r in t.itertuples()]
+    assert got == [
+        ("deadline", "2023年", 2023),
+        ("within_years", "计划用1至两年", 2024),
+        ("recurring", "毎学年", None),
+    ]

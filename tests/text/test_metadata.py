@@ -266,3 +266,18 @@ def test_titles_of_notices_and_news_pages_name_the_plan_and_its_period():
     assert infer_title(news) == "镇江市“十四五”学前教育发展提升行动计划实施方案"
     table = "2024年《政府工作报告》重点工作目标任务分解表\n附件\n序号 |\n"
     assert infer_metadata(table, file_name="t.txt")[0]["period_start"] == 2024
+
+
+def test_one_year_forms_and_plans_named_in_the_opening():
+    assert infer_period("绩效目标表\n（2020年度）\n项目名称……\n")[:2] == (2020, 2020)
+    assert infer_period("2019年度宁晋县高中助学金项目绩效评价指标表\n发布时间：2020-12-02\n")[:2] == (
+        2019,
+        2019,
+    )
+    assert infer_period("潘集区教育局2024年部门项目基本信息\n1.项目概述。\n")[:2] == (2024, 2024)
+    opening = "教育扶贫专项实施方案\n根据《凉山州2017年教育扶贫专项实施方案》要求，特拟定我县2017年度教育扶贫专项实施方案。\n"
+    assert infer_period(opening, title="教育扶贫专项实施方案")[:2] == (2017, 2017)
+    # another document's year in 《》 alone sets no period
+    assert infer_period(
+        "教育扶贫专项实施方案\n根据《凉山州2017年教育扶贫专项实施方案》要求。\n", title="教育扶贫专项实施方案"
+    )[:2] == (None, None)

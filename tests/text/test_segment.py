@@ -139,3 +139,13 @@ def test_empty_text_gives_empty_tables():
     p = split_passages("", doc_id="empty")
     assert p.empty and list(p.columns)[:2] == ["doc_id", "passage_id"]
     assert split_sentences(p).empty
+
+
+def test_rows_of_a_form_with_a_quantity_are_not_headings():
+    text = "绩效目标表\n（2020年度）\n数量指标农村义务教育学校改造覆盖率100%\n项目按计划完成率100%\n总体目标\n全面改善办学条件。"
+    kinds = dict(
+        zip(split_passages(text, doc_id="x")["text"], split_passages(text, doc_id="x")["kind"], strict=True)
+    )
+    assert kinds["项目按计划完成率100%"] == "paragraph"
+    assert kinds["数量指标农村义务教育学校改造覆盖率100%"] == "paragraph"
+    assert kinds["绩效目标表"] == "heading" and kinds["总体目标"] == "heading"

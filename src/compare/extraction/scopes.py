@@ -48,7 +48,8 @@ RE_DEADLINE_YEAR = re.compile(r"(?:到|至|截至|在|于)?\s*(?P<y>(?:19|20)\d{
 #: A year of a plan's own work opening a clause (2024年新建城区公办幼儿园2所, 2023年安排资金6.2亿元): it
 #: dates that clause like a deadline, when the year lies in the plan period.
 RE_YEAR_OF_WORK = re.compile(
-    r"(?:^|(?<=[，；。：]))(?P<y>(?:19|20)\d{2})\s*年(?=新建|改扩建|建成|完成|开工|启动|安排|实现|投入|新增|开展)"
+    r"(?:^|(?<=[，；。：]))(?P<y>(?:19|20)\d{2})\s*年(?=新建|改扩建|建成|完成|开工|启动|安排|实现|投入|新增|开展|规划|计划"
+    r"|\s*[，,])"  # 2023年，厦门将加快……: the year of the work the sentence goes on to list
 )
 
 #: Stages of one goals statement lie within this many years of its first deadline; later years are visions.
@@ -141,6 +142,10 @@ def deadlines_in(
     if period_start is not None and period_end is not None:
         for m in RE_YEAR_OF_WORK.finditer(text):
             if period_start <= int(m["y"]) <= period_end:
+                out.append((m.start("y"), int(m["y"]), m["y"] + "年", ()))
+    elif period_start is None and issued is not None:  # a news page or report: from its own year on
+        for m in RE_YEAR_OF_WORK.finditer(text):
+            if issued <= int(m["y"]) <= issued + 1:
                 out.append((m.start("y"), int(m["y"]), m["y"] + "年", ()))
     return sorted(out)
 

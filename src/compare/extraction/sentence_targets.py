@@ -28,7 +28,13 @@ from compare.extraction.rules import (
 from compare.extraction.rules import (
     is_share as is_share_unit,
 )
-from compare.extraction.scopes import deadlines_in, inherited_scopes, issue_year, resolve_deadline
+from compare.extraction.scopes import (
+    RE_YEAR_OF_WORK,
+    deadlines_in,
+    inherited_scopes,
+    issue_year,
+    resolve_deadline,
+)
 from compare.extraction.target_schema import TARGETS
 from compare.text.cells import RATIO
 from compare.text.numbers import NumberSpan, find_numbers, parse_number_text
@@ -219,8 +225,16 @@ class _Raw:
     flag: str | None
 
 
+#: A sentence opening with a deadline (到2025年，…… / 2023年底前…… / 三年内…… / 今年，……) dates the sentences after it
+#: in its paragraph.
+RE_FOUR_DIGITS = re.compile(r"\d{4}")
+RE_GOVERNING_OPENING = re.compile(
+    r"^\s*(?:到|至|截至|在|于)?\s*\d{4}|^\s*[一二两三四五六七八九十]年内|^\s*(?:今年|本年度)"
+)
+
+
 def extract_sentence_targets(
-    text: str, *, period_start: int | None = None, period_end: int | None = None
+    text: str, *, period_start: int | None = None, period_end: int | None = None, issued: int | None = None
 ) -> list[dict]:
     """Find the targets stated in one sentence.
 
@@ -228,6 +242,8 @@ def extract_sentence_targets(
         text: The simplified sentence.
         period_start: First year of the plan (for 三年内).
         period_end: Last year of the plan (for 年底前 in a year's work points).
+        issued: The year the document was issued (今年 / 明年, and a year heading a clause of a document
+            without a plan period).
 
     Returns:
         One dict per target with local offsets (``number_start``, ``quote_start``, ``quote_end``) and the
@@ -236,7 +252,7 @@ def extract_sentence_targets(
     """
     rules = target_rules()
     out: list[dict] = []
-    deadlines = deadlines_in(text, period_start=period_start, period_end=period_end)
+    deadlines = deadlines_in(text, period_start=period_start, period_end=period_end, issued=issued)
     spans = find_numbers(text)
     ratios = _ratios(text)
     ratio_inner = {m.start("b") for m, _v, _u in ratios.values()}  # the second number of a ratio
@@ -491,8 +507,10 @@ def extract_targets(
             for sentence_id, text, orig, s_start in psents:
                 if rules.achievement_sentence.search(text):
                     continue
-                found = extract_sentence_targets(text, period_start=p_start, period_end=p_end)
-                sy, sd, _ = resolve_deadline(text, period_start=p_start, period_end=p_end)
+                found = extract_sentence_targets(
+                    text, period_start=p_start, period_end=p_end, issued=year_issued
+                )
+                sy, sd, _ = resolve_deadline(text, period_start=p_start, period_end=p_end, issued=year_issued)
                 # a sentence of duties per period (每年培训…人次) recurs over the plan: the deadline of an
                 # earlier sentence of its paragraph does not date it
                 recurring = bool(rules.per_year.search(text))
@@ -500,6 +518,8 @@ def extract_targets(
                     flags = [t["flag"]] if t["flag"] else []
                     if t["deadline_text"] and t["target_year"] is not None:
                         source, year, dtext = "sentence", t["target_year"], t["deadline_text"]
+                        if p_end is None and year_issued is not None and not RE_FOUR_DIGITS.search(dtext):
+                            source = "issue date"  # 今年 / 年底前 of a document without a plan period
                     elif t["deadline_text"] and not t["per_year"] and p_end is None:
                         # 年底前 / 三年内 in a document without a plan period: from the issue date, if known
                         year, _, rflags = resolve_deadline(
@@ -556,12 +576,16 @@ def extract_targets(
                             "flag": ",".join(flags) or None,
                         }
                     )
-                if (
-                    sd
-                    and sy is not None
-                    and re.match(r"^\s*(?:到|至|截至|在|于)?\s*\d{4}|^\s*[一二两三四五六七八九十]年内", text)
-                ):
+                if sd and sy is not None and RE_GOVERNING_OPENING.match(text):
                     governing = (sy, sd)
+                elif RE_YEAR_OF_WORK.match(text.lstrip()):
+                    # 2023年，厦门将加快……: a year of the plan's (or the report's) work opening a sentence
+                    # dates the sentences after it in its paragraph
+                    opening = deadlines_in(
+                        text.lstrip()[:8], period_start=p_start, period_end=p_end, issued=year_issued
+                    )
+                    if opening and opening[0][0] == 0 and opening[0][1] is not None:
+                        governing = (opening[0][1], opening[0][2])
     if not rows:
         return TARGETS.empty()
     return pd.DataFrame(rows)

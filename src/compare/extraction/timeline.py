@@ -114,6 +114,8 @@ def _event_year(
         return int(groups["y"])
     if groups.get("yb"):
         return int(groups["yb"])
+    if groups.get("yc"):
+        return int(groups["yc"])
     if groups.get("cn"):
         v = parse_chinese_numeral(groups["cn"])
         return None if v is None else int(v)
@@ -124,9 +126,12 @@ def _event_year(
         return p_end
     if groups.get("n"):
         n = parse_number_text(groups["n"])
-        if n is None or p_start is None:
+        start = (
+            p_start if p_start is not None or groups.get("n0") is None else issued
+        )  # 用1至两年: a report's
+        if n is None or start is None:
             return None
-        return int(p_start + n - 1)
+        return int(start + n - 1)
     if groups.get("mo"):  # 从3月起: a month of a one-year document (work points)
         return p_end if p_start is not None and p_start == p_end else None
     if kind == "this_year":  # the document's (last) year, else the year it was issued
@@ -291,6 +296,9 @@ def extract_timeline(
                 year = _checked(_event_year(kind, m, p_start=p_start, p_end=p_end, issued=issued), flags)
                 if m.groupdict().get("yb") and (year is None or (p_start is not None and year < p_start)):
                     continue  # 2022年完成…: a bare year before the plan starts reports, it does not commit
+                ref = p_start if p_start is not None else issued
+                if m.groupdict().get("yc") and (year is None or ref is None or year < ref):
+                    continue  # 2021年，全区…达98.19%: a year before the plan (or the page) reports
                 ev_kind = kind
                 if kind == "deadline" and year is not None and p_end is not None and year > p_end + 2:
                     ev_kind = "vision"

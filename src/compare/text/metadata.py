@@ -63,8 +63,13 @@ FYP_RE = re.compile(r"(?P<n>十[一二三四五六七八九])(?:个五年|五)")
 YEAR_PLAN_RE = re.compile(
     r"(?P<y>20\d{2})\s*年(?:度)?[^，。；,;—–\-~～至到]{0,16}?"
     r"(?:工作要点|工作计划|工作安排|工作重点|要点|为民办实事|民生实事|实事项目|重点任务|任务清单|建设任务|建设计划"
-    r"|建设情况|实施方案|行动方案|工作方案|推进方案|重点工作|目标任务|任务分解)"
+    r"|建设情况|实施方案|行动方案|工作方案|推进方案|重点工作|目标任务|任务分解"
+    r"|绩效(?:评价)?(?:目标|指标)表|项目基本信息|部门项目)"
 )
+#: A form's year on its own line under its title: （2020年度）.
+YEAR_LINE_RE = re.compile(r"^\s*[（(]\s*(?P<y>20\d{2})\s*年度?\s*[)）]\s*\|?\s*$")
+#: The opening names the document's own one-year plan: 特拟定我县2017年度教育扶贫专项实施方案.
+OWN_YEAR_PLAN_RE = re.compile(r"(?:拟定|制定|制订|编制)[^，。；《》]{0,6}?" + YEAR_PLAN_RE.pattern)
 DURATION_RE = re.compile(r"(?P<n>[一二三四五六七八九十两\d]{1,2})\s*年(?:的)?(?:行动|努力|内|攻坚|时间)")
 TARGET_YEAR_RE = re.compile(r"到\s*(?P<y>20\d{2})\s*年")
 # Dates.
@@ -572,6 +577,13 @@ def infer_period(text: str, *, title: str | None = None) -> tuple[int | None, in
     # a scraped page whose title the title reader did not take (glued to its first sentence, or a report's
     # title): a one-year document named at the start of the first line (2020年泉州市…为民办实事…)
     if head_lines and (m := YEAR_PLAN_RE.search(head_lines[0][:TITLE_MAX_CHARS])) and m.start() < 20:
+        y = int(m.group("y"))
+        return y, y, f"opening: {m.group(0)}"
+    for line in head_lines[:6]:  # a form: 绩效目标表 / （2020年度）
+        if m := YEAR_LINE_RE.match(line):
+            y = int(m.group("y"))
+            return y, y, f"opening: {m.group(0).strip()}"
+    if m := OWN_YEAR_PLAN_RE.search(head):
         y = int(m.group("y"))
         return y, y, f"opening: {m.group(0)}"
     targets = Counter(int(y) for y in TARGET_YEAR_RE.findall(text))

@@ -32,6 +32,10 @@ HEADING_STYLES: tuple[tuple[int, re.Pattern], ...] = (
 UNNUMBERED_RANK = 5.5
 LEAD_STYLE_RANK = 6
 DATE_LINE_RE = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日$")
+#: A number with a unit of quantity: a short line holding one is a row of a form or list, not a heading.
+QUANTITY_IN_LINE_RE = re.compile(
+    r"\d(?:[\d.]*)\s*(?:%|％|‰|所|个|人次|人|名|万元|亿元|元|平方米|㎡|学时|学分|项|家)"
+)
 RESPONSIBILITY_RE = re.compile(
     r"^[（(]?\s*(?:主要)?(?:牵头单位|责任单位|牵头部门|责任部门|配合单位|参与单位|实施单位|主要责任单位)\s*[:：]"
 )
@@ -231,6 +235,8 @@ def split_passages(
                 and stripped[-1] not in "：:，"
                 and "，" not in stripped
                 and not DATE_LINE_RE.match(stripped)
+                # a row of a form or list with a quantity (项目按计划完成率100%) is no heading
+                and not QUANTITY_IN_LINE_RE.search(stripped)
             )
             if short_line and i + 1 < len(lines):
                 # an unnumbered sub-heading ("——建立健全…学前教育体系"): adds no label to the section path
