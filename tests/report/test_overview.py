@@ -86,3 +86,34 @@ def test_docs_for_cities_keeps_taizhou_apart(tables):
     assert ids == list(expected) and len(ids) == 2
     assert "taizhou_zj_2021" not in ids  # 台州 is not 泰州
     assert unknown == ["广州"]
+
+
+def test_corpus_charts_speak_the_readers_language(tables):
+    from compare.report.plots import corpus as charts
+
+    labels = overview.document_labels(tables["documents"])
+    kinds = overview.passages_by_kind(tables["passages"])
+    sections = overview.passages_by_section(tables["passages"])
+    summary = overview.document_summary(
+        tables["documents"],
+        passages=tables["passages"],
+        sentences=tables["sentences"],
+        repairs=tables["repairs"],
+    )
+    zh = [
+        charts.passages_by_kind_figure(kinds, labels=labels),
+        charts.sections_figure(sections, labels=labels),
+        charts.document_length_figure(summary, labels=labels),
+    ]
+    assert [f.layout.title.text for f in zh] == [
+        "各规划段落数（按类型）",
+        "一级章节（一、二、…）占各规划篇幅的比例",
+        "各规划篇幅（字数）",
+    ]
+    assert {tr.name for tr in zh[0].data} <= {"标题", "条目", "段落", "表格", "责任分工"}
+    en = charts.passages_by_kind_figure(kinds, labels=labels, lang="en")
+    assert en.layout.title.text == "Passages per document, by kind" and "paragraph" in {
+        tr.name for tr in en.data
+    }
+    fig = charts.document_length_mpl(summary, labels=labels)
+    assert fig.axes[0].get_title() == "各规划篇幅（字数）"

@@ -93,58 +93,69 @@ def document_length_figure(
     return _layout(fig, title=t["title"], height=120 + 45 * len(y), barmode="stack")
 
 
-def document_length_mpl(summary: pd.DataFrame, *, labels: dict[str, str] | None = None) -> Figure:
+def document_length_mpl(
+    summary: pd.DataFrame, *, labels: dict[str, str] | None = None, lang: str = DEFAULT_LANG
+) -> Figure:
     """Matplotlib version of :func:`document_length_figure` (static, for print)."""
     setup_matplotlib_cjk()
+    t = wording(lang).values("charts.document_length")
     y = [(labels or {}).get(d, d) for d in summary["doc_id"]]
     fig = Figure(figsize=(8, 0.9 + 0.5 * len(y)), layout="constrained")
     ax = fig.subplots()
-    ax.barh(y, summary["n_chars_clean"], color="#0072B2", label="kept (cleaned text)")
+    ax.barh(y, summary["n_chars_clean"], color="#0072B2", label=t["kept"])
     ax.barh(
         y,
         summary["chars_removed"],
         left=summary["n_chars_clean"],
         color="#D55E00",
-        label="removed by cleaning",
+        label=t["removed"],
     )
     ax.invert_yaxis()
-    ax.set_xlabel("characters")
-    ax.set_title("Length of each document (characters)")
+    ax.set_xlabel(t["x"])
+    ax.set_title(t["title"])
     ax.legend(loc="lower right", frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return fig
 
 
-def passages_by_kind_figure(kinds: pd.DataFrame, *, labels: dict[str, str] | None = None) -> go.Figure:
+def passages_by_kind_figure(
+    kinds: pd.DataFrame, *, labels: dict[str, str] | None = None, lang: str = DEFAULT_LANG
+) -> go.Figure:
     """Stacked bars: passages per document by kind.
 
     Args:
         kinds: Output of :func:`compare.report.overview.passages_by_kind`.
         labels: Display label per doc id.
+        lang: Language of title, axis and kind names (``briefing_text.yaml``).
     """
+    t = wording(lang).values("charts.passages_by_kind")
     y = _labels(kinds["doc_id"], labels)
     cols = [c for c in kinds.columns if c not in ("doc_id", "total")]
     fig = go.Figure(
         [
             go.Bar(
-                y=y, x=kinds[c], orientation="h", name=_esc(c), marker_color=KIND_COLOURS.get(c),
-                hovertemplate=f"{_esc(c)}: %{{x}}<extra>%{{y}}</extra>",
+                y=y, x=kinds[c], orientation="h", name=_esc(t.get(c, c)), marker_color=KIND_COLOURS.get(c),
+                hovertemplate=f"{_esc(t.get(c, c))}: %{{x}}<extra>%{{y}}</extra>",
             )
             for c in cols
         ]
     )  # fmt: skip
     fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(title_text="passages")
-    return _layout(fig, title="Passages per document, by kind", height=120 + 45 * len(y), barmode="stack")
+    fig.update_xaxes(title_text=_esc(t["x"]))
+    return _layout(fig, title=t["title"], height=120 + 45 * len(y), barmode="stack")
 
 
-def sections_figure(sections: pd.DataFrame, *, labels: dict[str, str] | None = None) -> go.Figure:
+def sections_figure(
+    sections: pd.DataFrame, *, labels: dict[str, str] | None = None, lang: str = DEFAULT_LANG
+) -> go.Figure:
     """Stacked bars: each document's characters split by top-level section (hover: heading, passages).
 
     Args:
         sections: Output of :func:`compare.report.overview.passages_by_section`.
         labels: Display label per doc id.
+        lang: Language of title and axis (``briefing_text.yaml``).
     """
+    t = wording(lang).values("charts.sections")
     df = sections.assign(label=_labels(sections["doc_id"], labels))
     order = list(dict.fromkeys(df["label"]))
     fig = go.Figure()
@@ -153,26 +164,30 @@ def sections_figure(sections: pd.DataFrame, *, labels: dict[str, str] | None = N
             y=g["label"], x=g["share_chars"], orientation="h", name=_esc(section), showlegend=False,
             text=[_esc(section)] * len(g), textposition="inside", insidetextanchor="middle",
             customdata=list(zip([_esc(h) for h in g["heading"]], g["n_passages"], g["n_chars"], strict=True)),
-            hovertemplate="%{y} · " + _esc(section) + " %{customdata[0]}<br>%{customdata[1]} passages, "
-            "%{customdata[2]:,} chars (%{x:.0%})<extra></extra>",
+            hovertemplate="%{y} · " + _esc(section) + " %{customdata[0]}<br>%{customdata[1]} " + _esc(t["passages"])
+            + ", %{customdata[2]:,} " + _esc(t["chars"]) + " (%{x:.0%})<extra></extra>",
         )  # fmt: skip
     fig.update_yaxes(categoryorder="array", categoryarray=order, autorange="reversed")
-    fig.update_xaxes(title_text="share of the document's characters", tickformat=".0%", range=[0, 1])
+    fig.update_xaxes(title_text=_esc(t["x"]), tickformat=".0%", range=[0, 1])
     return _layout(
         fig,
-        title="Top-level sections (一、二、…): share of each document",
+        title=t["title"],
         height=120 + 45 * len(order),
         barmode="stack",
     )
 
 
-def repairs_figure(repairs: pd.DataFrame, *, labels: dict[str, str] | None = None) -> go.Figure:
+def repairs_figure(
+    repairs: pd.DataFrame, *, labels: dict[str, str] | None = None, lang: str = DEFAULT_LANG
+) -> go.Figure:
     """Stacked bars: cleaning rules that fired per document (removed / joined / repaired / masked).
 
     Args:
         repairs: Output of :func:`compare.report.overview.repairs_by_rule`.
         labels: Display label per doc id.
+        lang: Language of title and axis (``briefing_text.yaml``); the rule names are the cleaning rules' ids.
     """
+    t = wording(lang).values("charts.repairs")
     df = repairs.assign(
         label=_labels(repairs["doc_id"], labels), rule_action=repairs["action"] + ": " + repairs["rule"]
     )
@@ -185,16 +200,17 @@ def repairs_figure(repairs: pd.DataFrame, *, labels: dict[str, str] | None = Non
     fig.update_yaxes(
         categoryorder="array", categoryarray=list(dict.fromkeys(df["label"])), autorange="reversed"
     )
-    fig.update_xaxes(title_text="repairs logged")
+    fig.update_xaxes(title_text=_esc(t["x"]))
     n = df["label"].nunique()
-    return _layout(
-        fig, title="What cleaning removed, joined, repaired or masked", height=160 + 45 * n, barmode="stack"
-    )
+    return _layout(fig, title=t["title"], height=160 + 45 * n, barmode="stack")
 
 
-def repairs_mpl(repairs: pd.DataFrame, *, labels: dict[str, str] | None = None) -> Figure:
+def repairs_mpl(
+    repairs: pd.DataFrame, *, labels: dict[str, str] | None = None, lang: str = DEFAULT_LANG
+) -> Figure:
     """Matplotlib version of :func:`repairs_figure`."""
     setup_matplotlib_cjk()
+    t = wording(lang).values("charts.repairs")
     wide = repairs.assign(rule=repairs["action"] + ": " + repairs["rule"]).pivot_table(
         index="doc_id", columns="rule", values="n", aggfunc="sum", fill_value=0, sort=False
     )
@@ -208,8 +224,8 @@ def repairs_mpl(repairs: pd.DataFrame, *, labels: dict[str, str] | None = None) 
         )  # fmt: skip
         left = left + wide[rule]
     ax.invert_yaxis()
-    ax.set_xlabel("repairs logged")
-    ax.set_title("What cleaning removed, joined, repaired or masked")
+    ax.set_xlabel(t["x"])
+    ax.set_title(t["title"])
     ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=8)
     ax.spines[["top", "right"]].set_visible(False)
     return fig
