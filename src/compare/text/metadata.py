@@ -23,6 +23,7 @@ import numpy as np
 import opencc
 
 from compare.core.config import resource_path
+from compare.text.dates import DATE_LINE_RE, cn_number, infer_issue_date
 
 # ----------------------------------------------------------------------------------------------------------
 # Regexes (compiled once)
@@ -73,18 +74,6 @@ OWN_YEAR_PLAN_RE = re.compile(r"(?:拟定|制定|制订|编制)[^，。；《》
 DURATION_RE = re.compile(r"(?P<n>[一二三四五六七八九十两\d]{1,2})\s*年(?:的)?(?:行动|努力|内|攻坚|时间)")
 TARGET_YEAR_RE = re.compile(r"到\s*(?P<y>20\d{2})\s*年")
 # Dates.
-DATE_LINE_RE = re.compile(r"^\s*(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日\s*$")
-CN_DATE_LINE_RE = re.compile(
-    r"^\s*(?P<y>[〇○零一二三四五六七八九]{4})年(?P<m>[一二三四五六七八九十]{1,3})月(?P<d>[一二三四五六七八九十]{1,3})日\s*$"
-)
-#: A page's date line standing alone (2023-03-15 17:52:15): a news page prints its publication date so.
-ISO_DATE_LINE_RE = re.compile(
-    r"^\s*(?P<y>(?:19|20)\d{2})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?\s*$"
-)
-DATE_FIELD_RE = re.compile(
-    r"(?P<field>成文日期|发文日期|印发日期|生成日期|发布日期|发布时间|發布日期|發布時間|发表于|發表於|发布于)\s*[:：]?\s*"
-    r"(?P<y>(?:19|20)\d{2})\s*[-年./]\s*(?P<m>\d{1,2})\s*[-月./]\s*(?P<d>\d{1,2})"
-)
 # Alias (single-character city abbreviation) evidence: 在甬高校, 留泰就业, “甬学保”.
 ALIAS_CONTEXT_TEMPLATE = r"(?:在|来|留|赴|驻|援|返){a}(?:高校|院校|大学|企业|就业|创业|工作|发展|投资|就读|求学|在籍|人才|学子|单位|机构)"
 ALIAS_QUOTED_TEMPLATE = r"[“\"「]{a}[\u4e00-\u9fff]{{1,7}}[”\"」]"
@@ -94,26 +83,10 @@ TITLE_SCAN_LINES = 40
 #: source and share lines come first).
 QUOTED_TITLE_SCAN_LINES = 8
 TITLE_MAX_CHARS = 80
-DATE_SCAN_LINES = 40
 PERIOD_BODY_CHARS = 1500
 MIN_SHORT_MENTIONS = 3
 MIN_ALIAS_HITS = 2
 
-_CN_DIGITS = {
-    "〇": 0,
-    "○": 0,
-    "零": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
 METADATA_FIELDS = (
     "title",
     "genre",
@@ -514,18 +487,6 @@ def infer_place(text: str, *, title: str | None = None) -> dict:
 # ----------------------------------------------------------------------------------------------------------
 # Period
 # ----------------------------------------------------------------------------------------------------------
-def _cn_number(s: str) -> int | None:
-    """Small Chinese numerals: 三 → 3, 十四 → 14, 二十 → 20, 二十九 → 29; digits pass through."""
-    if s.isdigit():
-        return int(s)
-    if "十" in s:
-        head, _, tail = s.partition("十")
-        tens = _CN_DIGITS.get(head, 1) if head else 1
-        ones = _CN_DIGITS.get(tail, 0) if tail else 0
-        return tens * 10 + ones
-    if len(s) == 1 and s in _CN_DIGITS:
-        return _CN_DIGITS[s]
-    return None
 
 
 def five_year_plan_years(n: int) -> tuple[int, int]:
@@ -562,7 +523,7 @@ def infer_period(text: str, *, title: str | None = None) -> tuple[int | None, in
     if r := _range(title):
         return r[0], r[1], f"title: {r[2]}"
     if m := FYP_RE.search(title):
-        n = _cn_number(m.group("n"))
+        n = cn_number(m.group("n"))
         if n:
             a, b = five_year_plan_years(n)
             return a, b, f"title: {m.group(0)}"
@@ -589,7 +550,7 @@ def infer_period(text: str, *, title: str | None = None) -> tuple[int | None, in
     targets = Counter(int(y) for y in TARGET_YEAR_RE.findall(text))
     dur = DURATION_RE.search(title) or DURATION_RE.search(head)
     if dur and targets:
-        n = _cn_number(dur.group("n"))
+        n = cn_number(dur.group("n"))
         end = targets.most_common(1)[0][0]
         if n and 1 <= n <= 15:
             return end - n + 1, end, f"{dur.group(0)} + 到{end}年×{targets[end]}"
@@ -597,55 +558,8 @@ def infer_period(text: str, *, title: str | None = None) -> tuple[int | None, in
 
 
 # ----------------------------------------------------------------------------------------------------------
-# Issue date and script
+# Script
 # ----------------------------------------------------------------------------------------------------------
-def _iso(y: int, m: int, d: int) -> str | None:
-    if 1 <= m <= 12 and 1 <= d <= 31:
-        return f"{y:04d}-{m:02d}-{d:02d}"
-    return None
-
-
-#: Date fields in order of preference: the date a document was written before the date a page published it.
-DATE_FIELDS = (
-    "成文日期", "发文日期", "印发日期", "生成日期", "发布日期", "發布日期", "发布时间", "發布時間", "发表于", "發表於",
-    "发布于",
-)  # fmt: skip
-
-
-def infer_issue_date(text: str, *, raw: str | None = None) -> str | None:
-    """Find the issue date: a signature line (2023年5月29日 / 二〇二三年五月二十九日) standing alone in the
-    first or last lines, else a 成文日期 / 生成日期 / 发布日期 / 发布时间 / 发表于 field, else a page's date line
-    (2023-03-15 17:52:15) in the first lines. Dates inside sentences (deadlines such as 2023年5月底前) are
-    never used.
-
-    Args:
-        text: Cleaned text.
-        raw: The decoded raw text: its date fields are read too when the cleaning dropped them with the
-            page's chrome (来源：… 发布时间：2019-12-27).
-
-    Returns:
-        ISO date ``yyyy-mm-dd`` or ``None``.
-    """
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    for line in lines[:DATE_SCAN_LINES] + lines[-10:]:
-        if m := DATE_LINE_RE.match(line):
-            return _iso(int(m.group("y")), int(m.group("m")), int(m.group("d")))
-        if m := CN_DATE_LINE_RE.match(line):
-            y = int("".join(str(_CN_DIGITS[c]) for c in m.group("y")))
-            mm, dd = _cn_number(m.group("m")), _cn_number(m.group("d"))
-            if mm and dd:
-                return _iso(y, mm, dd)
-    for source in (text, raw or ""):
-        fields = {m.group("field"): m for m in DATE_FIELD_RE.finditer(source[:3000])}
-        for name in DATE_FIELDS:
-            if m := fields.get(name):
-                return _iso(int(m.group("y")), int(m.group("m")), int(m.group("d")))
-    for line in lines[:DATE_SCAN_LINES]:
-        if m := ISO_DATE_LINE_RE.match(line):
-            return _iso(int(m.group("y")), int(m.group("m")), int(m.group("d")))
-    return None
-
-
 @functools.cache
 def _changed_table(config: str) -> np.ndarray:
     """Whether OpenCC ``config`` changes each Han character U+4E00–U+9FFF, as a boolean array (built once:

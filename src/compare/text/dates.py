@@ -1,0 +1,100 @@
+"""The date a document was issued: a signature line, a date field of the page, or a page's date line.
+
+Also the small Chinese numerals the dates (and plan periods) are written with.
+"""
+
+from __future__ import annotations
+
+import re
+
+DATE_LINE_RE = re.compile(r"^\s*(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日\s*$")
+CN_DATE_LINE_RE = re.compile(
+    r"^\s*(?P<y>[〇○零一二三四五六七八九]{4})年(?P<m>[一二三四五六七八九十]{1,3})月(?P<d>[一二三四五六七八九十]{1,3})日\s*$"
+)
+#: A page's date line standing alone (2023-03-15 17:52:15): a news page prints its publication date so.
+ISO_DATE_LINE_RE = re.compile(
+    r"^\s*(?P<y>(?:19|20)\d{2})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?\s*$"
+)
+DATE_FIELD_RE = re.compile(
+    r"(?P<field>成文日期|发文日期|印发日期|生成日期|发布日期|发布时间|發布日期|發布時間|发表于|發表於|发布于)\s*[:：]?\s*"
+    r"(?P<y>(?:19|20)\d{2})\s*[-年./]\s*(?P<m>\d{1,2})\s*[-月./]\s*(?P<d>\d{1,2})"
+)
+
+DATE_SCAN_LINES = 40
+
+CN_DIGITS = {
+    "〇": 0,
+    "○": 0,
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+
+
+def cn_number(s: str) -> int | None:
+    """Small Chinese numerals: 三 → 3, 十四 → 14, 二十 → 20, 二十九 → 29; digits pass through."""
+    if s.isdigit():
+        return int(s)
+    if "十" in s:
+        head, _, tail = s.partition("十")
+        tens = CN_DIGITS.get(head, 1) if head else 1
+        ones = CN_DIGITS.get(tail, 0) if tail else 0
+        return tens * 10 + ones
+    if len(s) == 1 and s in CN_DIGITS:
+        return CN_DIGITS[s]
+    return None
+
+
+def _iso(y: int, m: int, d: int) -> str | None:
+    if 1 <= m <= 12 and 1 <= d <= 31:
+        return f"{y:04d}-{m:02d}-{d:02d}"
+    return None
+
+
+#: Date fields in order of preference: the date a document was written before the date a page published it.
+DATE_FIELDS = (
+    "成文日期", "发文日期", "印发日期", "生成日期", "发布日期", "發布日期", "发布时间", "發布時間", "发表于", "發表於",
+    "发布于",
+)  # fmt: skip
+
+
+def infer_issue_date(text: str, *, raw: str | None = None) -> str | None:
+    """Find the issue date: a signature line (2023年5月29日 / 二〇二三年五月二十九日) standing alone in the
+    first or last lines, else a 成文日期 / 生成日期 / 发布日期 / 发布时间 / 发表于 field, else a page's date line
+    (2023-03-15 17:52:15) in the first lines. Dates inside sentences (deadlines such as 2023年5月底前) are
+    never used.
+
+    Args:
+        text: Cleaned text.
+        raw: The decoded raw text: its date fields are read too when the cleaning dropped them with the
+            page's chrome (来源：… 发布时间：2019-12-27).
+
+    Returns:
+        ISO date ``yyyy-mm-dd`` or ``None``.
+    """
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    for line in lines[:DATE_SCAN_LINES] + lines[-10:]:
+        if m := DATE_LINE_RE.match(line):
+            return _iso(int(m.group("y")), int(m.group("m")), int(m.group("d")))
+        if m := CN_DATE_LINE_RE.match(line):
+            y = int("".join(str(CN_DIGITS[c]) for c in m.group("y")))
+            mm, dd = cn_number(m.group("m")), cn_number(m.group("d"))
+            if mm and dd:
+                return _iso(y, mm, dd)
+    for source in (text, raw or ""):
+        fields = {m.group("field"): m for m in DATE_FIELD_RE.finditer(source[:3000])}
+        for name in DATE_FIELDS:
+            if m := fields.get(name):
+                return _iso(int(m.group("y")), int(m.group("m")), int(m.group("d")))
+    for line in lines[:DATE_SCAN_LINES]:
+        if m := ISO_DATE_LINE_RE.match(line):
+            return _iso(int(m.group("y")), int(m.group("m")), int(m.group("d")))
+    return None
