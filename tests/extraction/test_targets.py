@@ -485,3 +485,30 @@ def test_a_sentence_opening_with_this_year_dates_its_paragraph():
         ["据了解，2023年，厦门将推进120个教育补短板项目。"], start=None, end=None, issue_date="2023-03-01"
     )
     assert list(t["target_year"]) == [2023]
+
+
+def test_indicator_table_laid_out_one_row_per_line():
+    """指标 / 2020年 / 2025年 / 属性 with each row on one line: the first half of a row's numbers are the
+    baselines, the second half the targets, dated by the header's last year."""
+    from compare.text.segment import split_passages, split_sentences
+
+    text = (
+        "“十四五”教育事业发展主要指标表\n指 标2020年2025年 属性\n一、发展水平\n"
+        "1.学前教育毛入园率（%）99% 99%以上 约束性\n"
+        "2.幼儿教师专科及以上学历比例（%）其中：本科及以上学历比例（%）97.74% 49.85% 100% 50% 预期性\n"
+    )
+    passages = split_passages(text, doc_id="x", text_original=text)
+    assert set(passages.loc[passages["text"].str.contains("约束性|预期性"), "kind"]) == {"item"}
+    t = extract_targets(
+        split_sentences(passages), passages=passages, documents=_docs("x", start=None, end=None)
+    )
+    got = [
+        (r.indicator, r.value, r.comparator, r.target_year, r.baseline_value, r.binding)
+        for r in t.itertuples()
+    ]
+    assert got == [
+        ("学前教育毛入园率", 99.0, ">=", 2025, 99.0, "约束性"),
+        ("幼儿教师专科及以上学历比例", 100.0, "=", 2025, 97.74, "预期性"),
+        ("本科及以上学历比例", 50.0, "=", 2025, 49.85, "预期性"),
+    ]
+    assert set(t["deadline_source"]) == {"section"}

@@ -233,6 +233,42 @@ RE_GOVERNING_OPENING = re.compile(
 )
 
 
+#: The header of an indicator table laid out one row per line: 指  标 2020年 2025年 属性.
+RE_ROW_TABLE_HEADER = re.compile(
+    r"(?P<a>(?:19|20)\d{2})\s*年\s*(?P<b>(?:19|20)\d{2})\s*年(?:\s*(?:属性|指标属性|备注))?\s*$"
+)
+RE_ROW_LABEL_TRIM = re.compile(r"^\s*\d{1,2}[.、．]\s*|[（(](?:%|‰|年|人|所|个|元)[)）]|[:：\s]+$|^[:：\s]+")
+RE_ROW_TABLE_ROW = re.compile(r"[\d%％）)\s](?P<binding>约束性|预期性)\s*$")
+
+
+def _row_targets(found: list[dict], *, text: str, years: tuple[int, int], binding: str) -> list[dict]:
+    """The targets of one row of an indicator table laid out by rows: of its 2k numbers the first k are the
+    baselines (the first year column) and the last k the targets (the second), aligned by position
+    (幼儿教师专科及以上学历比例 其中:本科及以上 97.74% 49.85% 100% 50%). A row with an odd count is left as read."""
+    if len(found) < 2 or len(found) % 2:
+        return found
+    k = len(found) // 2
+    label = RE_ROW_LABEL_TRIM.sub("", text[: found[0]["number_start"]]).strip()
+    names = [RE_ROW_LABEL_TRIM.sub("", n).strip() for n in label.split("其中")] if k > 1 else [label]
+    if len(names) != k or not all(names):
+        names = [t["indicator"] for t in found[k:]]
+    out = []
+    for base, t, name in zip(found[:k], found[k:], names, strict=True):
+        out.append(
+            {
+                **t,
+                "indicator": name,
+                "baseline_value": base["value"],
+                "baseline_year": years[0],
+                "target_year": t["target_year"] if t["target_year"] is not None else years[1],
+                "deadline_text": t["deadline_text"] or f"{years[1]}年",
+                "binding": binding,
+                "row_table": True,
+            }
+        )
+    return out
+
+
 def extract_sentence_targets(
     text: str, *, period_start: int | None = None, period_end: int | None = None, issued: int | None = None
 ) -> list[dict]:
@@ -499,7 +535,13 @@ def extract_targets(
     for doc_id, by_passage in _sentences_by_passage(sentences):
         p_start, p_end = periods.get(str(doc_id), (None, None))
         year_issued = issued.get(str(doc_id))
+        row_years: tuple[int, int] | None = None  # the year columns of an indicator table laid out by rows
         for pid, psents in by_passage.items():
+            for _sid, text, _orig, _start in psents[
+                :1
+            ]:  # a table's header line is a heading: read it all the same
+                if hm := RE_ROW_TABLE_HEADER.search(text):
+                    row_years = (int(hm["a"]), int(hm["b"]))
             if pid in skip_passages:
                 continue
             scope = scopes.get(pid)
@@ -510,6 +552,8 @@ def extract_targets(
                 found = extract_sentence_targets(
                     text, period_start=p_start, period_end=p_end, issued=year_issued
                 )
+                if row_years is not None and (rm := RE_ROW_TABLE_ROW.search(text)):
+                    found = _row_targets(found, text=text, years=row_years, binding=rm["binding"])
                 sy, sd, _ = resolve_deadline(text, period_start=p_start, period_end=p_end, issued=year_issued)
                 # a sentence of duties per period (每年培训…人次) recurs over the plan: the deadline of an
                 # earlier sentence of its paragraph does not date it
@@ -518,6 +562,8 @@ def extract_targets(
                     flags = [t["flag"]] if t["flag"] else []
                     if t["deadline_text"] and t["target_year"] is not None:
                         source, year, dtext = "sentence", t["target_year"], t["deadline_text"]
+                        if t.get("row_table") and t["deadline_text"] == f"{year}年":
+                            source = "section"  # the table's year column heads it
                         if p_end is None and year_issued is not None and not RE_FOUR_DIGITS.search(dtext):
                             source = "issue date"  # 今年 / 年底前 of a document without a plan period
                     elif t["deadline_text"] and not t["per_year"] and p_end is None:
@@ -561,9 +607,9 @@ def extract_targets(
                             "per_year": t["per_year"],
                             "deadline_text": dtext,
                             "deadline_source": source,
-                            "baseline_value": None,
-                            "baseline_year": None,
-                            "binding": None,
+                            "baseline_value": t.get("baseline_value"),
+                            "baseline_year": t.get("baseline_year"),
+                            "binding": t.get("binding"),
                             "is_masked": t["is_masked"],
                             "is_repeat": False,
                             "repeat_of": None,

@@ -32,6 +32,8 @@ HEADING_STYLES: tuple[tuple[int, re.Pattern], ...] = (
 UNNUMBERED_RANK = 5.5
 LEAD_STYLE_RANK = 6
 DATE_LINE_RE = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日$")
+#: A line ending on an indicator's attribute (… 99%以上 约束性): a row of an indicator table.
+BINDING_END_RE = re.compile(r"[\d%％）)\s](?:约束性|预期性)\s*$")
 #: A number with a unit of quantity: a short line holding one is a row of a form or list, not a heading.
 QUANTITY_IN_LINE_RE = re.compile(
     r"\d(?:[\d.]*)\s*(?:%|％|‰|所|个|人次|人|名|万元|亿元|元|平方米|㎡|学时|学分|项|家)"
@@ -215,8 +217,11 @@ def split_passages(
             while stack and stack[-1][0] >= rank:
                 stack.pop()
             rest = body[mend:].strip()
-            is_heading = len(rest) <= MAX_HEADING_CHARS and not any(
-                ch in SENTENCE_END for ch in rest.rstrip("。")
+            is_heading = (
+                len(rest) <= MAX_HEADING_CHARS
+                and not any(ch in SENTENCE_END for ch in rest.rstrip("。"))
+                # a numbered row of an indicator table (1.学前教育毛入园率（%）99% 99%以上 约束性) is no heading
+                and not (len(QUANTITY_IN_LINE_RE.findall(rest)) >= 2 or BINDING_END_RE.search(rest))
             )
             if is_heading:
                 stack.append((rank, label, rest.rstrip("。")))
