@@ -281,3 +281,10 @@ def test_one_year_forms_and_plans_named_in_the_opening():
     assert infer_period(
         "教育扶贫专项实施方案\n根据《凉山州2017年教育扶贫专项实施方案》要求。\n", title="教育扶贫专项实施方案"
     )[:2] == (None, None)
+
+
+def test_a_report_opening_on_its_year_is_a_one_year_document():
+    opening = "2022年，我市聚焦群众对教育的迫切需求，“新增学位3.2万个”年度民生实事项目按时间节点有序推进。\n其余……\n"
+    assert infer_period(opening)[:2] == (2022, 2022)
+    # a year and a comma alone (a look back, a news item) is no period
+    assert infer_period("2021年，全区学前三年毛入园率达98.19%。\n")[:2] == (None, None)

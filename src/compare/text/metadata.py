@@ -67,6 +67,9 @@ YEAR_PLAN_RE = re.compile(
     r"|建设情况|实施方案|行动方案|工作方案|推进方案|重点工作|目标任务|任务分解"
     r"|绩效(?:评价)?(?:目标|指标)表|项目基本信息|部门项目)"
 )
+#: The first line opening on a year and a comma, and the words of one year's work that make it a one-year report.
+YEAR_COMMA_OPENING_RE = re.compile(r"^\s*(?P<y>20\d{2})\s*年\s*[，,]")
+ANNUAL_WORK_RE = re.compile(r"年度|民生实事|实事项目|工作要点|重点工作")
 #: A form's year on its own line under its title: （2020年度）.
 YEAR_LINE_RE = re.compile(r"^\s*[（(]\s*(?P<y>20\d{2})\s*年度?\s*[)）]\s*\|?\s*$")
 #: The opening names the document's own one-year plan: 特拟定我县2017年度教育扶贫专项实施方案.
@@ -538,6 +541,14 @@ def infer_period(text: str, *, title: str | None = None) -> tuple[int | None, in
     # a scraped page whose title the title reader did not take (glued to its first sentence, or a report's
     # title): a one-year document named at the start of the first line (2020年泉州市…为民办实事…)
     if head_lines and (m := YEAR_PLAN_RE.search(head_lines[0][:TITLE_MAX_CHARS])) and m.start() < 20:
+        y = int(m.group("y"))
+        return y, y, f"opening: {m.group(0)}"
+    # a report of one year's work opening on that year: 2022年，我市……“新增学位3.2万个”年度民生实事项目……
+    if (
+        head_lines
+        and (m := YEAR_COMMA_OPENING_RE.match(head_lines[0]))
+        and ANNUAL_WORK_RE.search(head_lines[0][:160])
+    ):
         y = int(m.group("y"))
         return y, y, f"opening: {m.group(0)}"
     for line in head_lines[:6]:  # a form: 绩效目标表 / （2020年度）
