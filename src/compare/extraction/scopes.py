@@ -139,13 +139,16 @@ def deadlines_in(
         )
         if phrase is not None:
             out.append((m.start(), year, phrase, flags))
+    # the years of the plan's own work; for a news page or report without a plan, its own year and the next
     if period_start is not None and period_end is not None:
+        span = (period_start, period_end)
+    elif period_start is None and issued is not None:
+        span = (issued, issued + 1)
+    else:
+        span = None
+    if span is not None:
         for m in RE_YEAR_OF_WORK.finditer(text):
-            if period_start <= int(m["y"]) <= period_end:
-                out.append((m.start("y"), int(m["y"]), m["y"] + "年", ()))
-    elif period_start is None and issued is not None:  # a news page or report: from its own year on
-        for m in RE_YEAR_OF_WORK.finditer(text):
-            if issued <= int(m["y"]) <= issued + 1:
+            if span[0] <= int(m["y"]) <= span[1]:
                 out.append((m.start("y"), int(m["y"]), m["y"] + "年", ()))
     return sorted(out)
 

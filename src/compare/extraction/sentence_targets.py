@@ -36,7 +36,7 @@ from compare.extraction.scopes import (
     resolve_deadline,
 )
 from compare.extraction.target_schema import TARGETS
-from compare.text.cells import RATIO
+from compare.text.cells import BINDING_END_RE, RATIO
 from compare.text.numbers import NumberSpan, find_numbers, parse_number_text
 
 _CLAUSE_SEP = "，；。！？：\n"
@@ -238,7 +238,6 @@ RE_ROW_TABLE_HEADER = re.compile(
     r"(?P<a>(?:19|20)\d{2})\s*年\s*(?P<b>(?:19|20)\d{2})\s*年(?:\s*(?:属性|指标属性|备注))?\s*$"
 )
 RE_ROW_LABEL_TRIM = re.compile(r"^\s*\d{1,2}[.、．]\s*|[（(](?:%|‰|年|人|所|个|元)[)）]|[:：\s]+$|^[:：\s]+")
-RE_ROW_TABLE_ROW = re.compile(r"[\d%％）)\s](?P<binding>约束性|预期性)\s*$")
 
 
 def _row_targets(found: list[dict], *, text: str, years: tuple[int, int], binding: str) -> list[dict]:
@@ -552,7 +551,7 @@ def extract_targets(
                 found = extract_sentence_targets(
                     text, period_start=p_start, period_end=p_end, issued=year_issued
                 )
-                if row_years is not None and (rm := RE_ROW_TABLE_ROW.search(text)):
+                if row_years is not None and (rm := BINDING_END_RE.search(text)):
                     found = _row_targets(found, text=text, years=row_years, binding=rm["binding"])
                 sy, sd, _ = resolve_deadline(text, period_start=p_start, period_end=p_end, issued=year_issued)
                 # a sentence of duties per period (每年培训…人次) recurs over the plan: the deadline of an

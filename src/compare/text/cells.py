@@ -26,6 +26,8 @@ RATIO = r"(?P<a>[0-9]+(?:\.[0-9]+)?)\s*[:：∶]\s*(?P<b>[0-9]+(?:\.[0-9]+)?)"
 RATIO_RE = re.compile(RATIO)
 
 #: A bare ratio cell (18.6:1).
+#: A row of an indicator table laid out on one line ends on its attribute (… 99%以上 约束性).
+BINDING_END_RE = re.compile(r"[\d%％）)\s](?P<binding>约束性|预期性)\s*$")
 RATIO_CELL_RE = re.compile(rf"^[<>＜＞≥≤]?\s*{RATIO}$")
 
 #: School levels a cell may name before its figure.

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from compare.core.schemas import PASSAGES, SENTENCES, str_array, validate
-from compare.text.cells import PHRASE_CELL_RE, RATIO_CELL_RE, is_level_cell
+from compare.text.cells import BINDING_END_RE, PHRASE_CELL_RE, RATIO_CELL_RE, is_level_cell
 
 CN_NUM = "一二三四五六七八九十百零〇"
 # (style rank, regex): lower rank = higher in the hierarchy
@@ -32,8 +32,6 @@ HEADING_STYLES: tuple[tuple[int, re.Pattern], ...] = (
 UNNUMBERED_RANK = 5.5
 LEAD_STYLE_RANK = 6
 DATE_LINE_RE = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日$")
-#: A line ending on an indicator's attribute (… 99%以上 约束性): a row of an indicator table.
-BINDING_END_RE = re.compile(r"[\d%％）)\s](?:约束性|预期性)\s*$")
 #: A number with a unit of quantity: a short line holding one is a row of a form or list, not a heading.
 QUANTITY_IN_LINE_RE = re.compile(
     r"\d(?:[\d.]*)\s*(?:%|％|‰|所|个|人次|人|名|万元|亿元|元|平方米|㎡|学时|学分|项|家)"
