@@ -404,3 +404,68 @@ def test_a_look_back_and_its_bullets_report_results():
     )
     found = extract_targets(tables["sentences"], passages=tables["passages"], documents=tables["documents"])
     assert [(r.value, r.target_year) for r in found.itertuples()] == [(7.0, 2022)]
+
+
+REPORT = """建设8所学校……未来，某县教育这样干！
+
+01
+2020年工作回顾
+新改扩建学校16所，新增义务教育公办学位12570个。
+02
+“十四五”时期任务
+引进2所国际学校。
+03
+2021年重点工作
+实现学前三年毛入园率达99%以上，普惠性幼儿园覆盖率达85%以上。
+建设1-2所“未来学校”。
+编辑：某某
+"""
+
+
+def test_a_heading_naming_a_years_work_governs_its_section():
+    t = targets(REPORT)
+    assert (t.loc["99%", "target_year"], t.loc["99%", "deadline_source"]) == (2021, "section")
+    assert (t.loc["1-2", "target_year"], t.loc["1-2", "deadline_source"]) == (2021, "section")
+    assert (t.loc["2", "target_year"], t.loc["2", "deadline_source"]) == (2025, "section")  # “十四五”时期任务
+    assert "16" not in t.index  # 2020年工作回顾 is a look back: results, not targets
+    events = timeline(REPORT)
+    assert {(e.deadline_text, e.year) for e in events.itertuples()} >= {
+        ("2021年", 2021),
+        ("“十四五”时期任务", 2025),
+    }
+    assert "2020年" not in set(events["deadline_text"])
+
+
+def test_a_news_report_of_one_years_work():
+    text = (
+        "衡水2022年将完成新改扩建中小学幼儿园\n2022/8/11 来源:不详\n"
+        "据悉，年衡水市将完成新改扩建中小学、幼儿园16所。目前，其余2所力争6月份开工建设。预计9月份投用5所。\n"
+        "去年，全市建成幼儿园904所。\n"
+    )
+    t = targets(text, period=(2022, 2022), issued="2022-08-11")
+    assert t.loc["16", "target_year"] == 2022 and "904" not in t.index  # 去年，…: a look back
+    events = timeline(text, period=(2022, 2022), issued="2022-08-11")
+    texts = list(events["deadline_text"])
+    assert texts[0] == "2022年" and events.iloc[0]["kind"] == "plan_period"  # the headline's year, once
+    assert {"6月份", "9月份"} <= set(texts)
+
+
+def test_this_year_and_a_year_before_a_place_and_a_future_verb():
+    text = (
+        "济南市今年将开工新建改扩建中小学校幼儿园55所\n"
+        "据刘绍辉介绍，今年济南将开工新建改扩建中小学校幼儿园55所，完工中小学校16所。\n"
+        "刘绍辉介绍，2022年，济南教育资源供给持续扩增。开工新建改扩建中小学幼儿园83所。\n"
+        "刘绍辉表示，2023年济南将开工新建学校55所，新增学位2.5万个。\n"
+    )
+    t = targets(text, issued="2023-02-20")
+    assert t.loc["16", "target_year"] == 2023 and t.loc["2.5万", "target_year"] == 2023
+    assert "83" not in t.index  # the speaker's look back at 2022
+    texts = list(timeline(text, issued="2023-02-20")["deadline_text"])
+    assert texts.count("今年") == 2 and "2023年" in texts and "2022年" not in texts
+
+
+def test_a_trend_that_ended_before_the_plan_is_no_deadline_and_a_five_year_plan_duty_is():
+    text = "某市学前教育行动计划（2017—2020年）\n经费由2013年的1.44亿元增加到2016年的3.6亿元。\n“十三五”期间，要以……为指导。\n"
+    events = timeline(text, period=(2017, 2020))
+    assert "到2016年" not in set(events["deadline_text"])
+    assert (events["deadline_text"].str.contains("十三五") & (events["year"] == 2020)).any()

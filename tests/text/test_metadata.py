@@ -288,3 +288,39 @@ def test_a_report_opening_on_its_year_is_a_one_year_document():
     assert infer_period(opening)[:2] == (2022, 2022)
     # a year and a comma alone (a look back, a news item) is no period
     assert infer_period("2021年，全区学前三年毛入园率达98.19%。\n")[:2] == (None, None)
+
+
+def test_page_dates_written_with_slashes_dots_or_a_glossed_field():
+    assert (
+        infer_issue_date("衡水将完成\n2022/8/11 来源:不详 http://news.example.cn/1.html\n正文。")
+        == "2022-08-11"
+    )
+    assert infer_issue_date("营养改善计划将全覆盖\n\n04.02.2017  03:09\n\n正文。") == "2017-02-04"
+    # a pinyin gloss splits the field name of the raw page (發(fā)布時間); the cleaned text lost the field
+    raw = "濟南市今年將開工\n\n發(fā)布時間:2023-02-20 11:21:00來源: 人民網\n正文。"
+    assert infer_issue_date("济南市今年将开工\n正文。", raw=raw) == "2023-02-20"
+    assert infer_issue_date("标题\n2021-2025年规划\n") is None  # a span is no date
+
+
+def test_a_headline_announcing_one_years_work_is_a_one_year_document():
+    assert infer_period("衡水2022年将完成新改扩建中小学幼儿园\n正文。\n")[:2] == (2022, 2022)
+    assert infer_period("2017年贵州农村义务教育学校营养改善计划将全覆盖\n正文。\n")[:2] == (2017, 2017)
+    # not a deadline, a look back, work points named 要点 or a headline with two years
+    for headline in (
+        "到2025年我市将建成教育强市\n",
+        "2021年我市完成学校建设\n",
+        "2021年比2020年将多建学校\n",
+    ):
+        assert infer_period(headline)[:2] == (None, None), headline
+    assert not infer_period("2018年青海省教育工作要点\n")[2].startswith(
+        "headline"
+    )  # 要点: the work points' title
+
+
+def test_a_plan_the_page_only_cites_is_not_its_title():
+    text = (
+        "济南市今年将开工新建中小学校幼儿园55所\n"
+        "人民网济南2月17日电（刘祺）据介绍，今年济南将开工新建学校55所。空天信息大学建设纳入《山东省“十四五”高校设置规划》。\n"
+    )
+    assert infer_title(text) != "山东省“十四五”高校设置规划"
+    assert infer_period(text, title=infer_title(text))[:2] == (None, None)

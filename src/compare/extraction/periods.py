@@ -10,6 +10,7 @@ import pandas as pd
 
 from compare.core.frames import rows_by
 from compare.extraction.rules import target_rules
+from compare.text.metadata import FOUR_DIGIT_YEAR_RE, HEADLINE_YEAR_RE
 from compare.text.numbers import parse_chinese_numeral
 
 #: A plan period written in the text: (2023—2025年), 2021-2025年, glued 20232025年.
@@ -18,9 +19,16 @@ RE_PERIOD = re.compile(r"(?P<a>(?:19|20)\d{2})\s*(?:[-－—–~～至到]\s*)?(
 
 #: 十四五 (and other five-year plans) → years.
 RE_FIVE_YEAR = re.compile(
-    r"“?(?P<n>十[一二三四五六七八九])五”?(?:[\u4e00-\u9fff ]{0,16}?(?:规划|计划|方案|行动)|时期|期间)"
+    r"“?(?P<n>十[一二三四五六七八九])五”?(?:[\u4e00-\u9fff ]{0,16}?(?:规划|计划|方案|行动))"
 )
 
+
+#: A title cited in the text (纳入《山东省“十四五”高校设置规划》): its period is another document's, unless
+#: it stands on the first line or a notice hands it on (印发《…》, 现将《…》).
+RE_CITED_TITLE = re.compile(r"《[^《》]{0,80}》")
+RE_OWN_TITLE_BEFORE = re.compile(r"印发|转发|现将|关于|公布")
+
+RE_YEAR_PHRASE = re.compile(r"(?:19|20)\d{2}\s*年")
 
 #: A year's work points: 2023年工作要点.
 RE_WORK_POINTS = re.compile(r"(?P<y>(?:19|20)\d{2})\s*年(?:度)?(?:教育)?工作要点")
@@ -47,17 +55,31 @@ def plan_period(text: str) -> tuple[int | None, int | None, str | None]:
         (first year, last year, the phrase as written); Nones when the text states none.
     """
     head = text[:600]
-    m = RE_PERIOD.search(head)
+    first_line = len(head.lstrip().split("\n", 1)[0]) + len(head) - len(head.lstrip())
+    cited = [
+        q.span()
+        for q in RE_CITED_TITLE.finditer(head)
+        if q.start() > first_line and not RE_OWN_TITLE_BEFORE.search(head[max(0, q.start() - 4) : q.start()])
+    ]
+
+    def own(m: re.Match | None) -> bool:  # not inside 《…》: a cited title names another document's period
+        return m is not None and not any(a < m.start() < b for a, b in cited)
+
+    m = next((m for m in RE_PERIOD.finditer(head) if own(m)), None)
     if m and int(m["a"]) <= int(m["b"]):
         return int(m["a"]), int(m["b"]), m.group(0)
-    m = RE_WORK_POINTS.search(head)
+    m = next((m for m in RE_WORK_POINTS.finditer(head) if own(m)), None)
     if m:
         return int(m["y"]), int(m["y"]), m.group(0)
-    m = RE_FIVE_YEAR.search(head)
+    m = next((m for m in RE_FIVE_YEAR.finditer(head) if own(m)), None)
     if m:
         years = five_year_plan(m["n"])
         if years:
             return years[0], years[1], m.group(0)
+    first = head.strip().split("\n", 1)[0]
+    if (m := HEADLINE_YEAR_RE.match(first)) and len(set(FOUR_DIGIT_YEAR_RE.findall(first))) == 1:
+        y = int(m["y"])  # 衡水2022年将完成……: a news report of one year's work
+        return y, y, RE_YEAR_PHRASE.match(first, m.start("y")).group(0)
     return None, None, None
 
 
@@ -81,20 +103,28 @@ def achievement_passages(passages: pd.DataFrame) -> set[str]:
 
 
 #: A passage that opens on a year and a comma (2024年，全县教育系统……): it reports that year.
-RE_YEAR_REVIEW_OPENING = re.compile(r"^\s*(?P<y>(?:19|20)\d{2})\s*年(?:以来|来)?\s*[，,]")
+#: A speaker's words may come first (刘绍辉介绍，2022年，济南……).
+RE_YEAR_REVIEW_OPENING = re.compile(
+    r"^\s*(?:[^，。；]{0,20}?(?:介绍|表示|指出|透露|说)[，,：:]\s*)?(?P<y>(?:19|20)\d{2})\s*年(?:以来|来)?\s*[，,]"
+)
 
-#: A passage that opens on a look back (近年来，…… / 一年来，…… / “十三五”以来，……): it reports results.
+#: A passage that opens on a look back (近年来，…… / 去年，…… / 一年来，…… / “十三五”以来，……): it reports results.
 RE_REVIEW_OPENING = re.compile(
     r"^\s*(?:[（(][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[.、．]|[●•▪■◆])?\s*(?:[^。，；]{2,10}。)?\s*"  # （一）发展基础。
-    r"(?:截至\d{4}年底?|近年来|近几年来?|多年来|[一二两三四五六七八九十]年(?:来|以来)|过去(?:一|三|五)年(?:来|里)?"
-    r"|自\s*(?:19|20)\d{2}\s*年(?:[春秋]季(?:学期)?)?以来|“?十[一二三四]五”?(?:期间|以来)|党的十八大以来)\s*[，,]"
+    r"(?:截至\d{4}年底?|去年|上年|近年来|近几年来?|多年来|[一二两三四五六七八九十]年(?:来|以来)|过去(?:一|三|五)年(?:来|里)?"
+    r"|自\s*(?:19|20)\d{2}\s*年(?:[春秋]季(?:学期)?)?以来|“?(?P<fyp>十[一二三四])五”?(?:期间|以来)|党的十八大以来)\s*[，,]"
 )
 
 #: A passage that is an item of a bulleted list (● 普惠性幼儿园达到1290所……): it continues the passage before it.
 RE_BULLET_ITEM = re.compile(r"^\s*[●•▪■◆]")
 
 
-def review_passages(passages: pd.DataFrame, periods: dict[str, tuple[int | None, int | None]]) -> set[str]:
+def review_passages(
+    passages: pd.DataFrame,
+    periods: dict[str, tuple[int | None, int | None]],
+    *,
+    issued: dict[str, int | None] | None = None,
+) -> set[str]:
     """Passages that review the past: a year before the plan starts (a work plan's opening: 2024年，全县……新建
     学校14所) or a look back (近年来，…… / 五年来，…… / 自2016年以来，…… / “十三五”以来，……), and the
     bulleted items right after such a passage.
@@ -102,6 +132,7 @@ def review_passages(passages: pd.DataFrame, periods: dict[str, tuple[int | None,
     Args:
         passages: The ``passages`` table (in document order).
         periods: ``{doc_id: (plan start, plan end)}``; documents without a start year have none.
+        issued: ``{doc_id: issue year}``: a news page without a plan reviews the years before its own.
 
     Returns:
         Their passage ids: their numbers are results, not targets, and their dates are not commitments.
@@ -112,10 +143,15 @@ def review_passages(passages: pd.DataFrame, periods: dict[str, tuple[int | None,
     previous: tuple[object, bool] = (None, False)  # (document, whether its last passage was a review)
     for doc, pid, text in zip(passages["doc_id"], passages["passage_id"], passages["text"], strict=True):
         start = periods.get(str(doc), (None, None))[0]
+        if start is None and issued:
+            start = issued.get(str(doc))
         m = RE_YEAR_REVIEW_OPENING.match(str(text))
+        r = RE_REVIEW_OPENING.match(str(text))
+        if r and r["fyp"] and start is not None and (years := five_year_plan(r["fyp"])) and years[1] >= start:
+            r = None  # “十三五”期间，要…… in a plan of the 十三五 years: its own period, not a look back
         review = bool(
             (m and start is not None and int(m["y"]) < start)
-            or RE_REVIEW_OPENING.match(str(text))
+            or r
             # the bullets after a look back (自2016年以来，我市……做了一系列工作。/ ● 普惠性幼儿园达到1290所)
             or (previous == (doc, True) and RE_BULLET_ITEM.match(str(text)))
         )

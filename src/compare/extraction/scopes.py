@@ -6,7 +6,7 @@ plan period (“工作目标：到2020年，……” with the targets in later 
 document's passages in order and tells, for every passage, which stated deadline governs it and where that
 deadline was stated, so each inherited year can be audited (``deadline_source``):
 
-- ``section``: a heading with a deadline, or a lead sentence of an item or paragraph, governs the passages
+- ``section``: a heading with a deadline or naming a year's work (2021年重点工作), or a lead sentence of an item or paragraph, governs the passages
   below it until a heading or item of the same or a higher level closes the section;
 - ``document``: in a document without a plan period, a deadline stated in a goals passage (a passage or section
   titled …目标, or a lead paragraph before any heading) governs every later passage until another such
@@ -28,7 +28,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from compare.core.frames import rows_by
-from compare.extraction.rules import RE_DEADLINE_IN_TEXT
+from compare.extraction.periods import five_year_plan
+from compare.extraction.rules import RE_DEADLINE_IN_TEXT, RE_HEADING_YEAR_OF_WORK
 from compare.text.numbers import parse_number_text
 
 #: A sentence that opens with its deadline (after an optional “主要目标：” label): it governs what follows.
@@ -49,7 +50,8 @@ RE_DEADLINE_YEAR = re.compile(r"(?:到|至|截至|在|于)?\s*(?P<y>(?:19|20)\d{
 #: dates that clause like a deadline, when the year lies in the plan period.
 RE_YEAR_OF_WORK = re.compile(
     r"(?:^|(?<=[，；。：]))(?P<y>(?:19|20)\d{2})\s*年(?=新建|改扩建|建成|完成|开工|启动|安排|实现|投入|新增|开展|规划|计划"
-    r"|\s*[，,])"  # 2023年，厦门将加快……: the year of the work the sentence goes on to list
+    r"|\s*[，,]"  # 2023年，厦门将加快……: the year of the work the sentence goes on to list
+    r"|[^，。；\d]{1,6}?(?:将|要(?!点|求|素)|拟|力争))"  # 2023年济南将开工……: a place, then a future verb
 )
 
 #: Stages of one goals statement lie within this many years of its first deadline; later years are visions.
@@ -93,6 +95,17 @@ def issue_year(value) -> int | None:
         return None
     m = re.search(r"(?:19|20)\d{2}", str(value))
     return int(m.group(0)) if m else None
+
+
+def heading_year_of_work(text: str) -> tuple[int, str] | None:
+    """The year a heading names for its section's work (``(2021, "2021年")`` for 2021年重点工作), else None."""
+    m = RE_HEADING_YEAR_OF_WORK.match(text)
+    if m is None:
+        return None
+    if m["y"]:
+        return int(m["y"]), m["y"] + "年"
+    years = five_year_plan(m["fyp"])
+    return None if years is None else (years[1], m.group(0).strip())
 
 
 def resolve_deadline(
@@ -215,6 +228,9 @@ def inherited_scopes(
             if scopes:
                 out[pid] = scopes[-1]
             if kind in ("table", "responsibility"):
+                continue
+            if kind == "heading" and (h := heading_year_of_work(str(text))) is not None:
+                scopes.append(Scope(h[0], h[1], "section", lvl))
                 continue
             sents = [str(t) for (t,) in first.get(pid, [])] or [str(text)]
             lead = _lead_scope(sents, period_start=p_start, period_end=p_end, issued=year_issued)

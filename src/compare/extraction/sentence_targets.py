@@ -525,9 +525,9 @@ def extract_targets(
         }
         skip_passages |= achievement_passages(passages)
     periods = _doc_periods(documents)
-    if passages is not None and not passages.empty:
-        skip_passages |= review_passages(passages, periods)
     issued = _issue_years(documents)
+    if passages is not None and not passages.empty:
+        skip_passages |= review_passages(passages, periods, issued=issued)
     scopes = (
         inherited_scopes(passages, sentences, periods=periods, issued=issued) if passages is not None else {}
     )

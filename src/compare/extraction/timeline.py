@@ -18,6 +18,7 @@ from compare.core.config import resource_path
 from compare.core.frames import first_rows, rows_by
 from compare.core.schemas import C, TableSchema, register, validate
 from compare.extraction.periods import achievement_passages, five_year_plan, plan_period, review_passages
+from compare.extraction.rules import RE_HEADING_YEAR_OF_WORK
 from compare.extraction.scopes import issue_year
 from compare.text.numbers import parse_chinese_numeral, parse_number_text
 
@@ -79,6 +80,14 @@ TIMELINE = register(
 
 #: A year heading a column of a flattened indicator table (2020年 / 2025年, one cell per line).
 RE_TABLE_HEADER_YEAR = re.compile(r"(?m)^\s*(?P<y>(?:19|20)\d{2})\s*年\s*$")
+
+
+#: The start of a trend (由2013年的…增加到…), in the clause before a deadline phrase.
+RE_TREND_FROM = re.compile(r"[由从]\s*(?:19|20)\d{2}\s*年(?:底|末)?的[^，。；]*$")
+
+
+#: The year a heading names (RE_HEADING_YEAR_OF_WORK), as its event's phrase.
+RE_YEAR_AT = re.compile(r"(?P<y>20\d{2})\s*年(?:度)?")
 
 
 #: The title of another document: a deadline inside it (《…二〇三五年远景目标纲要》) is not a commitment.
@@ -218,7 +227,9 @@ def extract_timeline(
         p_end = m_end if m_end is not None else t_end
         issued = issue_year(doc.get("issue_date")) if doc is not None else None
         reviews = (
-            review_passages(passages_by_doc.get(doc_id), {str(doc_id): (p_start, p_end)})
+            review_passages(
+                passages_by_doc.get(doc_id), {str(doc_id): (p_start, p_end)}, issued={str(doc_id): issued}
+            )
             if passages_by_doc.get(doc_id) is not None
             else set()
         )
@@ -284,6 +295,25 @@ def extract_timeline(
                 for i in range(q.start(), q.end()):
                     taken[i] = True
             found = []
+            title_at = text.find(t_phrase) if t_phrase else -1
+            if s_start <= title_at < s_end and stext[title_at - s_start :].startswith(t_phrase):
+                for i in range(title_at - s_start, title_at - s_start + len(t_phrase)):
+                    taken[i] = True  # the plan period's own phrase is its event already
+            if (
+                kinds.get(s_pid) == "heading"
+                and (h := RE_HEADING_YEAR_OF_WORK.match(stext))
+                and not (s_start <= title_at < s_end)  # the title's own year is the plan period's event
+            ):
+                if h["y"]:  # the event is the year itself (2020年), unless it lies before the plan
+                    h = (
+                        None
+                        if p_start is not None and int(h["y"]) < p_start
+                        else RE_YEAR_AT.match(stext, h.start("y"))
+                    )
+                if h is not None:
+                    for i in range(*h.span()):
+                        taken[i] = True
+                    found.append((h.start(), "this_year" if h.groupdict().get("y") else "deadline", h))
             for kind, pat in _phrases():
                 for m in pat.finditer(stext):
                     if m.end() == m.start() or any(taken[m.start() : m.end()]):
@@ -299,6 +329,13 @@ def extract_timeline(
                 ref = p_start if p_start is not None else issued
                 if m.groupdict().get("yc") and (year is None or ref is None or year < ref):
                     continue  # 2021年，全区…达98.19%: a year before the plan (or the page) reports
+                if (
+                    year is not None
+                    and ref is not None
+                    and year < ref
+                    and RE_TREND_FROM.search(stext[: m.start()])
+                ):
+                    continue  # 由2013年的1.44亿元增加到2016年的3.6亿元: a trend that ended before the plan
                 ev_kind = kind
                 if kind == "deadline" and year is not None and p_end is not None and year > p_end + 2:
                     ev_kind = "vision"

@@ -7,13 +7,21 @@ from __future__ import annotations
 
 import re
 
+from compare.text.clean import strip_inline_residue
+
 DATE_LINE_RE = re.compile(r"^\s*(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日\s*$")
 CN_DATE_LINE_RE = re.compile(
     r"^\s*(?P<y>[〇○零一二三四五六七八九]{4})年(?P<m>[一二三四五六七八九十]{1,3})月(?P<d>[一二三四五六七八九十]{1,3})日\s*$"
 )
-#: A page's date line standing alone (2023-03-15 17:52:15): a news page prints its publication date so.
+#: A page's date line (2023-03-15 17:52:15, 2022/8/11 来源:…): a news page prints its publication date at the
+#: start of a line, alone or before its source.
 ISO_DATE_LINE_RE = re.compile(
-    r"^\s*(?P<y>(?:19|20)\d{2})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?\s*$"
+    r"^\s*(?P<y>(?:19|20)\d{2})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?!\d)"
+    r"(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?(?:\s|$)"
+)
+#: The same date written day first (04.02.2017  03:09), as some page templates print it.
+DMY_DATE_LINE_RE = re.compile(
+    r"^\s*(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>(?:19|20)\d{2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?\s*$"
 )
 DATE_FIELD_RE = re.compile(
     r"(?P<field>成文日期|发文日期|印发日期|生成日期|发布日期|发布时间|發布日期|發布時間|发表于|發表於|发布于)\s*[:：]?\s*"
@@ -69,7 +77,7 @@ DATE_FIELDS = (
 def infer_issue_date(text: str, *, raw: str | None = None) -> str | None:
     """Find the issue date: a signature line (2023年5月29日 / 二〇二三年五月二十九日) standing alone in the
     first or last lines, else a 成文日期 / 生成日期 / 发布日期 / 发布时间 / 发表于 field, else a page's date line
-    (2023-03-15 17:52:15) in the first lines. Dates inside sentences (deadlines such as 2023年5月底前) are
+    (2023-03-15 17:52:15, 2022/8/11, 04.02.2017) in the first lines. Dates inside sentences (deadlines such as 2023年5月底前) are
     never used.
 
     Args:
@@ -89,12 +97,12 @@ def infer_issue_date(text: str, *, raw: str | None = None) -> str | None:
             mm, dd = cn_number(m.group("m")), cn_number(m.group("d"))
             if mm and dd:
                 return _iso(y, mm, dd)
-    for source in (text, raw or ""):
+    for source in (text, strip_inline_residue(raw or "")):  # 發(fā)布時間: a gloss splits the field name
         fields = {m.group("field"): m for m in DATE_FIELD_RE.finditer(source[:3000])}
         for name in DATE_FIELDS:
             if m := fields.get(name):
                 return _iso(int(m.group("y")), int(m.group("m")), int(m.group("d")))
     for line in lines[:DATE_SCAN_LINES]:
-        if m := ISO_DATE_LINE_RE.match(line):
+        if m := ISO_DATE_LINE_RE.match(line) or DMY_DATE_LINE_RE.match(line):
             return _iso(int(m.group("y")), int(m.group("m")), int(m.group("d")))
     return None

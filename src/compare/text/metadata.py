@@ -48,6 +48,10 @@ WRAPPER_RE = re.compile(
     r"|关于(?:印发|转发|发布|下发)(?P<bare>[^《》，。；]{6,80}?(?:方案|规划|计划|意见|要点|办法|细则|措施))的通知"
 )
 QUOTED_TITLE_RE = re.compile(r"《(?P<inner>[^《》]{4,80}?)(?:\.(?:docx?|pdf|txt|html?))?》")
+#: The verb of a page reporting a plan right before its 《title》 (近日，…联合印发《…》).
+PUBLISHED_BEFORE_RE = re.compile(
+    r"出台|印发|发布|制定|制订|出炉|公布|推出|通过|颁布|下发|编制|实施|转发|关于"
+)
 LIST_MARK_RE = re.compile(
     r"^\s*(?:\d{1,3}\s*[、.．]|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)])\s*"
 )
@@ -70,6 +74,13 @@ YEAR_PLAN_RE = re.compile(
 #: The first line opening on a year and a comma, and the words of one year's work that make it a one-year report.
 YEAR_COMMA_OPENING_RE = re.compile(r"^\s*(?P<y>20\d{2})\s*年\s*[，,]")
 ANNUAL_WORK_RE = re.compile(r"年度|民生实事|实事项目|工作要点|重点工作")
+#: A headline that opens on a place and a year and announces that year's work (衡水2022年将完成……, 2017年贵州……将全覆盖);
+#: not a deadline (到2025年), a span (2021—2025年) or a look back (2022年完成了……).
+HEADLINE_YEAR_RE = re.compile(
+    r"^\s*[^，。；：\d]{0,12}?(?<![到至])(?P<y>20\d{2})\s*年(?!\s*[—–\-~～至到底末前内以])"
+    r"[^，。；\d]{0,30}?(?:将|要(?!点|求)|拟|力争)"
+)
+FOUR_DIGIT_YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 #: A form's year on its own line under its title: （2020年度）.
 YEAR_LINE_RE = re.compile(r"^\s*[（(]\s*(?P<y>20\d{2})\s*年度?\s*[)）]\s*\|?\s*$")
 #: The opening names the document's own one-year plan: 特拟定我县2017年度教育扶贫专项实施方案.
@@ -235,9 +246,11 @@ def infer_title(text: str) -> str | None:
         if m:
             return _norm(m.group("t"))
     for line in lines[:QUOTED_TITLE_SCAN_LINES]:  # a news page reporting a plan: 近日，…出台《…实施方案》
-        m = QUOTED_TITLE_RE.search(line)
-        if m and _genre_end_re().search(m.group("inner")):
-            return _norm(m.group("inner"))
+        for m in QUOTED_TITLE_RE.finditer(line):  # 出台《…》, not 纳入《…》: a plan the page only cites
+            if _genre_end_re().search(m.group("inner")) and (
+                m.start() == 0 or PUBLISHED_BEFORE_RE.search(line[max(0, m.start() - 8) : m.start()])
+            ):
+                return _norm(m.group("inner"))
     return None
 
 
@@ -551,6 +564,15 @@ def infer_period(text: str, *, title: str | None = None) -> tuple[int | None, in
     ):
         y = int(m.group("y"))
         return y, y, f"opening: {m.group(0)}"
+    # a news headline announcing one year's work: 衡水2022年将完成新改扩建中小学幼儿园16所
+    if (
+        head_lines
+        and len(head_lines[0]) <= TITLE_MAX_CHARS
+        and (m := HEADLINE_YEAR_RE.match(head_lines[0]))
+        and len(set(FOUR_DIGIT_YEAR_RE.findall(head_lines[0]))) == 1
+    ):
+        y = int(m.group("y"))
+        return y, y, f"headline: {m.group(0)}"
     for line in head_lines[:6]:  # a form: 绩效目标表 / （2020年度）
         if m := YEAR_LINE_RE.match(line):
             y = int(m.group("y"))
