@@ -103,7 +103,7 @@ def test_conflicting_years_in_a_section_lead_are_flagged_not_merged():
 
 def test_relative_deadlines_resolve_from_the_issue_date_or_stay_unresolved():
     text = "某市实施意见\n\n一、目标\n三年内，新建幼儿园12所。\n"
-    assert targets(text, issued="2018-05-03").loc["12", "target_year"] == 2020
+    assert targets(text, issued="2018-05-03").loc["12", "target_year"] == 2021  # the issue year + 3
     unresolved = targets(text)
     assert pd.isna(unresolved.loc["12", "target_year"])
     assert "relative_deadline_unresolved" in unresolved.loc["12", "flag"]
@@ -469,3 +469,31 @@ def test_a_trend_that_ended_before_the_plan_is_no_deadline_and_a_five_year_plan_
     events = timeline(text, period=(2017, 2020))
     assert "到2016年" not in set(events["deadline_text"])
     assert (events["deadline_text"].str.contains("十三五") & (events["year"] == 2020)).any()
+
+
+def test_a_result_marks_its_clause_up_to_the_list_item_not_the_whole_sentence():
+    text = (
+        "某市教育局通报\n其中，甲区新建3所、改扩建1所，目前完工4所；乙县新建11所，目前完工10所、在建1所。"
+        "全市计划维修改造项目233个，截至10月底，全市开工项目233个，完工项目233个。\n"
+    )
+    t = targets(text, issued="2018-11-20")
+    assert {"3", "1", "11", "233"} <= set(t.index)
+    assert not {"4", "10"} & set(t.index)  # 目前完工…, 在建…: results
+    assert list(t.index).count("233") == 1  # after 截至10月底 the sentence reports
+
+
+def test_a_sentence_opening_on_a_past_year_reports_until_a_time_of_its_own():
+    text = (
+        "今年我市计划新改扩建中小学28所\n"
+        "2023年我市共新改扩建幼儿园32所，新增学位9000个。新改扩建中小学28所，新增学位4万个。"
+        "今年，市教育局将计划新改扩建中小学28所，新增学位30000个。\n"
+    )
+    t = targets(text, issued="2024-03-01")
+    assert set(t.index) == {"28", "30000"} and (t["target_year"] == 2024).all()
+
+
+def test_relative_deadlines_of_a_document_without_a_plan_count_from_the_issue_year():
+    assert resolve_deadline("三年内完成", period_start=None, period_end=None, issued=2020)[0] == 2023
+    assert resolve_deadline("三年内完成", period_start=2023, period_end=2025, issued=2022)[0] == 2025
+    events = timeline("某县两会报道\n未来五年，某县将新建一批幼儿园。\n", issued="2021-11-10")
+    assert list(events["year"]) == [2026]

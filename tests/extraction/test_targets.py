@@ -512,3 +512,13 @@ def test_indicator_table_laid_out_one_row_per_line():
         ("本科及以上学历比例", 50.0, "=", 2025, 49.85, "预期性"),
     ]
     assert set(t["deadline_source"]) == {"section"}
+
+
+def test_sessions_of_congresses_and_the_scope_of_every_school_are_no_targets():
+    from compare.extraction.sentence_targets import extract_sentence_targets
+
+    def numbers(text: str) -> list[str]:
+        return [t["number_text"] for t in extract_sentence_targets(text, period_start=2023, period_end=2023)]
+
+    assert numbers("深入贯彻市委十三届二次全体（扩大）会议精神，新建幼儿园5所。") == ["5"]
+    assert numbers("为全区78所中小学的95间舞蹈教室安装地暖，新建嵌入式体育场地100片。") == ["95", "100"]

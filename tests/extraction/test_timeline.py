@@ -149,7 +149,7 @@ def test_dates_of_news_reports_resolve_from_the_issue_date():
         ("this_year", "今年", 2019),
         ("this_year", "11月之前", 2019),
         ("deadline", "明年", 2020),
-        ("within_years", "今后三年", None),  # no plan start to count from: unresolved
+        ("within_years", "今后三年", 2022),  # no plan start: from the issue year (2019 + 3)
         ("deadline", "将于2020年", 2020),
         ("deadline", "计划于2021年9月1日", 2021),
     ]
@@ -180,6 +180,6 @@ def test_a_reports_year_heading_a_sentence_and_year_ranges():
     got = [(r.kind, r.deadline_text, None if pd.isna(r.year) else int(r.year)) for r in t.itertuples()]
     assert got == [
         ("deadline", "2023年", 2023),
-        ("within_years", "计划用1至两年", 2024),
+        ("within_years", "计划用1至两年", 2025),  # the issue year + 2
         ("recurring", "毎学年", None),
     ]

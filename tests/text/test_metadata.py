@@ -324,3 +324,23 @@ def test_a_plan_the_page_only_cites_is_not_its_title():
     )
     assert infer_title(text) != "山东省“十四五”高校设置规划"
     assert infer_period(text, title=infer_title(text))[:2] == (None, None)
+
+
+def test_a_report_of_its_own_years_work_and_a_page_source_date():
+    text = "截至10月底，某市56所公办幼儿园已竣工\n来源:市场星报 2018-11-20 01:00\n日前，某市2018年规划建设公办幼儿园61所。\n"
+    fields = infer_metadata(text, file_name="a.txt")[0]
+    assert fields["issue_date"] == "2018-11-20" and (fields["period_start"], fields["period_end"]) == (
+        2018,
+        2018,
+    )
+    # a year other than the page's is no period; nor is a page without a date
+    assert (
+        infer_metadata(text.replace("2018年规划", "2019年规划"), file_name="a.txt")[0]["period_start"] is None
+    )
+    assert (
+        infer_issue_date("昆山市2017年教育工作意见\n时间: 2017-02-10 14:40    来源:昆山市\n") == "2017-02-10"
+    )
+    assert infer_period("昆山市2017年教育工作意见\n正文。\n", title="昆山市2017年教育工作意见")[:2] == (
+        2017,
+        2017,
+    )

@@ -30,8 +30,8 @@ RE_OWN_TITLE_BEFORE = re.compile(r"印发|转发|现将|关于|公布")
 
 RE_YEAR_PHRASE = re.compile(r"(?:19|20)\d{2}\s*年")
 
-#: A year's work points: 2023年工作要点.
-RE_WORK_POINTS = re.compile(r"(?P<y>(?:19|20)\d{2})\s*年(?:度)?(?:教育)?工作要点")
+#: A year's work points: 2023年工作要点, 2017年教育工作意见.
+RE_WORK_POINTS = re.compile(r"(?P<y>(?:19|20)\d{2})\s*年(?:度)?(?:教育)?工作(?:要点|意见)")
 
 
 def five_year_plan(n_text: str) -> tuple[int, int] | None:

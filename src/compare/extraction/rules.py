@@ -63,6 +63,7 @@ class TargetRules:
     conditions: re.Pattern
     achievement_sections: re.Pattern
     achievement_sentence: re.Pattern
+    achievement_clause: re.Pattern
     strip_prefixes: re.Pattern
     strip_suffixes: re.Pattern
     build_verbs: re.Pattern
@@ -99,6 +100,7 @@ def target_rules() -> TargetRules:
         conditions=re.compile("|".join(f"(?:{p})" for p in cfg["condition_patterns"])),
         achievement_sections=re.compile(cfg["achievement_sections"]),
         achievement_sentence=re.compile(cfg["achievement_sentence"]),
+        achievement_clause=re.compile(cfg["achievement_clause"]),
         strip_prefixes=re.compile(cfg["strip_prefixes"]),
         strip_suffixes=re.compile(cfg["strip_suffixes"]),
         build_verbs=re.compile(cfg["build_verbs"]),
@@ -144,6 +146,24 @@ def inside_quotes(text: str, pos: int, pairs: tuple[str, ...]) -> bool:
             if not RE_QUOTED_CLAUSES.search(quoted):
                 return True
     return False
+
+
+#: Where a clause begins (after ，；, or a colon) and where a list item of a sentence ends (；).
+RE_CLAUSE_BREAK = re.compile(r"[，,；;：:]")
+RE_ITEM_BREAK = re.compile(r"[；;]")
+
+
+def achievement_spans(text: str, rules: TargetRules) -> list[tuple[int, int]]:
+    """The spans of a sentence that report results, not targets (see ``achievement_sentence`` and
+    ``achievement_clause`` in ``target_rules.yaml``): from the clause of the phrase to the end of the sentence,
+    or to the end of its list item (；)."""
+    spans = []
+    for pattern, to_end in ((rules.achievement_sentence, True), (rules.achievement_clause, False)):
+        for m in pattern.finditer(text):
+            start = max((b.end() for b in RE_CLAUSE_BREAK.finditer(text, 0, m.start())), default=0)
+            stop = None if to_end else RE_ITEM_BREAK.search(text, m.end())
+            spans.append((start, len(text) if stop is None else stop.start()))
+    return spans
 
 
 def covered_by(pattern: re.Pattern, text: str, a: int, b: int) -> bool:

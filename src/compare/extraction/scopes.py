@@ -49,7 +49,8 @@ RE_DEADLINE_YEAR = re.compile(r"(?:到|至|截至|在|于)?\s*(?P<y>(?:19|20)\d{
 #: A year of a plan's own work opening a clause (2024年新建城区公办幼儿园2所, 2023年安排资金6.2亿元): it
 #: dates that clause like a deadline, when the year lies in the plan period.
 RE_YEAR_OF_WORK = re.compile(
-    r"(?:^|(?<=[，；。：]))(?P<y>(?:19|20)\d{2})\s*年(?=新建|改扩建|建成|完成|开工|启动|安排|实现|投入|新增|开展|规划|计划"
+    r"(?:^|(?<=[，；。：]))(?:全[市省区县]|[\u4e00-\u9fff]{1,5}?[市省县区州])?"  # 合肥市2018年规划建设……
+    r"(?P<y>(?:19|20)\d{2})\s*年(?:度)?(?:全[市省区县])?(?=新建|改扩建|建成|完成|开工|启动|安排|实现|投入|新增|开展|规划|计划"
     r"|\s*[，,]"  # 2023年，厦门将加快……: the year of the work the sentence goes on to list
     r"|[^，。；\d]{1,6}?(?:将|要(?!点|求|素)|拟|力争))"  # 2023年济南将开工……: a place, then a future verb
 )
@@ -113,7 +114,7 @@ def resolve_deadline(
 ) -> tuple[int | None, str | None, tuple[str, ...]]:
     """The first deadline stated in ``text``: ``(year, phrase, flags)``; ``(None, None, ())`` when none.
 
-    A relative deadline (三年内) counts from the plan's start year, else the issue year; 年底前 / 年内 is the
+    A relative deadline (三年内) is the plan's start year + N - 1, else the issue year + N; 年底前 / 年内 is the
     plan's last year (a year's work points), else the issue year; 今年 / 本年度 is the issue year, else the
     year of a one-year document, and 明年 the year after it.
     """
@@ -128,11 +129,13 @@ def resolve_deadline(
         if this is None:
             return None, m.group(0), ("relative_deadline_unresolved",)
         return this + (1 if m["nx"] else 0), m.group(0), ()
-    start = period_start if period_start is not None else issued
     if m["rel"]:
         n = parse_number_text(m["n"] or m["n2"])
-        if n is not None and start is not None and 0 < n < 50:
-            return int(start + n - 1), m.group(0), ()
+        if n is not None and 0 < n < 50:
+            if period_start is not None:  # 三年内 of a 2023—2025 plan: its last year
+                return int(period_start + n - 1), m.group(0), ()
+            if issued is not None:  # of a document without a plan, from its issue year: 三年内 in 2020 → 2023
+                return int(issued + n), m.group(0), ()
         return None, m.group(0), ("relative_deadline_unresolved",)
     end = period_end if period_end is not None else issued
     if end is None:

@@ -17,7 +17,9 @@ import pandas as pd
 from compare.core.frames import rows_by
 from compare.extraction.periods import achievement_passages, review_passages
 from compare.extraction.rules import (
+    RE_DEADLINE_IN_TEXT,
     TargetRules,
+    achievement_spans,
     clean_indicator,
     comparator_of,
     covered_by,
@@ -230,6 +232,15 @@ class _Raw:
 RE_FOUR_DIGITS = re.compile(r"\d{4}")
 RE_GOVERNING_OPENING = re.compile(
     r"^\s*(?:到|至|截至|在|于)?\s*\d{4}|^\s*[一二两三四五六七八九十]年内|^\s*(?:今年|本年度)"
+)
+
+
+#: A sentence opening on a bare year (after a speaker, a place): 2023年我市共新改扩建幼儿园32所. Before the plan
+#: (or the page) it reports that year, and so do the sentences after it in its paragraph, until one states a
+#: time of its own.
+RE_YEAR_OPENING = re.compile(
+    r"^\s*(?:[^，。；]{0,20}?(?:介绍|表示|指出|透露|说)[，,：:]\s*)?(?:全[市省区县]|[\u4e00-\u9fff]{1,5}?[市省县区州])?"
+    r"(?P<y>(?:19|20)\d{2})\s*年(?:度)?(?![底末前内起以—–\-~～至到\d])"
 )
 
 
@@ -545,12 +556,23 @@ def extract_targets(
                 continue
             scope = scopes.get(pid)
             governing: tuple[int | None, str | None] = (None, None)
+            reviewing = False  # after a sentence opening on a year before the plan (or the page)
+            ref = p_start if p_start is not None else year_issued
             for sentence_id, text, orig, s_start in psents:
-                if rules.achievement_sentence.search(text):
+                if (yo := RE_YEAR_OPENING.match(text)) and ref is not None:
+                    reviewing = int(yo["y"]) < ref
+                elif reviewing and (RE_DEADLINE_IN_TEXT.search(text) or RE_YEAR_OPENING.match(text)):
+                    reviewing = False
+                if reviewing:
+                    continue
+                past = achievement_spans(text, rules)
+                if any(a == 0 and b == len(text) for a, b in past):
                     continue
                 found = extract_sentence_targets(
                     text, period_start=p_start, period_end=p_end, issued=year_issued
                 )
+                if past:  # 巢湖市新建3所，目前完工4所: the results of the sentence are no targets
+                    found = [t for t in found if not any(a <= t["number_start"] < b for a, b in past)]
                 if row_years is not None and (rm := BINDING_END_RE.search(text)):
                     found = _row_targets(found, text=text, years=row_years, binding=rm["binding"])
                 sy, sd, _ = resolve_deadline(text, period_start=p_start, period_end=p_end, issued=year_issued)

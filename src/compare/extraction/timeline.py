@@ -135,12 +135,12 @@ def _event_year(
         return p_end
     if groups.get("n"):
         n = parse_number_text(groups["n"])
-        start = (
-            p_start if p_start is not None or groups.get("n0") is None else issued
-        )  # 用1至两年: a report's
-        if n is None or start is None:
+        if n is None:
             return None
-        return int(start + n - 1)
+        if p_start is not None:  # 三年内 of a 2023—2025 plan: its last year
+            return int(p_start + n - 1)
+        # a document without a plan counts from the year it was issued: 三年内 of a 2020 意见 is 2023
+        return None if issued is None else int(issued + n)
     if groups.get("mo"):  # 从3月起: a month of a one-year document (work points)
         return p_end if p_start is not None and p_start == p_end else None
     if kind == "this_year":  # the document's (last) year, else the year it was issued

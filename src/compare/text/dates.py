@@ -19,6 +19,11 @@ ISO_DATE_LINE_RE = re.compile(
     r"^\s*(?P<y>(?:19|20)\d{2})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?!\d)"
     r"(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?(?:\s|$)"
 )
+#: A page's source or time line with its date (来源:市场星报 2018-11-20 01:00 / 时间: 2017-02-10 14:40).
+SOURCE_DATE_LINE_RE = re.compile(
+    r"^\s*(?:来源\s*[:：]\s*[^\s\d]{1,20}|时间|日期)\s*[:：]?\s*"
+    r"(?P<y>(?:19|20)\d{2})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?!\d)"
+)
 #: The same date written day first (04.02.2017  03:09), as some page templates print it.
 DMY_DATE_LINE_RE = re.compile(
     r"^\s*(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>(?:19|20)\d{2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?\s*$"
@@ -77,7 +82,7 @@ DATE_FIELDS = (
 def infer_issue_date(text: str, *, raw: str | None = None) -> str | None:
     """Find the issue date: a signature line (2023年5月29日 / 二〇二三年五月二十九日) standing alone in the
     first or last lines, else a 成文日期 / 生成日期 / 发布日期 / 发布时间 / 发表于 field, else a page's date line
-    (2023-03-15 17:52:15, 2022/8/11, 04.02.2017) in the first lines. Dates inside sentences (deadlines such as 2023年5月底前) are
+    (2023-03-15 17:52:15, 2022/8/11, 04.02.2017, 来源:某报 2018-11-20) in the first lines. Dates inside sentences (deadlines such as 2023年5月底前) are
     never used.
 
     Args:
@@ -102,7 +107,14 @@ def infer_issue_date(text: str, *, raw: str | None = None) -> str | None:
         for name in DATE_FIELDS:
             if m := fields.get(name):
                 return _iso(int(m.group("y")), int(m.group("m")), int(m.group("d")))
-    for line in lines[:DATE_SCAN_LINES]:
-        if m := ISO_DATE_LINE_RE.match(line) or DMY_DATE_LINE_RE.match(line):
+    raw_lines = [ln for ln in strip_inline_residue(raw or "").splitlines() if ln.strip()]
+    for line in (
+        lines[:DATE_SCAN_LINES] + raw_lines[:DATE_SCAN_LINES]
+    ):  # the raw page's, if cleaning dropped it
+        if (
+            m := ISO_DATE_LINE_RE.match(line)
+            or DMY_DATE_LINE_RE.match(line)
+            or SOURCE_DATE_LINE_RE.match(line)
+        ):
             return _iso(int(m.group("y")), int(m.group("m")), int(m.group("d")))
     return None

@@ -67,7 +67,7 @@ FYP_RE = re.compile(r"(?P<n>十[一二三四五六七八九])(?:个五年|五)")
 #: lists and programmes of a year (2020年为民办实事项目, 2021年新建公办幼儿园、中小学实施方案, 2022年学位建设情况).
 YEAR_PLAN_RE = re.compile(
     r"(?P<y>20\d{2})\s*年(?:度)?[^，。；,;—–\-~～至到]{0,16}?"
-    r"(?:工作要点|工作计划|工作安排|工作重点|要点|为民办实事|民生实事|实事项目|重点任务|任务清单|建设任务|建设计划"
+    r"(?:工作要点|工作意见|工作计划|工作安排|工作重点|要点|为民办实事|民生实事|实事项目|重点任务|任务清单|建设任务|建设计划"
     r"|建设情况|实施方案|行动方案|工作方案|推进方案|重点工作|目标任务|任务分解"
     r"|绩效(?:评价)?(?:目标|指标)表|项目基本信息|部门项目)"
 )
@@ -81,6 +81,12 @@ HEADLINE_YEAR_RE = re.compile(
     r"[^，。；\d]{0,30}?(?:将|要(?!点|求)|拟|力争)"
 )
 FOUR_DIGIT_YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+#: The opening of a report planning its year's work: 2018年规划建设…, 2023年我省将投资…, 2024年计划新建….
+REPORT_YEAR_RE = re.compile(
+    r"(?<!\d)(?<![到至])(?P<y>20\d{2})\s*年(?:度)?(?![底末前内以—–\-~～至到])[^，。；\d]{0,8}?"
+    r"(?:规划建设|计划|将|要(?!点|求|素)|拟|力争)"
+)
+REPORT_OPENING_CHARS = 400
 #: A form's year on its own line under its title: （2020年度）.
 YEAR_LINE_RE = re.compile(r"^\s*[（(]\s*(?P<y>20\d{2})\s*年度?\s*[)）]\s*\|?\s*$")
 #: The opening names the document's own one-year plan: 特拟定我县2017年度教育扶贫专项实施方案.
@@ -643,6 +649,15 @@ def suggest_doc_id(file_name: str) -> str:
     return re.sub(r"[^0-9a-z\u4e00-\u9fff]+", "_", stem).strip("_") or "doc"
 
 
+def _report_year(text: str, *, issue_year: int) -> tuple[int | None, int | None, str | None]:
+    """A news report or page of one year's work: its opening plans work of the year it was issued
+    (合肥市2018年规划建设公办幼儿园61所 on a page of 2018-11-20) — a one-year document of that year."""
+    m = REPORT_YEAR_RE.search(text[:REPORT_OPENING_CHARS])
+    if m is None or int(m["y"]) != issue_year:
+        return None, None, None
+    return issue_year, issue_year, f"opening: {m.group(0)} (issued {issue_year})"
+
+
 def infer_metadata(
     text: str, *, file_name: str, original: str | None = None, raw: str | None = None
 ) -> tuple[dict, list[str]]:
@@ -661,6 +676,9 @@ def infer_metadata(
     title = infer_title(text)
     place = infer_place(text, title=title)
     start, end, period_evidence = infer_period(text, title=title)
+    issue_date = infer_issue_date(text, raw=raw)
+    if start is None and issue_date is not None:
+        start, end, period_evidence = _report_year(text, issue_year=int(issue_date[:4]))
     fields = {
         "doc_id": suggest_doc_id(file_name),
         "title": title,
@@ -669,7 +687,7 @@ def infer_metadata(
         "period_start": start,
         "period_end": end,
         "period_evidence": period_evidence,
-        "issue_date": infer_issue_date(text, raw=raw),
+        "issue_date": issue_date,
         "script": detect_script(original if original is not None else text),
     }
     missing = [f for f in INFERABLE_FIELDS if fields.get(f) is None]
