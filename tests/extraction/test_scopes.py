@@ -497,3 +497,31 @@ def test_relative_deadlines_of_a_document_without_a_plan_count_from_the_issue_ye
     assert resolve_deadline("三年内完成", period_start=2023, period_end=2025, issued=2022)[0] == 2025
     events = timeline("某县两会报道\n未来五年，某县将新建一批幼儿园。\n", issued="2021-11-10")
     assert list(events["year"]) == [2026]
+
+
+def test_periods_of_titles_in_brackets_and_of_a_citys_work_points():
+    from compare.extraction.periods import plan_period
+
+    assert plan_period("XX区教育“十四五”发展规划(2021-2025)\n一、指导思想\n")[:2] == (2021, 2025)
+    # the title's work points, not the 十三五 a sentence mentions
+    assert plan_period("2020年全市教育工作要点\n\n2020年是“十三五”规划收官之年。\n")[:2] == (2020, 2020)
+
+
+def test_a_start_stated_before_a_relative_deadline_counts_it():
+    text = "任城：实施公办幼儿园提质行动\n今年起，任城区将2年新改扩建公办幼儿园20所，增加学位5400个。\n"
+    from compare.extraction.scopes import deadlines_in
+
+    found = deadlines_in(text.splitlines()[1], period_start=None, period_end=None, issued=2024)
+    assert [(phrase, year) for _, year, phrase, _ in found] == [
+        ("今年", 2024),
+        ("2年", 2025),
+    ]  # 2024 and 2025
+    events = timeline(text, issued="2024-04-28")
+    assert ("2年", 2025) in {(e.deadline_text, e.year) for e in events.itertuples()}
+
+
+def test_a_baseline_after_cong_results_and_an_end_of_year_completion():
+    text = "某市学前教育\n至2020年，全市公办园从17所增加到60所。今年4月已有16所公办幼儿园开工。新建初中1所，年底主体工程完工。\n"
+    t = targets(text, issued="2018-07-27")
+    assert "17" not in t.index and "16" not in t.index and {"60", "1"} <= set(t.index)
+    assert "年底" in set(timeline(text, issued="2018-07-27")["deadline_text"])

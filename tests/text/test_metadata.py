@@ -344,3 +344,17 @@ def test_a_report_of_its_own_years_work_and_a_page_source_date():
         2017,
         2017,
     )
+
+
+def test_page_stamps_and_a_report_of_this_years_work():
+    assert infer_issue_date("我县学前教育普惠率达97.8%\n源丰都日报2018-09-18 11:21\n正文。") == "2018-09-18"
+    assert (
+        infer_issue_date("任城：实施行动\n\n2024年04月28日18:26  来源:济宁新闻客户端\n正文。") == "2024-04-28"
+    )
+    text = "璧山：我区今年教育工作重点出炉\n2018-02-26\n来源：璧山报\n据悉，城区新增6所公办幼儿园。\n"
+    fields = infer_metadata(text, file_name="b.txt")[0]
+    assert (fields["period_start"], fields["period_end"]) == (2018, 2018)
+    assert (
+        infer_metadata("今年是入园高峰第一年\n2018-02-26\n正文。\n", file_name="c.txt")[0]["period_start"]
+        is None
+    )

@@ -10,11 +10,19 @@ import pandas as pd
 
 from compare.core.frames import rows_by
 from compare.extraction.rules import target_rules
-from compare.text.metadata import FOUR_DIGIT_YEAR_RE, HEADLINE_YEAR_RE
+from compare.text.metadata import (
+    FOUR_DIGIT_YEAR_RE,
+    HEADLINE_YEAR_RE,
+    REPORT_OPENING_CHARS,
+    REPORT_YEAR_RE,
+)
 from compare.text.numbers import parse_chinese_numeral
 
 #: A plan period written in the text: (2023—2025年), 2021-2025年, glued 20232025年.
-RE_PERIOD = re.compile(r"(?P<a>(?:19|20)\d{2})\s*(?:[-－—–~～至到]\s*)?(?P<b>(?:19|20)\d{2})\s*年")
+RE_PERIOD = re.compile(
+    r"(?P<a>(?:19|20)\d{2})\s*(?:[-－—–~～至到]\s*)?(?P<b>(?:19|20)\d{2})\s*年"
+    r"|(?<=[（(])\s*(?P<a2>(?:19|20)\d{2})\s*[-－—–~～至到]\s*(?P<b2>(?:19|20)\d{2})\s*(?=[)）])"  # 规划(2021-2025)
+)
 
 
 #: 十四五 (and other five-year plans) → years.
@@ -31,7 +39,7 @@ RE_OWN_TITLE_BEFORE = re.compile(r"印发|转发|现将|关于|公布")
 RE_YEAR_PHRASE = re.compile(r"(?:19|20)\d{2}\s*年")
 
 #: A year's work points: 2023年工作要点, 2017年教育工作意见.
-RE_WORK_POINTS = re.compile(r"(?P<y>(?:19|20)\d{2})\s*年(?:度)?(?:教育)?工作(?:要点|意见)")
+RE_WORK_POINTS = re.compile(r"(?P<y>(?:19|20)\d{2})\s*年(?:度)?(?:全[市省区县])?(?:教育)?工作(?:要点|意见)")
 
 
 def five_year_plan(n_text: str) -> tuple[int, int] | None:
@@ -66,8 +74,8 @@ def plan_period(text: str) -> tuple[int | None, int | None, str | None]:
         return m is not None and not any(a < m.start() < b for a, b in cited)
 
     m = next((m for m in RE_PERIOD.finditer(head) if own(m)), None)
-    if m and int(m["a"]) <= int(m["b"]):
-        return int(m["a"]), int(m["b"]), m.group(0)
+    if m and int(m["a"] or m["a2"]) <= int(m["b"] or m["b2"]):
+        return int(m["a"] or m["a2"]), int(m["b"] or m["b2"]), m.group(0).strip()
     m = next((m for m in RE_WORK_POINTS.finditer(head) if own(m)), None)
     if m:
         return int(m["y"]), int(m["y"]), m.group(0)
@@ -81,6 +89,20 @@ def plan_period(text: str) -> tuple[int | None, int | None, str | None]:
         y = int(m["y"])  # 衡水2022年将完成……: a news report of one year's work
         return y, y, RE_YEAR_PHRASE.match(first, m.start("y")).group(0)
     return None, None, None
+
+
+def one_year_phrase(text: str, year: int, *, issued: int | None = None) -> str | None:
+    """Where the opening of a one-year report names its year (2018年规划建设, 今年…将), as
+    written (2020年 / 今年), so the timeline can point at it; None when the opening does not."""
+    head = text[:REPORT_OPENING_CHARS]
+    for rx in (REPORT_YEAR_RE,):  # a title's year (YEAR_PLAN_RE) stays the whole document's period
+        for m in rx.finditer(head):
+            if m.groupdict().get("ty"):
+                if issued == year:
+                    return m["ty"]
+            elif int(m["y"]) == year:
+                return RE_YEAR_PHRASE.match(head, m.start("y")).group(0)
+    return None
 
 
 def achievement_passages(passages: pd.DataFrame) -> set[str]:

@@ -49,7 +49,7 @@ RE_DEADLINE_YEAR = re.compile(r"(?:到|至|截至|在|于)?\s*(?P<y>(?:19|20)\d{
 #: A year of a plan's own work opening a clause (2024年新建城区公办幼儿园2所, 2023年安排资金6.2亿元): it
 #: dates that clause like a deadline, when the year lies in the plan period.
 RE_YEAR_OF_WORK = re.compile(
-    r"(?:^|(?<=[，；。：]))(?:全[市省区县]|[\u4e00-\u9fff]{1,5}?[市省县区州])?"  # 合肥市2018年规划建设……
+    r"(?:^|(?<=[，；。：]))(?:其中)?(?:全[市省区县]|[\u4e00-\u9fff]{1,5}?[市省县区州])?"  # 合肥市2018年规划建设……
     r"(?P<y>(?:19|20)\d{2})\s*年(?:度)?(?:全[市省区县])?(?=新建|改扩建|建成|完成|开工|启动|安排|实现|投入|新增|开展|规划|计划"
     r"|\s*[，,]"  # 2023年，厦门将加快……: the year of the work the sentence goes on to list
     r"|[^，。；\d]{1,6}?(?:将|要(?!点|求|素)|拟|力争))"  # 2023年济南将开工……: a place, then a future verb
@@ -110,15 +110,15 @@ def heading_year_of_work(text: str) -> tuple[int, str] | None:
 
 
 def resolve_deadline(
-    text: str, *, period_start: int | None, period_end: int | None, issued: int | None = None
+    text: str, *, period_start: int | None, period_end: int | None, issued: int | None = None, pos: int = 0
 ) -> tuple[int | None, str | None, tuple[str, ...]]:
-    """The first deadline stated in ``text``: ``(year, phrase, flags)``; ``(None, None, ())`` when none.
+    """The first deadline stated in ``text`` (from offset ``pos``): ``(year, phrase, flags)``; ``(None, None, ())`` when none.
 
     A relative deadline (三年内) is the plan's start year + N - 1, else the issue year + N; 年底前 / 年内 is the
     plan's last year (a year's work points), else the issue year; 今年 / 本年度 is the issue year, else the
     year of a one-year document, and 明年 the year after it.
     """
-    m = RE_DEADLINE_IN_TEXT.search(text)
+    m = RE_DEADLINE_IN_TEXT.search(text, pos)
     if m is None:
         return None, None, ()
     year = m["y1"] or m["y2"] or m["y3"] or m["y4"]
@@ -130,7 +130,7 @@ def resolve_deadline(
             return None, m.group(0), ("relative_deadline_unresolved",)
         return this + (1 if m["nx"] else 0), m.group(0), ()
     if m["rel"]:
-        n = parse_number_text(m["n"] or m["n2"])
+        n = parse_number_text(m["n"] or m["n2"] or m["n3"])
         if n is not None and 0 < n < 50:
             if period_start is not None:  # 三年内 of a 2023—2025 plan: its last year
                 return int(period_start + n - 1), m.group(0), ()
@@ -143,15 +143,33 @@ def resolve_deadline(
     return end, m.group(0), ()
 
 
+#: A start stated before a relative deadline in its sentence (今年起，…2年 / 从2024年起，三年内).
+RE_STATED_START = re.compile(
+    r"(?:(?P<ty>今年)|(?:从|自)?\s*(?P<y>(?:19|20)\d{2})\s*年(?:[春秋]季)?(?:学期)?)(?:起|开始)"
+)
+
+
+def _stated_start(before: str, *, issued: int | None) -> int | None:
+    """The start year a sentence states before a relative deadline (today's year for 今年起), else None."""
+    starts = list(RE_STATED_START.finditer(before))
+    m = starts[-1] if starts else None
+    if m is None:
+        return None
+    return issued if m["ty"] else int(m["y"])
+
+
 def deadlines_in(
     text: str, *, period_start: int | None, period_end: int | None, issued: int | None = None
 ) -> list[tuple[int, int | None, str, tuple[str, ...]]]:
     """Every deadline stated in ``text``, in order: ``(offset, year, phrase, flags)`` (see :func:`resolve_deadline`)."""
     out = []
     for m in RE_DEADLINE_IN_TEXT.finditer(text):
-        # from the phrase on, so that a phrase read by what follows it (今年要…) is read the same way
+        start = period_start
+        if m["rel"] and (s := _stated_start(text[: m.start()], issued=issued)) is not None:
+            start = s  # 今年起，将2年新建……: the years counted from the start the sentence states
+        # from the phrase on (its lookbehinds still see the text before it: 将2年新建)
         year, phrase, flags = resolve_deadline(
-            text[m.start() :], period_start=period_start, period_end=period_end, issued=issued
+            text, period_start=start, period_end=period_end, issued=issued, pos=m.start()
         )
         if phrase is not None:
             out.append((m.start(), year, phrase, flags))
@@ -159,7 +177,7 @@ def deadlines_in(
     if period_start is not None and period_end is not None:
         span = (period_start, period_end)
     elif period_start is None and issued is not None:
-        span = (issued, issued + 1)
+        span = (issued, issued + 2)
     else:
         span = None
     if span is not None:

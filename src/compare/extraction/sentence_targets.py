@@ -77,9 +77,9 @@ def _one_counts(before: str, after: str) -> bool:
 #: 每3000人 / 每百名学生 / 每2万人: the unit a standard is counted per.
 RE_PER_DENOMINATOR = re.compile(r"^\s*(?:万)?(?:名|人|户|个班|班|平方米)")
 
-#: 由3所增加到5所 / 由82%提高到90%: the number after 由 is the baseline.
+#: 由3所增加到5所 / 由82%提高到90% / 从17所增加到60所: the number after 由 (从) is the baseline.
 RE_FROM_BEFORE = re.compile(
-    r"由\s*(?:(?:19|20)\d{2}\s*年(?:底|末)?的?)?\s*(?:(?:每生|每人|生均)?每(?:年|学年|学期|月))?\s*$"
+    r"[由从]\s*(?:(?:19|20)\d{2}\s*年(?:底|末)?的?)?\s*(?:(?:每生|每人|生均)?每(?:年|学年|学期|月))?\s*$"
 )  # 由每生每年6000元提高到8000元: the rate before is the baseline too
 RE_FROM_AFTER = re.compile(
     r"^\s*[^\s，。；,;]{0,4}?(?:增加|提高|提升|增长|扩大|上升|下降|减少|降低|缩小|整合|调整|压减)(?:到|至|为)"
@@ -239,8 +239,8 @@ RE_GOVERNING_OPENING = re.compile(
 #: (or the page) it reports that year, and so do the sentences after it in its paragraph, until one states a
 #: time of its own.
 RE_YEAR_OPENING = re.compile(
-    r"^\s*(?:[^，。；]{0,20}?(?:介绍|表示|指出|透露|说)[，,：:]\s*)?(?:全[市省区县]|[\u4e00-\u9fff]{1,5}?[市省县区州])?"
-    r"(?P<y>(?:19|20)\d{2})\s*年(?:度)?(?![底末前内起以—–\-~～至到\d])"
+    r"^\s*(?:[^，。；]{0,20}?(?:介绍|表示|指出|透露|说)[，,：:]\s*)?[“\"「]?"
+    r"(?:全[市省区县]|[\u4e00-\u9fff]{1,5}?[市省县区州])?(?P<y>(?:19|20)\d{2})\s*年(?:度)?(?![底末前内起以—–\-~～至到\d])"
 )
 
 

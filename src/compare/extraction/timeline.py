@@ -17,7 +17,13 @@ import pandas as pd
 from compare.core.config import resource_path
 from compare.core.frames import first_rows, rows_by
 from compare.core.schemas import C, TableSchema, register, validate
-from compare.extraction.periods import achievement_passages, five_year_plan, plan_period, review_passages
+from compare.extraction.periods import (
+    achievement_passages,
+    five_year_plan,
+    one_year_phrase,
+    plan_period,
+    review_passages,
+)
 from compare.extraction.rules import RE_HEADING_YEAR_OF_WORK
 from compare.extraction.scopes import issue_year
 from compare.text.numbers import parse_chinese_numeral, parse_number_text
@@ -226,6 +232,8 @@ def extract_timeline(
         p_start = m_start if m_start is not None else t_start
         p_end = m_end if m_end is not None else t_end
         issued = issue_year(doc.get("issue_date")) if doc is not None else None
+        if not t_phrase and p_start is not None and p_start == p_end:  # a one-year report: where it says so
+            t_phrase = one_year_phrase(text, p_end, issued=issued)
         reviews = (
             review_passages(
                 passages_by_doc.get(doc_id), {str(doc_id): (p_start, p_end)}, issued={str(doc_id): issued}
@@ -321,9 +329,15 @@ def extract_timeline(
                     for i in range(m.start(), m.end()):
                         taken[i] = True
                     found.append((m.start(), kind, m))
+            stated_start = (
+                None  # 今年起，将2年新建……: a start the sentence states counts its relative deadlines
+            )
             for _pos, kind, m in sorted(found, key=lambda x: x[0]):
                 flags = []
-                year = _checked(_event_year(kind, m, p_start=p_start, p_end=p_end, issued=issued), flags)
+                start = stated_start if kind == "within_years" and stated_start is not None else p_start
+                year = _checked(_event_year(kind, m, p_start=start, p_end=p_end, issued=issued), flags)
+                if year is not None and (kind == "start" or stext.startswith(("起", "开始"), m.end())):
+                    stated_start = year  # 从2024年起 / 今年起
                 if m.groupdict().get("yb") and (year is None or (p_start is not None and year < p_start)):
                     continue  # 2022年完成…: a bare year before the plan starts reports, it does not commit
                 ref = p_start if p_start is not None else issued

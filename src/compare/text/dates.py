@@ -24,6 +24,11 @@ SOURCE_DATE_LINE_RE = re.compile(
     r"^\s*(?:来源\s*[:：]\s*[^\s\d]{1,20}|时间|日期)\s*[:：]?\s*"
     r"(?P<y>(?:19|20)\d{2})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?!\d)"
 )
+#: A page's stamp: a date and a time in a short line (源丰都日报2018-09-18 11:21, 2024年04月28日18:26  来源:…).
+PAGE_STAMP_RE = re.compile(
+    r"(?P<y>(?:19|20)\d{2})(?:-(?P<m>\d{1,2})-(?P<d>\d{1,2})\s*|年(?P<m2>\d{1,2})月(?P<d2>\d{1,2})日\s*)\d{1,2}:\d{2}"
+)
+PAGE_STAMP_MAX_LINE = 60
 #: The same date written day first (04.02.2017  03:09), as some page templates print it.
 DMY_DATE_LINE_RE = re.compile(
     r"^\s*(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>(?:19|20)\d{2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?\s*$"
@@ -117,4 +122,6 @@ def infer_issue_date(text: str, *, raw: str | None = None) -> str | None:
             or SOURCE_DATE_LINE_RE.match(line)
         ):
             return _iso(int(m.group("y")), int(m.group("m")), int(m.group("d")))
+        if len(line) <= PAGE_STAMP_MAX_LINE and (m := PAGE_STAMP_RE.search(line)):
+            return _iso(int(m["y"]), int(m["m"] or m["m2"]), int(m["d"] or m["d2"]))
     return None

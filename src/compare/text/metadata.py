@@ -83,8 +83,8 @@ HEADLINE_YEAR_RE = re.compile(
 FOUR_DIGIT_YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 #: The opening of a report planning its year's work: 2018年规划建设…, 2023年我省将投资…, 2024年计划新建….
 REPORT_YEAR_RE = re.compile(
-    r"(?<!\d)(?<![到至])(?P<y>20\d{2})\s*年(?:度)?(?![底末前内以—–\-~～至到])[^，。；\d]{0,8}?"
-    r"(?:规划建设|计划|将|要(?!点|求|素)|拟|力争)"
+    r"(?:(?<!\d)(?<![到至])(?P<y>20\d{2})\s*年(?:度)?(?![底末前内以—–\-~～至到])|(?P<ty>今年)(?!以来|是))"
+    r"[^，。；\d]{0,8}?(?:规划建设|计划|将|要(?!点|求|素)|拟|力争|工作重点|重点工作)"
 )
 REPORT_OPENING_CHARS = 400
 #: A form's year on its own line under its title: （2020年度）.
@@ -653,7 +653,7 @@ def _report_year(text: str, *, issue_year: int) -> tuple[int | None, int | None,
     """A news report or page of one year's work: its opening plans work of the year it was issued
     (合肥市2018年规划建设公办幼儿园61所 on a page of 2018-11-20) — a one-year document of that year."""
     m = REPORT_YEAR_RE.search(text[:REPORT_OPENING_CHARS])
-    if m is None or int(m["y"]) != issue_year:
+    if m is None or (not m["ty"] and int(m["y"]) != issue_year):  # 今年: the year it was issued
         return None, None, None
     return issue_year, issue_year, f"opening: {m.group(0)} (issued {issue_year})"
 
