@@ -525,3 +525,8 @@ def test_a_baseline_after_cong_results_and_an_end_of_year_completion():
     t = targets(text, issued="2018-07-27")
     assert "17" not in t.index and "16" not in t.index and {"60", "1"} <= set(t.index)
     assert "年底" in set(timeline(text, issued="2018-07-27")["deadline_text"])
+
+
+def test_a_sentence_on_progress_today_reports():
+    text = "某市为民办实事\n其中甲区新建学校5所。目前，工程正在办理前期手续15所，开工11所，已完工4所。\n"
+    assert set(targets(text, period=(2017, 2017)).index) == {"5"}

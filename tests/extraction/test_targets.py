@@ -522,3 +522,14 @@ def test_sessions_of_congresses_and_the_scope_of_every_school_are_no_targets():
 
     assert numbers("深入贯彻市委十三届二次全体（扩大）会议精神，新建幼儿园5所。") == ["5"]
     assert numbers("为全区78所中小学的95间舞蹈教室安装地暖，新建嵌入式体育场地100片。") == ["95", "100"]
+
+
+def test_progress_today_and_the_population_of_a_standard_are_no_targets():
+    from compare.extraction.sentence_targets import extract_sentence_targets
+
+    def numbers(text: str) -> list[str]:
+        return [t["number_text"] for t in extract_sentence_targets(text, period_start=2023, period_end=2023)]
+
+    assert numbers("将积极回应群众关切，办好10件实事。") == ["10"]
+    assert numbers("到2020年人口2000人以上的行政村建有1所幼儿园。") == ["1"]
+    assert numbers("按照城镇服务人口1万人设置1所幼儿园。") == ["1"]

@@ -358,3 +358,11 @@ def test_page_stamps_and_a_report_of_this_years_work():
         infer_metadata("今年是入园高峰第一年\n2018-02-26\n正文。\n", file_name="c.txt")[0]["period_start"]
         is None
     )
+
+
+def test_reports_of_a_years_programme_or_work_meeting_are_one_year_documents():
+    text = "2017/8/17 11:15:41 次浏览 来源:本站\n2017年，我市30所学校幼儿园建设列入为民办实事工程，包括幼儿园16所。\n"
+    assert infer_metadata(text, file_name="q.txt")[0]["period_start"] == 2017
+    meeting = "湖南日报1月11日讯 今天召开的2023年长沙市教育工作会透露，将办好10件实事。\n"
+    fields = infer_metadata(meeting, file_name="c.txt")[0]
+    assert (fields["issue_date"], fields["period_start"], fields["period_end"]) == (None, 2023, 2023)

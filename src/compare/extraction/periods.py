@@ -15,6 +15,7 @@ from compare.text.metadata import (
     HEADLINE_YEAR_RE,
     REPORT_OPENING_CHARS,
     REPORT_YEAR_RE,
+    YEAR_PLAN_RE,
 )
 from compare.text.numbers import parse_chinese_numeral
 
@@ -95,7 +96,9 @@ def one_year_phrase(text: str, year: int, *, issued: int | None = None) -> str |
     """Where the opening of a one-year report names its year (2018年规划建设, 今年…将), as
     written (2020年 / 今年), so the timeline can point at it; None when the opening does not."""
     head = text[:REPORT_OPENING_CHARS]
-    for rx in (REPORT_YEAR_RE,):  # a title's year (YEAR_PLAN_RE) stays the whole document's period
+    if YEAR_PLAN_RE.search(head):  # a title's year (2020年为民办实事项目) stays the whole document's period
+        return None
+    for rx in (REPORT_YEAR_RE,):
         for m in rx.finditer(head):
             if m.groupdict().get("ty"):
                 if issued == year:

@@ -84,7 +84,9 @@ FOUR_DIGIT_YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 #: The opening of a report planning its year's work: 2018年规划建设…, 2023年我省将投资…, 2024年计划新建….
 REPORT_YEAR_RE = re.compile(
     r"(?:(?<!\d)(?<![到至])(?P<y>20\d{2})\s*年(?:度)?(?![底末前内以—–\-~～至到])|(?P<ty>今年)(?!以来|是))"
-    r"[^，。；\d]{0,8}?(?:规划建设|计划|将|要(?!点|求|素)|拟|力争|工作重点|重点工作)"
+    r"(?:[^，。；\d]{0,8}?(?:规划建设|计划|将|要(?!点|求|素)|拟|力争|工作重点|重点工作)"
+    r"|[，,]?[^。；]{0,24}?(?:民生实事|为民办实事|实事项目|实事工程)"  # 2017年，我市30所学校……列入为民办实事工程
+    r"|[^，。；\d]{0,12}?(?P<meeting>工作会议|工作会))"  # 2023年长沙市教育工作会透露……: a year's work meeting
 )
 REPORT_OPENING_CHARS = 400
 #: A form's year on its own line under its title: （2020年度）.
@@ -658,6 +660,14 @@ def _report_year(text: str, *, issue_year: int) -> tuple[int | None, int | None,
     return issue_year, issue_year, f"opening: {m.group(0)} (issued {issue_year})"
 
 
+def _meeting_year(text: str) -> tuple[int | None, int | None, str | None]:
+    """A report of a year's work meeting (今天召开的2023年长沙市教育工作会透露……), even without a date."""
+    m = REPORT_YEAR_RE.search(text[:REPORT_OPENING_CHARS])
+    if m is None or not m["meeting"] or not m["y"]:
+        return None, None, None
+    return int(m["y"]), int(m["y"]), f"opening: {m.group(0)}"
+
+
 def infer_metadata(
     text: str, *, file_name: str, original: str | None = None, raw: str | None = None
 ) -> tuple[dict, list[str]]:
@@ -679,6 +689,8 @@ def infer_metadata(
     issue_date = infer_issue_date(text, raw=raw)
     if start is None and issue_date is not None:
         start, end, period_evidence = _report_year(text, issue_year=int(issue_date[:4]))
+    if start is None:
+        start, end, period_evidence = _meeting_year(text)
     fields = {
         "doc_id": suggest_doc_id(file_name),
         "title": title,
