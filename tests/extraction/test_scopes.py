@@ -530,3 +530,10 @@ def test_a_baseline_after_cong_results_and_an_end_of_year_completion():
 def test_a_sentence_on_progress_today_reports():
     text = "某市为民办实事\n其中甲区新建学校5所。目前，工程正在办理前期手续15所，开工11所，已完工4所。\n"
     assert set(targets(text, period=(2017, 2017)).index) == {"5"}
+
+
+def test_money_already_transferred_is_a_result():
+    t = targets(
+        "某省为民实事\n6.5亿元已于2月17日前全部下达到各县级财政；新建食堂400个。\n", period=(2023, 2023)
+    )
+    assert set(t.index) == {"400"}

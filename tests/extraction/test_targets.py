@@ -533,3 +533,13 @@ def test_progress_today_and_the_population_of_a_standard_are_no_targets():
     assert numbers("将积极回应群众关切，办好10件实事。") == ["10"]
     assert numbers("到2020年人口2000人以上的行政村建有1所幼儿园。") == ["1"]
     assert numbers("按照城镇服务人口1万人设置1所幼儿园。") == ["1"]
+
+
+def test_a_bare_chinese_numeral_frequency_is_a_duty():
+    from compare.extraction.sentence_targets import extract_sentence_targets
+
+    def numbers(text: str) -> list[str]:
+        return [t["number_text"] for t in extract_sentence_targets(text, period_start=2019, period_end=2019)]
+
+    assert numbers("全市中小学生开展每学期两次免费视力监测全覆盖，改造教室8000个。") == ["8000"]
+    assert numbers("每学期至少组织两次家长会。") == ["两"]

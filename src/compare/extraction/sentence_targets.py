@@ -74,6 +74,11 @@ def _one_counts(before: str, after: str) -> bool:
     )
 
 
+#: A Chinese-numeral count of times is a target only with a bound (每学期至少组织一次; not 每学期两次监测): the
+#: project's one convention for frequencies (tests/data/composed/d/README.md).
+RE_FREQUENCY_UNIT = re.compile(r"^\s*(?:次|轮)(?!以上|及以上)")
+RE_BOUND_BEFORE = re.compile(r"(?:至少|不少于|不低于|最少|不超过|最多|超过)[^，。；]{0,14}$")
+
 #: 每3000人 / 每百名学生 / 每2万人: the unit a standard is counted per.
 RE_PER_DENOMINATOR = re.compile(r"^\s*(?:万)?(?:名|人|户|个班|班|平方米)")
 
@@ -177,6 +182,10 @@ def _skip_reason(span: NumberSpan, sent: str, rules: TargetRules) -> str | None:
             return "single_one"
         if not rules.chinese_units.match(after):
             return "chinese_word"
+        if RE_FREQUENCY_UNIT.match(after) and not RE_BOUND_BEFORE.search(before):
+            return (
+                "bare_frequency"  # 每学期两次免费视力监测: a schedule (a timeline duty), not a level to reach
+            )
         if before.endswith("第"):
             return "ordinal"
     if before.endswith("每") and RE_PER_DENOMINATOR.match(after):
