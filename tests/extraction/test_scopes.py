@@ -537,3 +537,19 @@ def test_money_already_transferred_is_a_result():
         "某省为民实事\n6.5亿元已于2月17日前全部下达到各县级财政；新建食堂400个。\n", period=(2023, 2023)
     )
     assert set(t.index) == {"400"}
+
+
+def test_more_dated_forms_of_reports_and_annual_lists():
+    text = (
+        "某县教育基建工作总结与2021年工作计划\n二、2021年教育项目建设计划\n新建项目已主体完工，预计4月份全部竣工。"
+        "克期完成 2021 年教育脱贫攻坚目标任务。\n"
+    )
+    events = timeline(text, period=(2021, 2021))
+    assert {"2021年", "4月份", "完成 2021 年"} <= set(events["deadline_text"])
+    # a year followed by a future verb dates a report's work even without a date or a plan
+    t = targets("黄石市政府工作报告\n2023年，黄石市将新改扩建学校项目12个，新增学位12500个。\n")
+    assert t.loc["12", "target_year"] == 2023 and t.loc["12500", "target_year"] == 2023
+    z = timeline(
+        "漳州市将新建21所公办幼儿园\n所有项目将在今年12月底前全部实现开工建设。\n", issued="2021-04-28"
+    )
+    assert (z["deadline_text"].str.startswith("今年") & (z["year"] == 2021)).any()

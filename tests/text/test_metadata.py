@@ -366,3 +366,8 @@ def test_reports_of_a_years_programme_or_work_meeting_are_one_year_documents():
     meeting = "湖南日报1月11日讯 今天召开的2023年长沙市教育工作会透露，将办好10件实事。\n"
     fields = infer_metadata(meeting, file_name="c.txt")[0]
     assert (fields["issue_date"], fields["period_start"], fields["period_end"]) == (None, 2023, 2023)
+
+
+def test_a_headline_of_a_years_building():
+    assert infer_period("武威2021年新建哪些学校？\n一、目标任务\n")[:2] == (2021, 2021)
+    assert infer_period("2021年全市建成学校12所\n正文。\n")[:2] == (None, None)  # a result, not a plan

@@ -10,14 +10,14 @@ import pandas as pd
 
 from compare.core.frames import rows_by
 from compare.extraction.rules import target_rules
-from compare.text.metadata import (
+from compare.text.numbers import parse_chinese_numeral
+from compare.text.plan_years import (
     FOUR_DIGIT_YEAR_RE,
     HEADLINE_YEAR_RE,
     REPORT_OPENING_CHARS,
     REPORT_YEAR_RE,
     YEAR_PLAN_RE,
 )
-from compare.text.numbers import parse_chinese_numeral
 
 #: A plan period written in the text: (2023—2025年), 2021-2025年, glued 20232025年.
 RE_PERIOD = re.compile(

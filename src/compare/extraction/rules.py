@@ -26,7 +26,7 @@ RE_DEADLINE_IN_TEXT = re.compile(
     r"|(?<=将)(?P<n3>[\d两三四五])年(?=[新改建培补招完累投创实打全基形增减达提推选引]))"  # 任城区将2年新改扩建
     r"|(?P<eoy>年底前|年内)"
     r"|(?:将|计划|拟|预计|力争|确保)\s*(?:于|在)\s*(?P<y4>\d{4})\s*年"  # 将于2020年开办, 计划于2020年9月1日投入使用
-    r"|(?P<ty>今年(?=[，,]|要|将|[^，。；\d以]{1,6}?(?:将|要(?!点|求|素)|计划|拟|力争)|内|底|力争|计划|完成|新增(?!的)|新建(?!的)|实现|全面|确保|起|全[市省区县]|我[市省区县]|$)|(?<![将把])本年度(?!考核|任务))"  # the issue year
+    r"|(?P<ty>今年(?=[，,]|\d{1,2}\s*月|新改|改扩建|要|将|[^，。；\d以]{1,6}?(?:将|要(?!点|求|素)|计划|拟|力争)|内|底|力争|计划|完成|新增(?!的)|新建(?!的)|实现|全面|确保|起|全[市省区县]|我[市省区县]|$)|(?<![将把])本年度(?!考核|任务))"  # the issue year
     r"|(?P<nx>明年)"  # the year after the issue year
 )
 
@@ -36,10 +36,21 @@ RE_DEADLINE_IN_TEXT = re.compile(
 RE_HEADING_YEAR_OF_WORK = re.compile(
     r"^\s*(?:[（(]?[一二三四五六七八九十\d]{1,3}[)）、.．]\s*)?"
     r"(?:(?P<y>20\d{2})\s*年(?:度)?|“?(?P<fyp>十[一二三四五六七八九])五”?(?:时期|期间)?)(?:的)?"
-    r"(?:全[市省区县])?(?:教育)?(?:重点|主要|工作|目标|任务|计划|特色|拟|民生|为民|亮点)"
+    r"(?:全[市省区县])?(?:教育)?(?:重点|主要|工作|目标|任务|计划|特色|拟|民生|为民|亮点|项目)"
     r"(?![^，。；]{0,8}(?:回顾|总结|完成|成效|成绩|成就|进展|情况))"
-    r"(?![^，。；]{0,12}?(?:要点|计划|方案|意见|安排)\s*$)"  # the document's title restated (2018年全省教育工作要点)
 )
+#: An unnumbered heading ending as a title does (2018年全省教育工作要点): the document's title restated, not a section.
+RE_TITLE_RESTATED = re.compile(r"(?:要点|计划|方案|意见|安排)\s*$")
+RE_NUMBERED_HEADING = re.compile(r"^\s*[（(]?[一二三四五六七八九十\d]{1,3}[)）、.．]")
+
+
+def heading_year_match(text: str) -> re.Match | None:
+    """:data:`RE_HEADING_YEAR_OF_WORK` on a heading, unless it restates the title (二、2021年教育项目建设计划 is a
+    section; 2018年全省教育工作要点 under the title is the title again)."""
+    m = RE_HEADING_YEAR_OF_WORK.match(text)
+    if m is None or (RE_TITLE_RESTATED.search(text) and not RE_NUMBERED_HEADING.match(text)):
+        return None
+    return m
 
 
 #: The period an amount is per, between a bound and its number (不低于每生每年720元).

@@ -29,7 +29,7 @@ import pandas as pd
 
 from compare.core.frames import rows_by
 from compare.extraction.periods import five_year_plan
-from compare.extraction.rules import RE_DEADLINE_IN_TEXT, RE_HEADING_YEAR_OF_WORK
+from compare.extraction.rules import RE_DEADLINE_IN_TEXT, heading_year_match
 from compare.text.numbers import parse_number_text
 
 #: A sentence that opens with its deadline (after an optional “主要目标：” label): it governs what follows.
@@ -54,6 +54,9 @@ RE_YEAR_OF_WORK = re.compile(
     r"|\s*[，,]"  # 2023年，厦门将加快……: the year of the work the sentence goes on to list
     r"|[^，。；\d]{1,6}?(?:将|要(?!点|求|素)|拟|力争))"  # 2023年济南将开工……: a place, then a future verb
 )
+
+#: A future verb right after a year of work (2023年，黄石市将……): the year dates work to come.
+RE_FUTURE_AFTER = re.compile(r"\s*[，,]?[^，。；\d]{0,8}?(?:将|要(?!点|求|素)|计划|拟|力争)")
 
 #: Stages of one goals statement lie within this many years of its first deadline; later years are visions.
 STAGE_SPAN = 5
@@ -100,7 +103,7 @@ def issue_year(value) -> int | None:
 
 def heading_year_of_work(text: str) -> tuple[int, str] | None:
     """The year a heading names for its section's work (``(2021, "2021年")`` for 2021年重点工作), else None."""
-    m = RE_HEADING_YEAR_OF_WORK.match(text)
+    m = heading_year_match(text)
     if m is None:
         return None
     if m["y"]:
@@ -180,10 +183,14 @@ def deadlines_in(
         span = (issued, issued + 2)
     else:
         span = None
-    if span is not None:
-        for m in RE_YEAR_OF_WORK.finditer(text):
-            if span[0] <= int(m["y"]) <= span[1]:
-                out.append((m.start("y"), int(m["y"]), m["y"] + "年", ()))
+    for m in RE_YEAR_OF_WORK.finditer(text):
+        if (
+            (span[0] <= int(m["y"]) <= span[1])
+            if span is not None
+            else bool(RE_FUTURE_AFTER.match(text, m.end()))
+        ):
+            # without a plan or a date, only a year followed by a future verb: 2023年，黄石市将新改扩建……
+            out.append((m.start("y"), int(m["y"]), m["y"] + "年", ()))
     return sorted(out)
 
 

@@ -658,7 +658,7 @@ def extract_targets(
                     # 2023年，厦门将加快……: a year of the plan's (or the report's) work opening a sentence
                     # dates the sentences after it in its paragraph
                     opening = deadlines_in(
-                        text.lstrip()[:8], period_start=p_start, period_end=p_end, issued=year_issued
+                        text.lstrip()[:24], period_start=p_start, period_end=p_end, issued=year_issued
                     )
                     if opening and opening[0][0] == 0 and opening[0][1] is not None:
                         governing = (opening[0][1], opening[0][2])

@@ -24,8 +24,8 @@ from compare.extraction.periods import (
     plan_period,
     review_passages,
 )
-from compare.extraction.rules import RE_HEADING_YEAR_OF_WORK
-from compare.extraction.scopes import issue_year
+from compare.extraction.rules import heading_year_match
+from compare.extraction.scopes import RE_FUTURE_AFTER, issue_year
 from compare.text.numbers import parse_chinese_numeral, parse_number_text
 
 EVENT_KINDS = (
@@ -92,7 +92,7 @@ RE_TABLE_HEADER_YEAR = re.compile(r"(?m)^\s*(?P<y>(?:19|20)\d{2})\s*年\s*$")
 RE_TREND_FROM = re.compile(r"[由从]\s*(?:19|20)\d{2}\s*年(?:底|末)?的[^，。；]*$")
 
 
-#: The year a heading names (RE_HEADING_YEAR_OF_WORK), as its event's phrase.
+#: The year a heading names (compare.extraction.rules.heading_year_match), as its event's phrase.
 RE_YEAR_AT = re.compile(r"(?P<y>20\d{2})\s*年(?:度)?")
 
 
@@ -309,7 +309,7 @@ def extract_timeline(
                     taken[i] = True  # the plan period's own phrase is its event already
             if (
                 kinds.get(s_pid) == "heading"
-                and (h := RE_HEADING_YEAR_OF_WORK.match(stext))
+                and (h := heading_year_match(stext))
                 and not (s_start <= title_at < s_end)  # the title's own year is the plan period's event
             ):
                 if h["y"]:  # the event is the year itself (2020年), unless it lies before the plan
@@ -341,7 +341,11 @@ def extract_timeline(
                 if m.groupdict().get("yb") and (year is None or (p_start is not None and year < p_start)):
                     continue  # 2022年完成…: a bare year before the plan starts reports, it does not commit
                 ref = p_start if p_start is not None else issued
-                if m.groupdict().get("yc") and (year is None or ref is None or year < ref):
+                if m.groupdict().get("yc") and (
+                    year is None
+                    or (ref is None and not RE_FUTURE_AFTER.match(stext, m.end()))
+                    or (ref is not None and year < ref)
+                ):
                     continue  # 2021年，全区…达98.19%: a year before the plan (or the page) reports
                 if (
                     year is not None

@@ -1,0 +1,152 @@
+"""The years a document covers: its plan period (a range in the title or opening, a five-year plan number, a
+one-year work plan, a news report of one year's work), for :mod:`compare.text.metadata`."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from compare.text.dates import cn_number
+
+TITLE_MAX_CHARS = 80
+PERIOD_BODY_CHARS = 1500
+RANGE_RE = re.compile(
+    r"(?P<a>(?:19|20)\d{2})\s*年?\s*[—–\-－~～至到]{1,2}\s*(?P<b>(?:19|20)\d{2})(?!\d|[-－/.]\d)\s*年?"
+)
+GLUED_RANGE_RE = re.compile(r"[（(]\s*(?P<a>20\d{2})(?P<b>20\d{2})\s*年?\s*[）)]")
+FYP_RE = re.compile(r"(?P<n>十[一二三四五六七八九])(?:个五年|五)")
+#: A document for one year, named in its title: work points and plans (2023年工作要点), and the annual task
+#: lists and programmes of a year (2020年为民办实事项目, 2021年新建公办幼儿园、中小学实施方案, 2022年学位建设情况).
+YEAR_PLAN_RE = re.compile(
+    r"(?P<y>20\d{2})\s*年(?:度)?[^，。；,;—–\-~～至到]{0,16}?"
+    r"(?:工作要点|工作意见|工作计划|工作安排|工作重点|要点|为民办实事|民生实事|实事项目|重点任务|任务清单|建设任务|建设计划"
+    r"|建设情况|实施方案|行动方案|工作方案|推进方案|重点工作|目标任务|任务分解"
+    r"|绩效(?:评价)?(?:目标|指标)表|项目基本信息|部门项目)"
+)
+#: The first line opening on a year and a comma, and the words of one year's work that make it a one-year report.
+YEAR_COMMA_OPENING_RE = re.compile(r"^\s*(?P<y>20\d{2})\s*年\s*[，,]")
+ANNUAL_WORK_RE = re.compile(r"年度|民生实事|实事项目|工作要点|重点工作")
+#: A headline that opens on a place and a year and announces that year's work (衡水2022年将完成……, 2017年贵州……将全覆盖,
+#: 武威2021年新建哪些学校);
+#: not a deadline (到2025年), a span (2021—2025年) or a look back (2022年完成了……).
+HEADLINE_YEAR_RE = re.compile(
+    r"^\s*[^，。；：\d]{0,12}?(?<![到至])(?P<y>20\d{2})\s*年(?!\s*[—–\-~～至到底末前内以])"
+    r"(?:[^，。；\d]{0,30}?(?:将|要(?!点|求)|拟|力争)|新建|新改扩建|改扩建)"
+)
+FOUR_DIGIT_YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+#: The opening of a report planning its year's work: 2018年规划建设…, 2023年我省将投资…, 2024年计划新建….
+REPORT_YEAR_RE = re.compile(
+    r"(?:(?<!\d)(?<![到至])(?P<y>20\d{2})\s*年(?:度)?(?![底末前内以—–\-~～至到])|(?P<ty>今年)(?!以来|是))"
+    r"(?:[^，。；\d]{0,8}?(?:规划建设|计划|将|要(?!点|求|素)|拟|力争|工作重点|重点工作|新改扩建|改扩建|新建)"
+    r"|[，,]?[^。；]{0,24}?(?:民生实事|为民办实事|实事项目|实事工程)"  # 2017年，我市30所学校……列入为民办实事工程
+    r"|[^，。；\d]{0,12}?(?P<meeting>工作会议|工作会))"  # 2023年长沙市教育工作会透露……: a year's work meeting
+)
+REPORT_OPENING_CHARS = 400
+#: A form's year on its own line under its title: （2020年度）.
+YEAR_LINE_RE = re.compile(r"^\s*[（(]\s*(?P<y>20\d{2})\s*年度?\s*[)）]\s*\|?\s*$")
+#: The opening names the document's own one-year plan: 特拟定我县2017年度教育扶贫专项实施方案.
+OWN_YEAR_PLAN_RE = re.compile(r"(?:拟定|制定|制订|编制)[^，。；《》]{0,6}?" + YEAR_PLAN_RE.pattern)
+DURATION_RE = re.compile(r"(?P<n>[一二三四五六七八九十两\d]{1,2})\s*年(?:的)?(?:行动|努力|内|攻坚|时间)")
+TARGET_YEAR_RE = re.compile(r"到\s*(?P<y>20\d{2})\s*年")
+
+
+def five_year_plan_years(n: int) -> tuple[int, int]:
+    """Years of the n-th national five-year plan (十四五 → 14 → 2021–2025)."""
+    start = {1: 1953, 2: 1958}.get(n, 1966 + 5 * (n - 3))
+    return start, start + 4
+
+
+def _range(s: str) -> tuple[int, int, str] | None:
+    for rx in (RANGE_RE, GLUED_RANGE_RE):
+        for m in rx.finditer(s):
+            a, b = int(m.group("a")), int(m.group("b"))
+            if a <= b <= a + 15:
+                return a, b, m.group(0).strip()
+    return None
+
+
+def infer_period(text: str, *, title: str | None = None) -> tuple[int | None, int | None, str | None]:
+    """Infer the plan period (first and last year).
+
+    Order of evidence: a year range in the title (2023—2025年, OCR-damaged (20232025年)); a five-year plan
+    number in the title (十四五 → 2021–2025); a single-year work plan (2023年工作要点 → 2023–2023); a range in
+    the opening of the text; an N-year duration (三年行动, 通过三年的努力) ending at the most frequent
+    "到YYYY年" target year.
+
+    Args:
+        text: Cleaned simplified text.
+        title: The document title, if known.
+
+    Returns:
+        ``(start, end, evidence)``; all ``None`` when nothing was found.
+    """
+    title = title or ""
+    if r := _range(title):
+        return r[0], r[1], f"title: {r[2]}"
+    if m := FYP_RE.search(title):
+        n = cn_number(m.group("n"))
+        if n:
+            a, b = five_year_plan_years(n)
+            return a, b, f"title: {m.group(0)}"
+    if m := YEAR_PLAN_RE.search(title):
+        y = int(m.group("y"))
+        return y, y, f"title: {m.group(0)}"
+    head = text[:PERIOD_BODY_CHARS]
+    head_lines = [ln for ln in head.splitlines()[:12] if ln.strip()]
+    for line in head_lines[:8]:
+        if (len(line) <= TITLE_MAX_CHARS or line.find("(") < 60) and (r := _range(line[:TITLE_MAX_CHARS])):
+            return r[0], r[1], f"opening: {r[2]}"
+    # a scraped page whose title the title reader did not take (glued to its first sentence, or a report's
+    # title): a one-year document named at the start of the first line (2020年泉州市…为民办实事…)
+    if head_lines and (m := YEAR_PLAN_RE.search(head_lines[0][:TITLE_MAX_CHARS])) and m.start() < 20:
+        y = int(m.group("y"))
+        return y, y, f"opening: {m.group(0)}"
+    # a report of one year's work opening on that year: 2022年，我市……“新增学位3.2万个”年度民生实事项目……
+    if (
+        head_lines
+        and (m := YEAR_COMMA_OPENING_RE.match(head_lines[0]))
+        and ANNUAL_WORK_RE.search(head_lines[0][:160])
+    ):
+        y = int(m.group("y"))
+        return y, y, f"opening: {m.group(0)}"
+    # a news headline announcing one year's work: 衡水2022年将完成新改扩建中小学幼儿园16所
+    if (
+        head_lines
+        and len(head_lines[0]) <= TITLE_MAX_CHARS
+        and (m := HEADLINE_YEAR_RE.match(head_lines[0]))
+        and len(set(FOUR_DIGIT_YEAR_RE.findall(head_lines[0]))) == 1
+    ):
+        y = int(m.group("y"))
+        return y, y, f"headline: {m.group(0)}"
+    for line in head_lines[:6]:  # a form: 绩效目标表 / （2020年度）
+        if m := YEAR_LINE_RE.match(line):
+            y = int(m.group("y"))
+            return y, y, f"opening: {m.group(0).strip()}"
+    if m := OWN_YEAR_PLAN_RE.search(head):
+        y = int(m.group("y"))
+        return y, y, f"opening: {m.group(0)}"
+    targets = Counter(int(y) for y in TARGET_YEAR_RE.findall(text))
+    dur = DURATION_RE.search(title) or DURATION_RE.search(head)
+    if dur and targets:
+        n = cn_number(dur.group("n"))
+        end = targets.most_common(1)[0][0]
+        if n and 1 <= n <= 15:
+            return end - n + 1, end, f"{dur.group(0)} + 到{end}年×{targets[end]}"
+    return None, None, None
+
+
+def report_year(text: str, *, issue_year: int) -> tuple[int | None, int | None, str | None]:
+    """A news report or page of one year's work: its opening plans work of the year it was issued
+    (合肥市2018年规划建设公办幼儿园61所 on a page of 2018-11-20) — a one-year document of that year."""
+    m = REPORT_YEAR_RE.search(text[:REPORT_OPENING_CHARS])
+    if m is None or (not m["ty"] and int(m["y"]) != issue_year):  # 今年: the year it was issued
+        return None, None, None
+    return issue_year, issue_year, f"opening: {m.group(0)} (issued {issue_year})"
+
+
+def meeting_year(text: str) -> tuple[int | None, int | None, str | None]:
+    """A report of a year's work meeting (今天召开的2023年长沙市教育工作会透露……), even without a date."""
+    m = REPORT_YEAR_RE.search(text[:REPORT_OPENING_CHARS])
+    if m is None or not m["meeting"] or not m["y"]:
+        return None, None, None
+    return int(m["y"]), int(m["y"]), f"opening: {m.group(0)}"
