@@ -277,3 +277,41 @@ def test_docx_zip_without_document(raw_copy, tmp_path):
         z.writestr("hello.txt", "hi")
     with pytest.raises(BuildError, match=r"broken\.docx"):
         build(raw_copy, tmp_path / "out", use_cache=False)
+
+
+def test_a_chunk_of_cached_and_fresh_documents_keeps_their_order(raw_copy, tmp_path):
+    # the stages run once over a chunk's fresh documents; their rows still come in the documents' order
+    out = tmp_path / "out"
+    build(raw_copy, out, chunk_size=10)
+    for doc in ("taizhou_js_2023", "taizhou_zj_2021"):  # the first and a middle document change
+        path = raw_copy / SEED_FILES[doc]
+        path.write_text(path.read_text(encoding="utf-8") + "\n新建幼儿园3所。", encoding="utf-8")
+    warm = build(raw_copy, out, chunk_size=10)
+    assert warm.n_cached == 3
+    clean = build(raw_copy, tmp_path / "clean", use_cache=False, chunk_size=10)
+    for name in ("passages", "theme_tags_sentence", "instrument_tags", "strength", "targets", "timeline"):
+        pd.testing.assert_frame_equal(warm.tables[name], clean.tables[name], obj=name)
+    assert list(dict.fromkeys(clean.tables["targets"]["doc_id"])) == list(
+        dict.fromkeys(clean.tables["passages"]["doc_id"])
+    )
+
+
+def test_a_stage_failing_on_one_document_of_a_batch_fails_only_that_document(raw_copy, tmp_path, monkeypatch):
+    import dataclasses
+
+    from compare.pipeline import chunks, stages
+
+    def failing(step):
+        def document_tables(tables, *, documents):
+            if "changzhou_2023" in set(documents["doc_id"]):
+                raise RuntimeError("a bug in this stage")
+            return step.document_tables(tables, documents=documents)
+
+        return dataclasses.replace(step, document_tables=document_tables)
+
+    monkeypatch.setattr(chunks, "selected_stages", lambda: tuple(map(failing, stages.STAGES)))
+    result = build(raw_copy, tmp_path / "out", keep_going=True, use_cache=False, chunk_size=10)
+    [error] = result.errors.to_dict("records")
+    assert (error["doc_id"], error["stage"]) == ("changzhou_2023", "themes")
+    assert "a bug in this stage" in error["message"]
+    assert set(result.tables["targets"]["doc_id"]) == set(SEED_FILES) - {"changzhou_2023"}

@@ -18,6 +18,7 @@ import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from compare.core.errors import InputError, PolicyCompareError, SchemaError
@@ -40,16 +41,12 @@ PARTS_VERSION = 1
 CRASH_TEST_ENV = "POLICY_COMPARE_TEST_CRASH_ON"
 
 
-def process_document(spec: DocSpec, *, backend: str | None = None) -> dict[str, pd.DataFrame]:
-    """Run the per-document pipeline on one raw file.
-
-    Args:
-        spec: The document (path, doc id, manifest row).
-        backend: Tokenizer backend (see :func:`compare.text.tokenize.get_tokenizer`).
+def document_foundation(spec: DocSpec, *, backend: str | None = None) -> dict[str, pd.DataFrame]:
+    """Read, clean, describe, segment and tokenise one raw file (the tables every stage reads).
 
     Returns:
-        ``{table name: DataFrame}`` for this document: documents (one row), passages, sentences, tokens,
-        repairs, plus the tables of the per-document stage hooks.
+        ``{table: DataFrame}``: documents (one row), passages, sentences, tokens, repairs (not yet validated:
+        every table is validated once per chunk).
 
     Raises:
         StageError: Wrapping any failure, naming the file and the stage.
@@ -78,21 +75,82 @@ def process_document(spec: DocSpec, *, backend: str | None = None) -> dict[str, 
         stage = "tokenize"
         tables_ids = set(passages.loc[passages["kind"] == "table", "passage_id"])
         tokens = tokenize(sentences, backend=backend, skip_passages=tables_ids, check=False)
-        tables = {
+        return {
             "documents": documents,
             "passages": passages,
             "sentences": sentences,
             "tokens": tokens,
             "repairs": cleaned.repairs_frame(doc_id=spec.doc_id, source_sha256=raw.sha256, check=False),
         }
-        for step in selected_stages():
-            stage = step.name
-            tables.update(step.document_tables(tables, documents=documents))
-        return tables
-    except StageError:
-        raise
     except Exception as exc:  # every failure becomes a StageError naming the file and stage
         raise StageError(spec, stage, exc) from exc
+
+
+def document_stages(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Each stage's per-document step (:mod:`compare.pipeline.stages`) on foundation ``tables`` of one or
+    more documents: the steps work per document, so one call over a chunk's documents gives the rows of
+    one call per document, in the same order, with less overhead.
+
+    Raises:
+        _StepFailed: Naming the stage that failed.
+    """
+    tables = dict(tables)
+    for step in selected_stages():
+        try:
+            tables.update(step.document_tables(tables, documents=tables["documents"]))
+        except Exception as exc:
+            raise _StepFailed(step.name, exc) from exc
+    return tables
+
+
+class _StepFailed(Exception):
+    def __init__(self, stage: str, exc: BaseException) -> None:
+        super().__init__(stage)
+        self.stage, self.exc = stage, exc
+
+
+def process_document(spec: DocSpec, *, backend: str | None = None) -> dict[str, pd.DataFrame]:
+    """Run the per-document pipeline on one raw file.
+
+    Args:
+        spec: The document (path, doc id, manifest row).
+        backend: Tokenizer backend (see :func:`compare.text.tokenize.get_tokenizer`).
+
+    Returns:
+        ``{table name: DataFrame}`` for this document: documents (one row), passages, sentences, tokens,
+        repairs, plus the tables of the per-document stage hooks.
+
+    Raises:
+        StageError: Wrapping any failure, naming the file and the stage.
+    """
+    tables = document_foundation(spec, backend=backend)
+    try:
+        return document_stages(tables)
+    except _StepFailed as failed:
+        raise StageError(spec, failed.stage, failed.exc) from failed.exc
+
+
+def _stages_of_batch(
+    built: list[tuple[DocSpec, dict[str, pd.DataFrame]]],
+) -> tuple[list[tuple[tuple[DocSpec, ...], dict[str, pd.DataFrame]]], list[dict]]:
+    """The stages run once over the foundation tables of a chunk's fresh documents; if that fails, once per
+    document, so that only the documents that fail become error records."""
+    if not built:
+        return [], []
+    if len(built) > 1:
+        names = list(dict.fromkeys(n for _, t in built for n in t))
+        merged = {n: pd.concat([t[n] for _, t in built if n in t], ignore_index=True) for n in names}
+        try:
+            return [(tuple(spec for spec, _ in built), document_stages(merged))], []
+        except _StepFailed:
+            pass  # find the culprits one by one
+    out, errors = [], []
+    for spec, tables in built:
+        try:
+            out.append(((spec,), document_stages(tables)))
+        except _StepFailed as failed:
+            errors.append(StageError(spec, failed.stage, failed.exc).record())
+    return out, errors
 
 
 class StageError(PolicyCompareError):
@@ -148,35 +206,40 @@ def run_chunk(chunk: Chunk, *, keep_tables: bool = False) -> dict:
     shutil.rmtree(work, ignore_errors=True)  # leftovers of a run that died
     sources = {s.doc_id: f for s, f in zip(chunk.specs, chunk.cached, strict=False) if f is not None}
     cached = cache_load(sources) if sources else {}
-    done: list[tuple[DocSpec, dict[str, pd.DataFrame]]] = []
+    done: list[tuple[tuple[DocSpec, ...], dict[str, pd.DataFrame]]] = []
+    fresh: list[tuple[DocSpec, dict[str, pd.DataFrame]]] = []
     errors = []
     with warnings.catch_warnings(record=True) as warned:
         warnings.simplefilter("always", MetadataWarning)
         for spec in chunk.specs:
             tables = cached.get(spec.doc_id)
-            if tables is None:
-                try:
-                    _crash_if_test_asks(spec)
-                    tables = process_document(spec, backend=chunk.backend)
-                except StageError as exc:
-                    errors.append(exc.record())
-                    continue
-                except Exception as exc:  # the test hook in the driver, or anything process_document let out
-                    errors.append(StageError(spec, "worker", exc).record())
-                    continue
-            done.append((spec, tables))
+            if tables is not None:
+                done.append(((spec,), tables))
+                continue
+            try:
+                _crash_if_test_asks(spec)
+                fresh.append((spec, document_foundation(spec, backend=chunk.backend)))
+            except StageError as exc:
+                errors.append(exc.record())
+            except Exception as exc:  # the test hook in the driver, or anything the foundation let out
+                errors.append(StageError(spec, "worker", exc).record())
+        staged, failed = _stages_of_batch(fresh)
+        done.extend(staged)
+        errors.extend(failed)
+    order = {spec.doc_id: i for i, spec in enumerate(chunk.specs)}
+    done.sort(key=lambda group: order[group[0][0].doc_id])  # rows are put in this order by chunk_tables
     messages = [str(w.message) for w in warned if issubclass(w.category, MetadataWarning)]
     for w in warned:
         if not issubclass(w.category, MetadataWarning):
             LOG.debug("%s: %s", w.category.__name__, w.message)
-    merged, rejected = chunk_tables(done)
+    merged, rejected = chunk_tables(done, order=order)
     errors.extend(rejected)
     rows = {}
     for name, df in merged.items():
         write_parquet(df, work / f"{name}.parquet", schema=SCHEMAS.get(name))
         rows[name] = len(df)
     rejected_ids = {e["doc_id"] for e in rejected}
-    built = [spec.doc_id for spec, _ in done if spec.doc_id not in rejected_ids]
+    built = [spec.doc_id for specs, _ in done for spec in specs if spec.doc_id not in rejected_ids]
     built_set = set(built)
     summary = {
         "index": chunk.index,
@@ -200,12 +263,19 @@ def run_chunk(chunk: Chunk, *, keep_tables: bool = False) -> dict:
 
 
 def chunk_tables(
-    done: list[tuple[DocSpec, dict[str, pd.DataFrame]]],
+    done: list[tuple[tuple[DocSpec, ...], dict[str, pd.DataFrame]]],
+    *,
+    order: dict[str, int] | None = None,
 ) -> tuple[dict[str, pd.DataFrame], list[dict]]:
-    """Concatenate a chunk's per-document tables, each validated once against its schema.
+    """Concatenate a chunk's tables (one entry per document, or one for the documents staged together), in
+    document order, each table validated once against its schema.
 
     When a table fails the check, each document's tables are checked on their own to find the culprits:
     those documents become error records (stage ``schema``) and the chunk is built from the rest.
+
+    Args:
+        done: ``(documents, tables)`` entries.
+        order: ``{doc_id: place}`` of the chunk's documents (default: the order of ``done``).
 
     Returns:
         ``({table: validated DataFrame}, error records)``.
@@ -213,24 +283,50 @@ def chunk_tables(
     names: list[str] = []
     for _, tables in done:
         names.extend(n for n in tables if n not in names)
+    if order is None:
+        order = {spec.doc_id: i for i, spec in enumerate(spec for specs, _ in done for spec in specs)}
     try:
-        return {name: concat_tables((t[name] for _, t in done if name in t), name) for name in names}, []
+        merged = {name: concat_tables((t[name] for _, t in done if name in t), name) for name in names}
+        if any(len(specs) > 1 for specs, _ in done):  # a batch's steps may group its documents their own way
+            merged = {n: _in_document_order(df, order) for n, df in merged.items()}
+        return merged, []
     except SchemaError as exc:
         failure = exc
     good, rejected = [], []
-    for spec, tables in done:
-        try:
-            for name, df in tables.items():
-                if name in SCHEMAS:
-                    validate(df, SCHEMAS[name])
-        except SchemaError as exc:
-            rejected.append(StageError(spec, "schema", exc).record())
-        else:
-            good.append((spec, tables))
+    for specs, tables in done:
+        for spec in specs:
+            own = tables if len(specs) == 1 else _rows_of(tables, spec.doc_id)
+            try:
+                for name, df in own.items():
+                    if name in SCHEMAS:
+                        validate(df, SCHEMAS[name])
+            except SchemaError as exc:
+                rejected.append(StageError(spec, "schema", exc).record())
+            else:
+                good.append(((spec,), own))
     if not rejected:  # each document is fine on its own, only their union is not: a bug, not bad input
         raise failure
-    merged, _ = chunk_tables(good) if good else ({}, [])
+    merged, _ = chunk_tables(good, order=order) if good else ({}, [])
     return merged, rejected
+
+
+def _rows_of(tables: dict[str, pd.DataFrame], doc_id: str) -> dict[str, pd.DataFrame]:
+    """One document's rows of tables that hold several documents."""
+    return {
+        n: df[df["doc_id"] == doc_id].reset_index(drop=True) if "doc_id" in df else df
+        for n, df in tables.items()
+    }
+
+
+def _in_document_order(df: pd.DataFrame, order: dict[str, int]) -> pd.DataFrame:
+    """Rows stably sorted by their document's place in the chunk (rows of one document keep their order)."""
+    if df.empty or "doc_id" not in df:
+        return df
+    rank = df["doc_id"].map(order).to_numpy()
+    idx = rank.argsort(kind="stable")
+    if (idx == np.arange(len(idx))).all():
+        return df
+    return df.iloc[idx].reset_index(drop=True)
 
 
 def chunk_key(doc_keys: Iterable[str]) -> str:
