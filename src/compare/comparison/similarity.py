@@ -11,6 +11,7 @@ import pandas as pd
 
 from compare.comparison.coverage import coverage_matrix
 from compare.comparison.selection import EMPTY_SELECTION, empty_table, select_rows
+from compare.core.frames import lists_by
 from compare.core.schemas import C as _C
 from compare.core.schemas import TableSchema, register
 
@@ -53,8 +54,8 @@ def similarity_tokens(tokens: pd.DataFrame, *, docs: list[str] | None = None) ->
         return out
     toks = content_tokens(tk)
     ids = list(dict.fromkeys(tk["doc_id"]))
-    bags = toks.groupby("doc_id")["token"].apply(list).reindex(ids)
-    bags = bags.map(lambda x: x if isinstance(x, list) else [])
+    by_doc = lists_by(toks, "doc_id", "token")
+    bags = pd.Series([by_doc.get(d, []) for d in ids], index=ids, dtype=object)
     if not any(len(b) for b in bags):
         return pd.DataFrame(np.eye(len(ids)), index=ids, columns=ids)
     mat, _terms = tfidf_matrix(bags.tolist(), sublinear_tf=True)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from compare.core.frames import lists_by
 from compare.core.schemas import C as _C
 from compare.core.schemas import TableSchema, register
 from compare.tagging.codebook import Codebook, load_codebook
@@ -84,7 +85,7 @@ def tfidf_suggestions(
     ):
         return THEME_SUGGESTIONS.empty()
     content = tokens[~tokens["is_stopword"].astype(bool) & ~tokens["is_number"].astype(bool)]
-    docs = content.groupby("passage_id", sort=False)["token"].apply(list)
+    docs = pd.Series(lists_by(content, "passage_id", "token"), dtype=object)
     docs = docs[docs.map(len) > 0]
     if len(docs) < 2:
         return THEME_SUGGESTIONS.empty()
@@ -114,6 +115,17 @@ def tfidf_suggestions(
         min_similarity=min_similarity,
         codebook=cb,
     )
+
+
+def _shared_terms(mat, i: int, j: int) -> tuple[np.ndarray, np.ndarray]:
+    """Columns (ascending) and products of the terms rows ``i`` and ``j`` of a CSR matrix share with a
+    positive product (the element-wise product of two rows, without building sparse matrices for it)."""
+    a = slice(mat.indptr[i], mat.indptr[i + 1])
+    b = slice(mat.indptr[j], mat.indptr[j + 1])
+    cols, ia, ib = np.intersect1d(mat.indices[a], mat.indices[b], assume_unique=True, return_indices=True)
+    vals = mat.data[a][ia] * mat.data[b][ib]
+    keep = vals > 0
+    return cols[keep], vals[keep]
 
 
 #: Cells of one block of candidate x tagged similarities (bounds the memory of the TF-IDF second opinion).
@@ -174,10 +186,7 @@ def suggestions_from_vectors(
             top = sub[np.arange(len(cands)), best]
             for i in np.flatnonzero(top >= min_similarity):
                 pid, tid = cands[i], tagged_ids[cols[best[i]]]
-                prod = mat[pid_index[pid]].multiply(mat[pid_index[tid]]).tocoo()
-                order = np.argsort(prod.col, kind="stable")
-                tcols, vals = prod.col[order], prod.data[order]
-                tcols, vals = tcols[vals > 0], vals[vals > 0]
+                tcols, vals = _shared_terms(mat, pid_index[pid], pid_index[tid])
                 terms = vocab[tcols[np.argsort(-vals, kind="stable")[:5]]]
                 rows.append(
                     (

@@ -46,3 +46,17 @@ def first_rows(table: pd.DataFrame, key: str, columns: Sequence[str]) -> dict[ob
         if k not in out:
             out[k] = tuple(c[i] for c in cols)
     return out
+
+
+def lists_by(table: pd.DataFrame, key: str, column: str) -> dict[object, list]:
+    """``{key value: [column values]}`` in first-seen key order and row order within a key: what
+    ``table.groupby(key, sort=False)[column].apply(list)`` gives, in one pass over plain lists (a groupby
+    apply pays per group, which a corpus of thousands of passages feels)."""
+    out: dict[object, list] = {}
+    for k, v in zip(table[key].tolist(), table[column].tolist(), strict=True):
+        bucket = out.get(k)
+        if bucket is None:
+            out[k] = [v]
+        else:
+            bucket.append(v)
+    return out
