@@ -166,7 +166,9 @@ def review_passages(
     if passages is None or passages.empty:
         return out
     previous: tuple[object, bool] = (None, False)  # (document, whether its last passage was a review)
-    for doc, pid, text in zip(passages["doc_id"], passages["passage_id"], passages["text"], strict=True):
+    for doc, pid, text in zip(
+        passages["doc_id"].tolist(), passages["passage_id"].tolist(), passages["text"].tolist(), strict=True
+    ):
         start = periods.get(str(doc), (None, None))[0]
         if start is None and issued:
             start = issued.get(str(doc))

@@ -145,11 +145,15 @@ def _attach_sentence(tab: pd.DataFrame, sentences: pd.DataFrame) -> pd.DataFrame
     """The sentence each table target starts in (the first such sentence in table order), else None."""
     spans: dict = {}
     for doc, sid, start, end in zip(
-        sentences["doc_id"], sentences["sentence_id"], sentences["start"], sentences["end"], strict=True
+        sentences["doc_id"].tolist(),
+        sentences["sentence_id"].tolist(),
+        sentences["start"].tolist(),
+        sentences["end"].tolist(),
+        strict=True,
     ):
         spans.setdefault(doc, []).append((int(start), int(end), sid))
     ids = []
-    for doc, pos in zip(tab["doc_id"], tab["start"], strict=True):
+    for doc, pos in zip(tab["doc_id"].tolist(), tab["start"].tolist(), strict=True):
         hit = None
         for start, end, sid in spans.get(doc, ()):
             if start <= pos < end:

@@ -30,7 +30,12 @@ def section_headings(passages: pd.DataFrame) -> list[list[str]]:
     }
     sections: dict[tuple, str] = {}
     for doc, path, kind, text, head in zip(
-        get["doc_id"], get["section_path"], get["kind"], get["text"], get["heading"], strict=True
+        get["doc_id"].tolist(),
+        get["section_path"].tolist(),
+        get["kind"].tolist(),
+        get["text"].tolist(),
+        get["heading"].tolist(),
+        strict=True,
     ):
         if kind == "heading" and isinstance(path, str) and path:
             sections[(doc, path)] = (
@@ -38,7 +43,11 @@ def section_headings(passages: pd.DataFrame) -> list[list[str]]:
             )
     out = []
     for doc, path, head, text in zip(
-        get["doc_id"], get["section_path"], get["heading"], get["text"], strict=True
+        get["doc_id"].tolist(),
+        get["section_path"].tolist(),
+        get["heading"].tolist(),
+        get["text"].tolist(),
+        strict=True,
     ):
         names = (
             [head]
@@ -107,7 +116,9 @@ def general_sentences(sentences: pd.DataFrame, ctx: pd.DataFrame, cb: Codebook) 
         return set()
     sel = sentences[sentences["passage_id"].isin(goal | review)]
     out = set()
-    for sid, pid, text in zip(sel["sentence_id"], sel["passage_id"], sel["text"], strict=True):
+    for sid, pid, text in zip(
+        sel["sentence_id"].tolist(), sel["passage_id"].tolist(), sel["text"].tolist(), strict=True
+    ):
         text = text if isinstance(text, str) else ""
         if QUANTIFIED_RE.search(text):
             continue
@@ -136,11 +147,11 @@ def taggable_sentences(
         skip = set(context.loc[context["skip"] | context["general"], "passage_id"])
     sha = sentences["source_sha256"] if "source_sha256" in sentences else pd.Series("", index=sentences.index)
     for doc, pid, sid, text, h in zip(
-        sentences["doc_id"],
-        sentences["passage_id"],
-        sentences["sentence_id"],
-        sentences["text"],
-        sha,
+        sentences["doc_id"].tolist(),
+        sentences["passage_id"].tolist(),
+        sentences["sentence_id"].tolist(),
+        sentences["text"].tolist(),
+        sha.tolist(),
         strict=True,
     ):
         if pid not in skip and isinstance(text, str):

@@ -165,7 +165,10 @@ def tag_passages(
     seq = dict(zip(sentences["sentence_id"], sentences["seq"], strict=True)) if "seq" in sentences else {}
     by_pas: dict[str, list[tuple[str, str]]] = {}
     for pid, sid, text in zip(
-        sentences["passage_id"], sentences["sentence_id"], sentences["text"], strict=True
+        sentences["passage_id"].tolist(),
+        sentences["sentence_id"].tolist(),
+        sentences["text"].tolist(),
+        strict=True,
     ):
         if sid not in general_sents:
             by_pas.setdefault(pid, []).append((sid, text if isinstance(text, str) else ""))
