@@ -553,3 +553,29 @@ def test_more_dated_forms_of_reports_and_annual_lists():
         "漳州市将新建21所公办幼儿园\n所有项目将在今年12月底前全部实现开工建设。\n", issued="2021-04-28"
     )
     assert (z["deadline_text"].str.startswith("今年") & (z["year"] == 2021)).any()
+
+
+def test_items_of_a_three_year_plan_leading_with_a_year_or_a_span_of_years():
+    text = (
+        "某市基础教育资源布局三年行动计划（2020—2022年）\n"
+        "1、2021年某市将开工新建22所中小学。\n经开区：华庄规划小学7月开工；城东规划中学预计12月开工。\n"
+        "2、2020-2022年开工新建义务教育学校50所\n江阴市4所、宜兴市8所。\n"
+    )
+    t = targets(text, period=(2020, 2022))
+    assert t.loc["22", "target_year"] == 2021
+    assert (t.loc["4", "target_year"], t.loc["4", "deadline_source"]) == (
+        2022,
+        "section",
+    )  # under the 2020-2022 item
+    events = timeline(text, period=(2020, 2022))
+    months = events[events["deadline_text"].isin(["7月", "12月"])]
+    assert list(months["year"]) == [2021, 2021]  # the months of the 2021 item, not the plan's last year
+    assert ("2020-2022年", 2022) in {(e.deadline_text, e.year) for e in events.itertuples()}
+
+
+def test_results_so_far_and_a_look_back_with_words_before_its_yilai():
+    text = (
+        "某市学前教育\n本报讯（记者）目前，全市幼儿园达到1619所。到2020年，全市计划新建公办幼儿园130所。\n"
+        "截止目前，实际完成新建幼儿园30所。\n自2010年实施第一期学前教育三年行动计划以来，全市新增幼儿园1027所。\n"
+    )
+    assert set(targets(text, issued="2018-01-27").index) == {"130"}

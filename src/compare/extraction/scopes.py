@@ -36,7 +36,8 @@ from compare.text.numbers import parse_number_text
 RE_LEAD_DEADLINE = re.compile(
     r"^\s*(?:[（(]?[一二三四五六七八九十\d]{1,3}[)）、.．]\s*)?"
     r"(?:(?:工作|总体|主要|发展|具体|近期|阶段性)?目标(?:任务)?[：:。，,]?\s*)?"
-    r"(?:力争|计划)?\s*(?:到|至|截至|截止到?|在|于)?\s*(?:\d{4}\s*年|[一二两三四五六七八九十]{1,2}\s*年(?:内|之内))"
+    r"(?:力争|计划)?\s*(?:到|至|截至|截止到?|在|于)?\s*"
+    r"(?:\d{4}\s*(?:[-—–~～至到]\s*\d{4}\s*)?年|[一二两三四五六七八九十]{1,2}\s*年(?:内|之内))"
 )
 
 #: A title that names the goals of a plan (目标, 总体要求 …).
@@ -49,7 +50,7 @@ RE_DEADLINE_YEAR = re.compile(r"(?:到|至|截至|在|于)?\s*(?P<y>(?:19|20)\d{
 #: A year of a plan's own work opening a clause (2024年新建城区公办幼儿园2所, 2023年安排资金6.2亿元): it
 #: dates that clause like a deadline, when the year lies in the plan period.
 RE_YEAR_OF_WORK = re.compile(
-    r"(?:^|(?<=[，；。：]))(?:其中)?(?:全[市省区县]|[\u4e00-\u9fff]{1,5}?[市省县区州])?"  # 合肥市2018年规划建设……
+    r"(?:^|(?<=[，；。：、]))(?:其中)?(?:全[市省区县]|[\u4e00-\u9fff]{1,5}?[市省县区州])?"  # 合肥市2018年规划建设……
     r"(?P<y>(?:19|20)\d{2})\s*年(?:度)?(?:全[市省区县])?(?=新建|改扩建|建成|完成|开工|启动|安排|实现|投入|新增|开展|规划|计划"
     r"|\s*[，,]"  # 2023年，厦门将加快……: the year of the work the sentence goes on to list
     r"|[^，。；\d]{1,6}?(?:将|要(?!点|求|素)|拟|力争))"  # 2023年济南将开工……: a place, then a future verb
@@ -57,6 +58,11 @@ RE_YEAR_OF_WORK = re.compile(
 
 #: A future verb right after a year of work (2023年，黄石市将……): the year dates work to come.
 RE_FUTURE_AFTER = re.compile(r"\s*[，,]?[^，。；\d]{0,8}?(?:将|要(?!点|求|素)|计划|拟|力争)")
+
+#: A year of work leads an item when it starts within this many characters (after 2、 / （一）), read from the
+#: item's first characters.
+LEAD_WORK_OFFSET = 4
+LEAD_WORK_CHARS = 40
 
 #: Stages of one goals statement lie within this many years of its first deadline; later years are visions.
 STAGE_SPAN = 5
@@ -67,7 +73,7 @@ def _goals_horizon(sentences: list[str], first: int, phrase: str) -> tuple[int, 
     best = (first, phrase)
     for text in sentences:
         for m in RE_DEADLINE_IN_TEXT.finditer(text):
-            y = m["y1"] or m["y2"] or m["y3"] or m["y4"]
+            y = m["y1"] or m["y2"] or m["y3"] or m["y4"] or m["y5"]
             if y and best[0] < int(y) <= first + STAGE_SPAN:
                 best = (int(y), m.group(0))
     return best
@@ -124,7 +130,7 @@ def resolve_deadline(
     m = RE_DEADLINE_IN_TEXT.search(text, pos)
     if m is None:
         return None, None, ()
-    year = m["y1"] or m["y2"] or m["y3"] or m["y4"]
+    year = m["y1"] or m["y2"] or m["y3"] or m["y4"] or m["y5"]
     if year:
         return int(year), m.group(0), ()
     if m["ty"] or m["nx"]:
@@ -208,8 +214,13 @@ def _lead_scope(
         year, phrase, flags = resolve_deadline(
             text, period_start=period_start, period_end=period_end, issued=issued
         )
-        if phrase is None:
-            continue
+        if phrase is None:  # 2、2021年无锡将开工新建22所……: a year of the plan's work leads the item
+            work = deadlines_in(
+                text[:LEAD_WORK_CHARS], period_start=period_start, period_end=period_end, issued=issued
+            )
+            if not work or work[0][0] > LEAD_WORK_OFFSET:
+                continue
+            _, year, phrase, flags = work[0]
         years = {int(y.group("y")) for y in RE_DEADLINE_YEAR.finditer(text.split("。")[0])}
         if year is not None and len(years - {year}) > 0 and all(y > 1990 for y in years):
             flags = (*flags, "scope_conflicting_years")

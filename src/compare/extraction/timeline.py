@@ -25,7 +25,7 @@ from compare.extraction.periods import (
     review_passages,
 )
 from compare.extraction.rules import heading_year_match
-from compare.extraction.scopes import RE_FUTURE_AFTER, issue_year
+from compare.extraction.scopes import RE_FUTURE_AFTER, inherited_scopes, issue_year
 from compare.text.numbers import parse_chinese_numeral, parse_number_text
 
 EVENT_KINDS = (
@@ -222,6 +222,7 @@ def extract_timeline(
         k: dict(zip(doc_cols, v, strict=True)) for k, v in first_rows(documents, "doc_id", doc_cols).items()
     }
     sent_cols = ("sentence_id", "passage_id", "text", "text_original", "start", "end")
+    sentences_by_doc = dict(tuple(sentences.groupby("doc_id", sort=False))) if passages is not None else {}
     for doc_id, doc_sents in rows_by(sentences, "doc_id", sent_cols, order="seq").items():
         doc = doc_rows.get(doc_id)
         text = str(doc["text"]) if doc is not None and "text" in doc else ""
@@ -234,6 +235,21 @@ def extract_timeline(
         issued = issue_year(doc.get("issue_date")) if doc is not None else None
         if not t_phrase and p_start is not None and p_start == p_end:  # a one-year report: where it says so
             t_phrase = one_year_phrase(text, p_end, issued=issued)
+        # a section of a multi-year plan that names its year (2、2021年无锡将开工……) dates its months and 年底前
+        sections = (
+            {
+                pid: s.year
+                for pid, s in inherited_scopes(
+                    passages_by_doc[doc_id],
+                    sentences_by_doc[doc_id],
+                    periods={str(doc_id): (p_start, p_end)},
+                    issued={str(doc_id): issued},
+                ).items()
+                if s.source == "section" and s.year is not None
+            }
+            if p_start is not None and p_end is not None and p_start != p_end and doc_id in passages_by_doc
+            else {}
+        )
         reviews = (
             review_passages(
                 passages_by_doc.get(doc_id), {str(doc_id): (p_start, p_end)}, issued={str(doc_id): issued}
@@ -336,6 +352,12 @@ def extract_timeline(
                 flags = []
                 start = stated_start if kind == "within_years" and stated_start is not None else p_start
                 year = _checked(_event_year(kind, m, p_start=start, p_end=p_end, issued=issued), flags)
+                if (
+                    kind == "this_year"
+                    and s_pid in sections
+                    and not (m.groupdict().get("ty") or m.groupdict().get("nx"))
+                ):
+                    year = sections[s_pid]  # 7月开工 under 2021年…: that year, not the plan's last
                 if year is not None and (kind == "start" or stext.startswith(("起", "开始"), m.end())):
                     stated_start = year  # 从2024年起 / 今年起
                 if m.groupdict().get("yb") and (year is None or (p_start is not None and year < p_start)):
