@@ -16,6 +16,13 @@ from compare.core.config import resource_path
 RE_SPACE = re.compile(r"\s+")
 
 
+def _this_year_pattern() -> str:
+    """The 今年 / 本年度 phrase of ``deadline_phrases.csv`` (group ``ty``), so targets and the timeline read it alike."""
+    phrases = pd.read_csv(resource_path("deadline_phrases.csv"), dtype=str, keep_default_na=False)
+    (pattern,) = [p for p in phrases["pattern"] if "(?P<ty>" in p]
+    return pattern
+
+
 RE_DEADLINE_IN_TEXT = re.compile(
     r"(?:到|至|截至|截止到?)\s*(?P<y1>\d{4})\s*年(?:底|末)?(?:前)?"
     r"|(?P<y2>\d{4})\s*年\s*(?:\d{1,2}\s*月\s*)?(?:底|末|前|以前)"
@@ -27,8 +34,9 @@ RE_DEADLINE_IN_TEXT = re.compile(
     r"|(?P<eoy>年底前|年内)"
     r"|(?:将|计划|拟|预计|力争|确保)\s*(?:于|在)\s*(?P<y4>\d{4})\s*年"  # 将于2020年开办, 计划于2020年9月1日投入使用
     r"|(?:^|(?<=[，；。：、]))\d{4}\s*[-—–~～至到]\s*(?P<y5>\d{4})\s*年(?=开工|新建|建成|完成|新增|改扩建|累计|投入|建设)"
-    r"|(?P<ty>今年(?=[，,]|\d{1,2}\s*月|新改|改扩建|要|将|[^，。；\d以]{1,6}?(?:将|要(?!点|求|素)|计划|拟|力争)|内|底|力争|计划|完成|新增(?!的)|新建(?!的)|实现|全面|确保|起|全[市省区县]|我[市省区县]|$)|(?<![将把])本年度(?!考核|任务))"  # the issue year
     r"|(?P<nx>明年)"  # the year after the issue year
+    + "|"
+    + _this_year_pattern()  # 今年… / 本年度: the issue year (the timeline's phrase, deadline_phrases.csv)
 )
 
 
