@@ -579,3 +579,14 @@ def test_results_so_far_and_a_look_back_with_words_before_its_yilai():
         "截止目前，实际完成新建幼儿园30所。\n自2010年实施第一期学前教育三年行动计划以来，全市新增幼儿园1027所。\n"
     )
     assert set(targets(text, issued="2018-01-27").index) == {"130"}
+
+
+def test_a_headline_naming_a_plan_period_with_work_to_come_and_a_plan_a_page_reports():
+    from compare.extraction.periods import plan_period
+
+    text = "新疆“十三五”将基本实现15年普及教育\n新疆提出，到2020年，全面普及学前三年免费教育，毛入园率达到98%以上。\n"
+    assert targets(text).loc["98%", "target_year"] == 2020  # not a review section of the 十三五 plan
+    review = "某市“十三五”发展成就\n全市毛入园率达到98%。\n"
+    assert "98%" not in targets(review).index
+    page = "湖南将支持每个乡镇至少办好1所标准化寄宿制学校\n来源：华声在线\n记者获悉，《湖南省“十四五”公共服务规划》已于近日发布。\n"
+    assert plan_period(page)[:2] == (2021, 2025)

@@ -36,6 +36,8 @@ RE_FIVE_YEAR = re.compile(
 #: it stands on the first line or a notice hands it on (印发《…》, 现将《…》).
 RE_CITED_TITLE = re.compile(r"《[^《》]{0,80}》")
 RE_OWN_TITLE_BEFORE = re.compile(r"印发|转发|现将|关于|公布")
+#: …《湖南省“十四五”公共服务规划》已于近日发布: the plan a news page reports.
+RE_OWN_TITLE_AFTER = re.compile(r"[^，。；]{0,6}?(?:发布|印发|出台|公布|出炉|实施)")
 
 RE_YEAR_PHRASE = re.compile(r"(?:19|20)\d{2}\s*年")
 
@@ -68,7 +70,9 @@ def plan_period(text: str) -> tuple[int | None, int | None, str | None]:
     cited = [
         q.span()
         for q in RE_CITED_TITLE.finditer(head)
-        if q.start() > first_line and not RE_OWN_TITLE_BEFORE.search(head[max(0, q.start() - 4) : q.start()])
+        if q.start() > first_line
+        and not RE_OWN_TITLE_BEFORE.search(head[max(0, q.start() - 4) : q.start()])
+        and not RE_OWN_TITLE_AFTER.match(head, q.end())
     ]
 
     def own(m: re.Match | None) -> bool:  # not inside 《…》: a cited title names another document's period
@@ -108,6 +112,17 @@ def one_year_phrase(text: str, year: int, *, issued: int | None = None) -> str |
     return None
 
 
+def _reviews(heading: str, rules) -> bool:
+    """Whether a heading opens a section of past results (主要成就, “十三五”回顾 …), not one of work to come
+    (新疆“十三五”将基本实现……)."""
+    if not rules.achievement_sections.search(heading):
+        return False
+    return bool(
+        rules.achievement_review_words.search(heading)
+        or not rules.achievement_sections_future.search(heading)
+    )
+
+
 def achievement_passages(passages: pd.DataFrame) -> set[str]:
     """Passages inside a past-achievement section (主要成就, 十三五 …), per document."""
     rules = target_rules()
@@ -121,7 +136,7 @@ def achievement_passages(passages: pd.DataFrame) -> set[str]:
             if kind == "heading":
                 lvl = int(level)
                 current = [c for c in current if c[0] < lvl]
-                current.append((lvl, bool(rules.achievement_sections.search(str(text)))))
+                current.append((lvl, _reviews(str(text), rules)))
             elif any(flag for _, flag in current):
                 out.add(passage_id)
     return out

@@ -83,6 +83,8 @@ class TargetRules:
     named: re.Pattern
     conditions: re.Pattern
     achievement_sections: re.Pattern
+    achievement_sections_future: re.Pattern
+    achievement_review_words: re.Pattern
     achievement_sentence: re.Pattern
     achievement_clause: re.Pattern
     strip_prefixes: re.Pattern
@@ -120,6 +122,8 @@ def target_rules() -> TargetRules:
         named=re.compile("|".join(f"(?:{p})" for p in cfg["named_patterns"])),
         conditions=re.compile("|".join(f"(?:{p})" for p in cfg["condition_patterns"])),
         achievement_sections=re.compile(cfg["achievement_sections"]),
+        achievement_sections_future=re.compile(cfg["achievement_sections_future"]),
+        achievement_review_words=re.compile(cfg["achievement_review_words"]),
         achievement_sentence=re.compile(cfg["achievement_sentence"]),
         achievement_clause=re.compile(cfg["achievement_clause"]),
         strip_prefixes=re.compile(cfg["strip_prefixes"]),

@@ -59,6 +59,8 @@ QUOTED_TITLE_RE = re.compile(r"《(?P<inner>[^《》]{4,80}?)(?:\.(?:docx?|pdf|t
 PUBLISHED_BEFORE_RE = re.compile(
     r"出台|印发|发布|制定|制订|出炉|公布|推出|通过|颁布|下发|编制|实施|转发|关于"
 )
+#: …《…规划》已于近日发布: the plan a news page reports, named before its verb.
+PUBLISHED_AFTER_RE = re.compile(r"[^，。；]{0,6}?(?:发布|印发|出台|公布|出炉)")
 LIST_MARK_RE = re.compile(
     r"^\s*(?:\d{1,3}\s*[、.．]|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)])\s*"
 )
@@ -223,7 +225,9 @@ def infer_title(text: str) -> str | None:
     for line in lines[:QUOTED_TITLE_SCAN_LINES]:  # a news page reporting a plan: 近日，…出台《…实施方案》
         for m in QUOTED_TITLE_RE.finditer(line):  # 出台《…》, not 纳入《…》: a plan the page only cites
             if _genre_end_re().search(m.group("inner")) and (
-                m.start() == 0 or PUBLISHED_BEFORE_RE.search(line[max(0, m.start() - 8) : m.start()])
+                m.start() == 0
+                or PUBLISHED_BEFORE_RE.search(line[max(0, m.start() - 8) : m.start()])
+                or PUBLISHED_AFTER_RE.match(line, m.end())
             ):
                 return _norm(m.group("inner"))
     return None
