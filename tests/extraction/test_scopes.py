@@ -590,3 +590,12 @@ def test_a_headline_naming_a_plan_period_with_work_to_come_and_a_plan_a_page_rep
     assert "98%" not in targets(review).index
     page = "湖南将支持每个乡镇至少办好1所标准化寄宿制学校\n来源：华声在线\n记者获悉，《湖南省“十四五”公共服务规划》已于近日发布。\n"
     assert plan_period(page)[:2] == (2021, 2025)
+
+
+def test_this_autumn_and_what_a_district_has_now():
+    events = timeline(
+        "西安新建学校今秋投用\n126所学校今秋开学前投入使用，今年秋季新增学位10万个。\n", issued="2021-08-20"
+    )
+    assert {("今秋", 2021), ("今年", 2021)} <= {(e.deadline_text, e.year) for e in events.itertuples()}
+    t = targets("某区学校建设\n全区现有中小学12所，学生30603人；今年新建学校3所。\n", issued="2018-03-01")
+    assert set(t.index) == {"3"}

@@ -100,7 +100,7 @@ def test_extraction_sets_hold_blind_documents_apart(extraction):
 #: Real sets that joined the tuned pool after one round of tuning on them (news pages, reports and forms whose
 #: first blind scores were far below the goals): they are guarded together at lower floors, so that adding a
 #: hard new set does not hide a regression on the sets tuned for longer.
-RECENTLY_TUNED = {f"real_blind{n}" for n in range(10, 22)}
+RECENTLY_TUNED = {f"real_blind{n}" for n in range(10, 24)}
 
 
 def test_tuned_sets_keep_their_level(extraction):
@@ -116,10 +116,10 @@ def test_tuned_sets_keep_their_level(extraction):
     assert settled["year_exact"] >= 0.95
     assert settled["commitment_precision"] >= 0.93 and settled["commitment_recall"] >= 0.9
     recent = combine_sets(tuned[tuned["set"].isin(RECENTLY_TUNED)]).set_index("set").loc["tuned"]
-    # their level at 2026-12-04 (P .870, R .953, year .822, commitments .790 / .749), less a small margin
-    assert recent["precision"] >= 0.85 and recent["recall"] >= 0.93
+    # their level at 2026-12-04 (P .849, R .953, year .789, commitments .782 / .745), less a small margin
+    assert recent["precision"] >= 0.83 and recent["recall"] >= 0.93
     assert (
-        recent["unit_exact"] >= 0.95 and recent["comparator_exact"] >= 0.95 and recent["year_exact"] >= 0.78
+        recent["unit_exact"] >= 0.95 and recent["comparator_exact"] >= 0.95 and recent["year_exact"] >= 0.77
     )
     assert recent["commitment_precision"] >= 0.76 and recent["commitment_recall"] >= 0.72
 
