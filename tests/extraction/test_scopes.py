@@ -599,3 +599,11 @@ def test_this_autumn_and_what_a_district_has_now():
     assert {("今秋", 2021), ("今年", 2021)} <= {(e.deadline_text, e.year) for e in events.itertuples()}
     t = targets("某区学校建设\n全区现有中小学12所，学生30603人；今年新建学校3所。\n", issued="2018-03-01")
     assert set(t.index) == {"3"}
+
+
+def test_work_in_progress_is_no_target():
+    t = targets(
+        "某市新优质初中\n已经有95所通过认定，第二批正在创建培育52所；计划新增学位12.6万个。\n",
+        period=(2023, 2025),
+    )
+    assert set(t.index) == {"12.6万"}

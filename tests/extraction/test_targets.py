@@ -543,3 +543,13 @@ def test_a_bare_chinese_numeral_frequency_is_a_duty():
 
     assert numbers("全市中小学生开展每学期两次免费视力监测全覆盖，改造教室8000个。") == ["8000"]
     assert numbers("每学期至少组织两次家长会。") == ["两"]
+
+
+def test_stages_of_the_work_and_units_not_yet_at_a_level_are_no_targets():
+    from compare.extraction.sentence_targets import extract_sentence_targets
+
+    def numbers(text: str) -> list[str]:
+        return [t["number_text"] for t in extract_sentence_targets(text, period_start=2022, period_end=2025)]
+
+    assert numbers("计划分6批完成200所新优质初中创建。") == ["200"]
+    assert numbers("重点支持毛入园率尚未达到90%的县新建幼儿园21所。") == ["21"]
