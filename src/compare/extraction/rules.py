@@ -174,7 +174,7 @@ def inside_quotes(text: str, pos: int, pairs: tuple[str, ...]) -> bool:
 
 
 #: Where a clause begins (after ，；, or a colon) and where a list item of a sentence ends (；).
-RE_CLAUSE_BREAK = re.compile(r"[，,；;：:]")
+CLAUSE_BREAKS = "，,；;：:"
 RE_ITEM_BREAK = re.compile(r"[；;]")
 
 
@@ -185,7 +185,7 @@ def achievement_spans(text: str, rules: TargetRules) -> list[tuple[int, int]]:
     spans = []
     for pattern, to_end in ((rules.achievement_sentence, True), (rules.achievement_clause, False)):
         for m in pattern.finditer(text):
-            start = max((b.end() for b in RE_CLAUSE_BREAK.finditer(text, 0, m.start())), default=0)
+            start = max(text.rfind(c, 0, m.start()) for c in CLAUSE_BREAKS) + 1  # after the clause's break
             stop = None if to_end else RE_ITEM_BREAK.search(text, m.end())
             spans.append((start, len(text) if stop is None else stop.start()))
     return spans
