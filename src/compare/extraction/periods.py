@@ -9,14 +9,13 @@ import re
 import pandas as pd
 
 from compare.core.frames import rows_by
-from compare.extraction.rules import target_rules
+from compare.extraction.rules import SPEAKER_PREFIX, target_rules
 from compare.text.numbers import parse_chinese_numeral
 from compare.text.plan_years import (
-    FOUR_DIGIT_YEAR_RE,
-    HEADLINE_YEAR_RE,
     REPORT_OPENING_CHARS,
     REPORT_YEAR_RE,
     YEAR_PLAN_RE,
+    headline_year,
 )
 
 #: A plan period written in the text: (2023—2025年), 2021-2025年, glued 20232025年.
@@ -90,7 +89,7 @@ def plan_period(text: str) -> tuple[int | None, int | None, str | None]:
         if years:
             return years[0], years[1], m.group(0)
     first = head.strip().split("\n", 1)[0]
-    if (m := HEADLINE_YEAR_RE.match(first)) and len(set(FOUR_DIGIT_YEAR_RE.findall(first))) == 1:
+    if m := headline_year(first):
         y = int(m["y"])  # 衡水2022年将完成……: a news report of one year's work
         return y, y, RE_YEAR_PHRASE.match(first, m.start("y")).group(0)
     return None, None, None
@@ -144,9 +143,7 @@ def achievement_passages(passages: pd.DataFrame) -> set[str]:
 
 #: A passage that opens on a year and a comma (2024年，全县教育系统……): it reports that year.
 #: A speaker's words may come first (刘绍辉介绍，2022年，济南……).
-RE_YEAR_REVIEW_OPENING = re.compile(
-    r"^\s*(?:[^，。；]{0,20}?(?:介绍|表示|指出|透露|说)[，,：:]\s*)?(?P<y>(?:19|20)\d{2})\s*年(?:以来|来)?\s*[，,]"
-)
+RE_YEAR_REVIEW_OPENING = re.compile(rf"^\s*{SPEAKER_PREFIX}(?P<y>(?:19|20)\d{{2}})\s*年(?:以来|来)?\s*[，,]")
 
 #: A passage that opens on a look back (近年来，…… / 去年，…… / 一年来，…… / “十三五”以来，……): it reports results.
 RE_REVIEW_OPENING = re.compile(

@@ -16,14 +16,9 @@ from compare.core.config import resource_path
 RE_SPACE = re.compile(r"\s+")
 
 
-def _this_year_pattern() -> str:
-    """The 今年 / 本年度 phrase of ``deadline_phrases.csv`` (group ``ty``), so targets and the timeline read it alike."""
-    phrases = pd.read_csv(resource_path("deadline_phrases.csv"), dtype=str, keep_default_na=False)
-    (pattern,) = [p for p in phrases["pattern"] if "(?P<ty>" in p]
-    return pattern
-
-
-RE_DEADLINE_IN_TEXT = re.compile(
+#: The deadline phrases a target's sentence may state (到2025年, 2023年底前, 三年内, 年底前, 将于2020年, 明年 …); the
+#: 今年 / 本年度 phrase is the timeline's own (``deadline_phrases.csv``), so both read it alike.
+DEADLINE_IN_TEXT = (
     r"(?:到|至|截至|截止到?)\s*(?P<y1>\d{4})\s*年(?:底|末)?(?:前)?"
     r"|(?P<y2>\d{4})\s*年\s*(?:\d{1,2}\s*月\s*)?(?:底|末|前|以前)"
     r"|(?:在|于)\s*(?P<y3>\d{4})\s*年(?:内|底前|前)"
@@ -35,22 +30,36 @@ RE_DEADLINE_IN_TEXT = re.compile(
     r"|(?:将|计划|拟|预计|力争|确保)\s*(?:于|在)\s*(?P<y4>\d{4})\s*年"  # 将于2020年开办, 计划于2020年9月1日投入使用
     r"|(?:^|(?<=[，；。：、]))\d{4}\s*[-—–~～至到]\s*(?P<y5>\d{4})\s*年(?=开工|新建|建成|完成|新增|改扩建|累计|投入|建设)"
     r"|(?P<nx>明年)"  # the year after the issue year
-    + "|"
-    + _this_year_pattern()  # 今年… / 本年度: the issue year (the timeline's phrase, deadline_phrases.csv)
 )
+
+
+@functools.lru_cache(maxsize=1)
+def deadline_in_text() -> re.Pattern:
+    """:data:`DEADLINE_IN_TEXT` with the timeline's 今年 / 本年度 phrase (group ``ty``), compiled on first use
+    (reading the phrase file is no work for import time)."""
+    phrases = pd.read_csv(resource_path("deadline_phrases.csv"), dtype=str, keep_default_na=False)
+    (this_year,) = [p for p in phrases["pattern"] if "(?P<ty>" in p]
+    return re.compile(DEADLINE_IN_TEXT + "|" + this_year)
+
+
+#: Pieces of the patterns that read a year in its place: a list number (二、 / （一） / 3.), a speaker's words
+#: (刘绍辉介绍，), a place (合肥市 / 全省).
+NUMBERING = r"[（(]?[一二三四五六七八九十\d]{1,3}[)）、.．]"
+SPEAKER_PREFIX = r"(?:[^，。；]{0,20}?(?:介绍|表示|指出|透露|说)[，,：:]\s*)?"
+PLACE_PREFIX = r"(?:全[市省区县]|[\u4e00-\u9fff]{1,5}?[市省县区州])?"
 
 
 #: A heading naming a year's work (一、2020年重点项目, 2021年重点工作, “十四五”时期任务): it dates the items of its
 #: section; not a look back (2020年工作回顾, “十三五”主要成就).
 RE_HEADING_YEAR_OF_WORK = re.compile(
-    r"^\s*(?:[（(]?[一二三四五六七八九十\d]{1,3}[)）、.．]\s*)?"
+    rf"^\s*(?:{NUMBERING}\s*)?"
     r"(?:(?P<y>20\d{2})\s*年(?:度)?|“?(?P<fyp>十[一二三四五六七八九])五”?(?:时期|期间)?)(?:的)?"
     r"(?:全[市省区县])?(?:教育)?(?:重点|主要|工作|目标|任务|计划|特色|拟|民生|为民|亮点|项目)"
     r"(?![^，。；]{0,8}(?:回顾|总结|完成|成效|成绩|成就|进展|情况))"
 )
 #: An unnumbered heading ending as a title does (2018年全省教育工作要点): the document's title restated, not a section.
 RE_TITLE_RESTATED = re.compile(r"(?:要点|计划|方案|意见|安排)\s*$")
-RE_NUMBERED_HEADING = re.compile(r"^\s*[（(]?[一二三四五六七八九十\d]{1,3}[)）、.．]")
+RE_NUMBERED_HEADING = re.compile(rf"^\s*{NUMBERING}")
 
 
 def heading_year_match(text: str) -> re.Match | None:
@@ -257,7 +266,7 @@ def clean_indicator(s: str, rules: TargetRules) -> str:
         prev = s
         s = rules.strip_prefixes.sub("", s)
         s = rules.strip_suffixes.sub("", s)
-        s = RE_DEADLINE_IN_TEXT.sub("", s)
+        s = deadline_in_text().sub("", s)
         s = RE_GLOBAL_PUNCT.sub("", s)
         s = re.sub(r"^各|等$", "", s)
     return s

@@ -29,12 +29,12 @@ import pandas as pd
 
 from compare.core.frames import rows_by
 from compare.extraction.periods import five_year_plan
-from compare.extraction.rules import RE_DEADLINE_IN_TEXT, heading_year_match
+from compare.extraction.rules import NUMBERING, PLACE_PREFIX, deadline_in_text, heading_year_match
 from compare.text.numbers import parse_number_text
 
 #: A sentence that opens with its deadline (after an optional “主要目标：” label): it governs what follows.
 RE_LEAD_DEADLINE = re.compile(
-    r"^\s*(?:[（(]?[一二三四五六七八九十\d]{1,3}[)）、.．]\s*)?"
+    rf"^\s*(?:{NUMBERING}\s*)?"
     r"(?:(?:工作|总体|主要|发展|具体|近期|阶段性)?目标(?:任务)?[：:。，,]?\s*)?"
     r"(?:力争|计划)?\s*(?:到|至|截至|截止到?|在|于)?\s*"
     r"(?:\d{4}\s*(?:[-—–~～至到]\s*\d{4}\s*)?年|[一二两三四五六七八九十]{1,2}\s*年(?:内|之内))"
@@ -50,7 +50,7 @@ RE_DEADLINE_YEAR = re.compile(r"(?:到|至|截至|在|于)?\s*(?P<y>(?:19|20)\d{
 #: A year of a plan's own work opening a clause (2024年新建城区公办幼儿园2所, 2023年安排资金6.2亿元): it
 #: dates that clause like a deadline, when the year lies in the plan period.
 RE_YEAR_OF_WORK = re.compile(
-    r"(?:^|(?<=[，；。：、]))(?:其中)?(?:全[市省区县]|[\u4e00-\u9fff]{1,5}?[市省县区州])?"  # 合肥市2018年规划建设……
+    rf"(?:^|(?<=[，；。：、]))(?:其中)?{PLACE_PREFIX}"  # 合肥市2018年规划建设……
     r"(?P<y>(?:19|20)\d{2})\s*年(?:度)?(?:全[市省区县])?(?=新建|改扩建|建成|完成|开工|启动|安排|实现|投入|新增|开展|规划|计划"
     r"|\s*[，,]"  # 2023年，厦门将加快……: the year of the work the sentence goes on to list
     r"|[^，。；\d]{1,6}?(?:将|要(?!点|求|素)|拟|力争))"  # 2023年济南将开工……: a place, then a future verb
@@ -72,7 +72,7 @@ def _goals_horizon(sentences: list[str], first: int, phrase: str) -> tuple[int, 
     """The latest deadline (year, phrase) a goals passage states within :data:`STAGE_SPAN` years of its first."""
     best = (first, phrase)
     for text in sentences:
-        for m in RE_DEADLINE_IN_TEXT.finditer(text):
+        for m in deadline_in_text().finditer(text):
             y = m["y1"] or m["y2"] or m["y3"] or m["y4"] or m["y5"]
             if y and best[0] < int(y) <= first + STAGE_SPAN:
                 best = (int(y), m.group(0))
@@ -118,6 +118,14 @@ def heading_year_of_work(text: str) -> tuple[int, str] | None:
     return None if years is None else (years[1], m.group(0).strip())
 
 
+def relative_year(n: float, *, start: int | None, issued: int | None) -> int | None:
+    """The last year of N years: of a plan, counted from its start year (三年内 of a 2023—2025 plan: 2025); of a
+    document without one, from the year it was issued (三年内 in a 2020 意见: 2023); None when neither is known."""
+    if start is not None:
+        return int(start + n - 1)
+    return None if issued is None else int(issued + n)
+
+
 def resolve_deadline(
     text: str, *, period_start: int | None, period_end: int | None, issued: int | None = None, pos: int = 0
 ) -> tuple[int | None, str | None, tuple[str, ...]]:
@@ -127,7 +135,7 @@ def resolve_deadline(
     plan's last year (a year's work points), else the issue year; 今年 / 本年度 is the issue year, else the
     year of a one-year document, and 明年 the year after it.
     """
-    m = RE_DEADLINE_IN_TEXT.search(text, pos)
+    m = deadline_in_text().search(text, pos)
     if m is None:
         return None, None, ()
     year = m["y1"] or m["y2"] or m["y3"] or m["y4"] or m["y5"]
@@ -140,11 +148,8 @@ def resolve_deadline(
         return this + (1 if m["nx"] else 0), m.group(0), ()
     if m["rel"]:
         n = parse_number_text(m["n"] or m["n2"] or m["n3"])
-        if n is not None and 0 < n < 50:
-            if period_start is not None:  # 三年内 of a 2023—2025 plan: its last year
-                return int(period_start + n - 1), m.group(0), ()
-            if issued is not None:  # of a document without a plan, from its issue year: 三年内 in 2020 → 2023
-                return int(issued + n), m.group(0), ()
+        if n is not None and 0 < n < 50 and (year := relative_year(n, start=period_start, issued=issued)):
+            return year, m.group(0), ()
         return None, m.group(0), ("relative_deadline_unresolved",)
     end = period_end if period_end is not None else issued
     if end is None:
@@ -172,7 +177,7 @@ def deadlines_in(
 ) -> list[tuple[int, int | None, str, tuple[str, ...]]]:
     """Every deadline stated in ``text``, in order: ``(offset, year, phrase, flags)`` (see :func:`resolve_deadline`)."""
     out = []
-    for m in RE_DEADLINE_IN_TEXT.finditer(text):
+    for m in deadline_in_text().finditer(text):
         start = period_start
         if m["rel"] and (s := _stated_start(text[: m.start()], issued=issued)) is not None:
             start = s  # 今年起，将2年新建……: the years counted from the start the sentence states

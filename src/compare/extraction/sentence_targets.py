@@ -17,12 +17,14 @@ import pandas as pd
 from compare.core.frames import rows_by
 from compare.extraction.periods import achievement_passages, review_passages
 from compare.extraction.rules import (
-    RE_DEADLINE_IN_TEXT,
+    PLACE_PREFIX,
+    SPEAKER_PREFIX,
     TargetRules,
     achievement_spans,
     clean_indicator,
     comparator_of,
     covered_by,
+    deadline_in_text,
     inside_quotes,
     target_rules,
     unit_after,
@@ -248,8 +250,8 @@ RE_GOVERNING_OPENING = re.compile(
 #: (or the page) it reports that year, and so do the sentences after it in its paragraph, until one states a
 #: time of its own.
 RE_YEAR_OPENING = re.compile(
-    r"^\s*(?:[^，。；]{0,20}?(?:介绍|表示|指出|透露|说)[，,：:]\s*)?[“\"「]?"
-    r"(?:全[市省区县]|[\u4e00-\u9fff]{1,5}?[市省县区州])?(?P<y>(?:19|20)\d{2})\s*年(?:度)?(?![底末前内起以—–\-~～至到\d])"
+    rf"^\s*{SPEAKER_PREFIX}[“\"「]?{PLACE_PREFIX}"
+    r"(?P<y>(?:19|20)\d{2})\s*年(?:度)?(?![底末前内起以—–\-~～至到\d])"
 )
 
 
@@ -570,7 +572,7 @@ def extract_targets(
             for sentence_id, text, orig, s_start in psents:
                 if (yo := RE_YEAR_OPENING.match(text)) and ref is not None:
                     reviewing = int(yo["y"]) < ref
-                elif reviewing and (RE_DEADLINE_IN_TEXT.search(text) or RE_YEAR_OPENING.match(text)):
+                elif reviewing and (deadline_in_text().search(text) or RE_YEAR_OPENING.match(text)):
                     reviewing = False
                 if reviewing:
                     continue

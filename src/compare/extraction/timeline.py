@@ -25,7 +25,7 @@ from compare.extraction.periods import (
     review_passages,
 )
 from compare.extraction.rules import heading_year_match
-from compare.extraction.scopes import RE_FUTURE_AFTER, inherited_scopes, issue_year
+from compare.extraction.scopes import RE_FUTURE_AFTER, inherited_scopes, issue_year, relative_year
 from compare.text.numbers import parse_chinese_numeral, parse_number_text
 
 EVENT_KINDS = (
@@ -143,10 +143,7 @@ def _event_year(
         n = parse_number_text(groups["n"])
         if n is None:
             return None
-        if p_start is not None:  # 三年内 of a 2023—2025 plan: its last year
-            return int(p_start + n - 1)
-        # a document without a plan counts from the year it was issued: 三年内 of a 2020 意见 is 2023
-        return None if issued is None else int(issued + n)
+        return relative_year(n, start=p_start, issued=issued)
     if groups.get("mo"):  # 从3月起: a month of a one-year document (work points)
         return p_end if p_start is not None and p_start == p_end else None
     if kind == "this_year":  # the document's (last) year, else the year it was issued
@@ -222,7 +219,13 @@ def extract_timeline(
         k: dict(zip(doc_cols, v, strict=True)) for k, v in first_rows(documents, "doc_id", doc_cols).items()
     }
     sent_cols = ("sentence_id", "passage_id", "text", "text_original", "start", "end")
-    sentences_by_doc = dict(tuple(sentences.groupby("doc_id", sort=False))) if passages is not None else {}
+    split: dict = {}
+
+    def sentences_of(doc) -> pd.DataFrame:  # grouped once, and only if a multi-year plan needs its sections
+        if not split:
+            split.update(tuple(sentences.groupby("doc_id", sort=False)))
+        return split[doc]
+
     for doc_id, doc_sents in rows_by(sentences, "doc_id", sent_cols, order="seq").items():
         doc = doc_rows.get(doc_id)
         text = str(doc["text"]) if doc is not None and "text" in doc else ""
@@ -241,7 +244,7 @@ def extract_timeline(
                 pid: s.year
                 for pid, s in inherited_scopes(
                     passages_by_doc[doc_id],
-                    sentences_by_doc[doc_id],
+                    sentences_of(doc_id),
                     periods={str(doc_id): (p_start, p_end)},
                     issued={str(doc_id): issued},
                 ).items()

@@ -28,7 +28,6 @@ from compare.text.plan_years import (  # noqa: F401  (five_year_plan_years, infe
     TITLE_MAX_CHARS,
     five_year_plan_years,
     infer_period,
-    meeting_year,
     report_year,
 )
 
@@ -551,10 +550,10 @@ def infer_metadata(
     place = infer_place(text, title=title)
     start, end, period_evidence = infer_period(text, title=title)
     issue_date = infer_issue_date(text, raw=raw)
-    if start is None and issue_date is not None:
-        start, end, period_evidence = report_year(text, issue_year=int(issue_date[:4]))
     if start is None:
-        start, end, period_evidence = meeting_year(text)
+        start, end, period_evidence = report_year(
+            text, issue_year=int(issue_date[:4]) if issue_date else None
+        )
     fields = {
         "doc_id": suggest_doc_id(file_name),
         "title": title,

@@ -50,6 +50,12 @@ DURATION_RE = re.compile(r"(?P<n>[一二三四五六七八九十两\d]{1,2})\s*�
 TARGET_YEAR_RE = re.compile(r"到\s*(?P<y>20\d{2})\s*年")
 
 
+def headline_year(line: str) -> re.Match | None:
+    """:data:`HEADLINE_YEAR_RE` on a headline that names one year only (not 2021年比2020年将……)."""
+    m = HEADLINE_YEAR_RE.match(line)
+    return m if m is not None and len(set(FOUR_DIGIT_YEAR_RE.findall(line))) == 1 else None
+
+
 def five_year_plan_years(n: int) -> tuple[int, int]:
     """Years of the n-th national five-year plan (十四五 → 14 → 2021–2025)."""
     start = {1: 1953, 2: 1958}.get(n, 1966 + 5 * (n - 3))
@@ -110,12 +116,7 @@ def infer_period(text: str, *, title: str | None = None) -> tuple[int | None, in
         y = int(m.group("y"))
         return y, y, f"opening: {m.group(0)}"
     # a news headline announcing one year's work: 衡水2022年将完成新改扩建中小学幼儿园16所
-    if (
-        head_lines
-        and len(head_lines[0]) <= TITLE_MAX_CHARS
-        and (m := HEADLINE_YEAR_RE.match(head_lines[0]))
-        and len(set(FOUR_DIGIT_YEAR_RE.findall(head_lines[0]))) == 1
-    ):
+    if head_lines and len(head_lines[0]) <= TITLE_MAX_CHARS and (m := headline_year(head_lines[0])):
         y = int(m.group("y"))
         return y, y, f"headline: {m.group(0)}"
     for line in head_lines[:6]:  # a form: 绩效目标表 / （2020年度）
@@ -135,18 +136,15 @@ def infer_period(text: str, *, title: str | None = None) -> tuple[int | None, in
     return None, None, None
 
 
-def report_year(text: str, *, issue_year: int) -> tuple[int | None, int | None, str | None]:
-    """A news report or page of one year's work: its opening plans work of the year it was issued
-    (合肥市2018年规划建设公办幼儿园61所 on a page of 2018-11-20) — a one-year document of that year."""
+def report_year(text: str, *, issue_year: int | None) -> tuple[int | None, int | None, str | None]:
+    """A news report or page of one year's work, as a one-year period: its opening plans work of the year it
+    was issued (合肥市2018年规划建设公办幼儿园61所 on a page of 2018-11-20; 今年…), or reports a year's work meeting
+    (今天召开的2023年长沙市教育工作会透露……, even without a date)."""
     m = REPORT_YEAR_RE.search(text[:REPORT_OPENING_CHARS])
-    if m is None or (not m["ty"] and int(m["y"]) != issue_year):  # 今年: the year it was issued
+    if m is None:
         return None, None, None
-    return issue_year, issue_year, f"opening: {m.group(0)} (issued {issue_year})"
-
-
-def meeting_year(text: str) -> tuple[int | None, int | None, str | None]:
-    """A report of a year's work meeting (今天召开的2023年长沙市教育工作会透露……), even without a date."""
-    m = REPORT_YEAR_RE.search(text[:REPORT_OPENING_CHARS])
-    if m is None or not m["meeting"] or not m["y"]:
-        return None, None, None
-    return int(m["y"]), int(m["y"]), f"opening: {m.group(0)}"
+    if issue_year is not None and (m["ty"] or int(m["y"]) == issue_year):  # 今年: the year it was issued
+        return issue_year, issue_year, f"opening: {m.group(0)} (issued {issue_year})"
+    if m["meeting"] and m["y"]:
+        return int(m["y"]), int(m["y"]), f"opening: {m.group(0)}"
+    return None, None, None
