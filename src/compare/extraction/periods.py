@@ -31,7 +31,8 @@ RE_FIVE_YEAR = re.compile(
 )
 
 
-#: A title cited in the text (纳入《山东省“十四五”高校设置规划》): its period is another document's, unless
+#: A title in 《》 names another document: a deadline inside it (《…二〇三五年远景目标纲要》) is no commitment, and in
+#: the opening (纳入《山东省“十四五”高校设置规划》) its period is another document's, unless
 #: it stands on the first line or a notice hands it on (印发《…》, 现将《…》).
 RE_CITED_TITLE = re.compile(r"《[^《》]{0,80}》")
 RE_OWN_TITLE_BEFORE = re.compile(r"印发|转发|现将|关于|公布")

@@ -18,6 +18,7 @@ from compare.core.config import resource_path
 from compare.core.frames import first_rows, rows_by
 from compare.core.schemas import C, TableSchema, register, validate
 from compare.extraction.periods import (
+    RE_CITED_TITLE,
     achievement_passages,
     five_year_plan,
     one_year_phrase,
@@ -94,10 +95,6 @@ RE_TREND_FROM = re.compile(r"[由从]\s*(?:19|20)\d{2}\s*年(?:底|末)?的[^，
 
 #: The year a heading names (compare.extraction.rules.heading_year_match), as its event's phrase.
 RE_YEAR_AT = re.compile(r"(?P<y>20\d{2})\s*年(?:度)?")
-
-
-#: The title of another document: a deadline inside it (《…二〇三五年远景目标纲要》) is not a commitment.
-RE_TITLE_QUOTE = re.compile(r"《[^《》]{0,80}》")
 
 
 @functools.lru_cache(maxsize=1)
@@ -318,7 +315,7 @@ def extract_timeline(
                     )
                 continue
             taken = [False] * (len(stext) + 1)
-            for q in RE_TITLE_QUOTE.finditer(stext):  # years inside 《…》 name another document
+            for q in RE_CITED_TITLE.finditer(stext):  # years inside 《…》 name another document
                 for i in range(q.start(), q.end()):
                     taken[i] = True
             found = []
