@@ -436,6 +436,25 @@ def test_a_heading_naming_a_years_work_governs_its_section():
     assert "2020年" not in set(events["deadline_text"])
 
 
+NEWS_SUBHEADS = """某区立下5年发展目标
+从某区2022年教育工作会议获悉，“十四五”期间，该区计划投入超60亿元，加大教育基础建设投入。
+“十四五”期间——
+44亿元改扩建33所学校
+该区计划投入约44亿元，拟配建及改扩建小学20所。
+2022年——
+5所学校新增学位7740个
+为缓解学位压力，区教育局将加快5所学校扩建工程项目，新增学位7740个。
+"""
+
+
+def test_a_news_subhead_of_the_time_alone_governs_its_section():
+    t = targets(NEWS_SUBHEADS)
+    # the five-year plan named in the sentence itself: its last year, not the meeting's
+    assert t.loc["60亿", ["target_year", "deadline_source"]].tolist() == [2025, "sentence"]
+    assert t.loc["20", ["target_year", "deadline_source"]].tolist() == [2025, "section"]
+    assert set(t.loc["7740", "target_year"]) == {2022}
+
+
 def test_a_news_report_of_one_years_work():
     text = (
         "衡水2022年将完成新改扩建中小学幼儿园\n2022/8/11 来源:不详\n"

@@ -100,7 +100,7 @@ def test_extraction_sets_hold_blind_documents_apart(extraction):
 #: Real sets first scored and tuned on 2026-12-04, after one round of tuning each (news pages, reports and forms whose
 #: first blind scores were far below the goals): they are guarded together at lower floors, so that adding a
 #: hard new set does not hide a regression on the sets tuned for longer.
-RECENTLY_TUNED = {f"real_blind{n}" for n in range(10, 26)}
+RECENTLY_TUNED = {f"real_blind{n}" for n in range(10, 28)}
 
 
 def test_tuned_sets_keep_their_level(extraction):
@@ -116,12 +116,12 @@ def test_tuned_sets_keep_their_level(extraction):
     assert settled["year_exact"] >= 0.95
     assert settled["commitment_precision"] >= 0.93 and settled["commitment_recall"] >= 0.9
     recent = combine_sets(tuned[tuned["set"].isin(RECENTLY_TUNED)]).set_index("set").loc["tuned"]
-    # their level at 2026-12-04 (P .830, R .949, year .773, commitments .765 / .736), less a small margin
-    assert recent["precision"] >= 0.81 and recent["recall"] >= 0.93
+    # their level at 2026-12-04, real 10-27 (P .842, R .955, year .813, commitments .768 / .724), less a margin
+    assert recent["precision"] >= 0.82 and recent["recall"] >= 0.93
     assert (
-        recent["unit_exact"] >= 0.95 and recent["comparator_exact"] >= 0.95 and recent["year_exact"] >= 0.75
+        recent["unit_exact"] >= 0.95 and recent["comparator_exact"] >= 0.95 and recent["year_exact"] >= 0.79
     )
-    assert recent["commitment_precision"] >= 0.74 and recent["commitment_recall"] >= 0.71
+    assert recent["commitment_precision"] >= 0.75 and recent["commitment_recall"] >= 0.70
 
 
 def test_reported_figures_are_those_of_the_current_code(extraction):

@@ -288,6 +288,12 @@ def test_a_report_opening_on_its_year_is_a_one_year_document():
     assert infer_period(opening)[:2] == (2022, 2022)
     # a year and a comma alone (a look back, a news item) is no period
     assert infer_period("2021年，全区学前三年毛入园率达98.19%。\n")[:2] == (None, None)
+    # work set out to do in the opening (全力实施…, 计划…) makes it one year's work, unless it looks back too
+    assert infer_period("2020年，为持续优化教育资源配置，县教育局全力实施“六大工程”。\n一是……\n")[:2] == (
+        2020,
+        2020,
+    )
+    assert infer_period("2020年，县教育局全力实施“六大工程”，已建成学校5所。\n")[:2] == (None, None)
 
 
 def test_page_dates_written_with_slashes_dots_or_a_glossed_field():
@@ -366,6 +372,15 @@ def test_reports_of_a_years_programme_or_work_meeting_are_one_year_documents():
     meeting = "湖南日报1月11日讯 今天召开的2023年长沙市教育工作会透露，将办好10件实事。\n"
     fields = infer_metadata(meeting, file_name="c.txt")[0]
     assert (fields["issue_date"], fields["period_start"], fields["period_end"]) == (None, 2023, 2023)
+    # an undated page: its headline's 今年 is the year of the launch the report comes from
+    launch = "今年某市计划实施建设75个教育项目\n2月28日，记者从某市教育系统2023年建设项目开复工启动日现场了解到，今年将实施75个项目。\n"
+    assert infer_metadata(launch, file_name="x.txt")[0]["period_start"] == 2023
+    assert (
+        infer_metadata("今年某市计划实施建设75个教育项目\n今年将实施75个项目。\n", file_name="x.txt")[0][
+            "period_start"
+        ]
+        is None
+    )
 
 
 def test_a_headline_of_a_years_building():

@@ -17,7 +17,8 @@ RE_SPACE = re.compile(r"\s+")
 
 
 #: The deadline phrases a target's sentence may state (到2025年, 2023年底前, 三年内, 年底前, 将于2020年, 明年 …); the
-#: 今年 / 本年度 phrase is the timeline's own (``deadline_phrases.csv``), so both read it alike.
+#: 今年 / 本年度 phrase (group ``ty``) and the five-year plan's period (“十四五”期间, group ``fyp``) are the
+#: timeline's own (``deadline_phrases.csv``), so both read them alike.
 DEADLINE_IN_TEXT = (
     r"(?:到|至|截至|截止到?)\s*(?P<y1>\d{4})\s*年(?:底|末)?(?:前)?"
     r"|(?P<y2>\d{4})\s*年\s*(?:\d{1,2}\s*月\s*)?(?:底|末|前|以前)"
@@ -39,7 +40,8 @@ def deadline_in_text() -> re.Pattern:
     (reading the phrase file is no work for import time)."""
     phrases = pd.read_csv(resource_path("deadline_phrases.csv"), dtype=str, keep_default_na=False)
     (this_year,) = [p for p in phrases["pattern"] if "(?P<ty>" in p]
-    return re.compile(DEADLINE_IN_TEXT + "|" + this_year)
+    (plan_period,) = [p for p in phrases["pattern"] if "(?P<fyp>" in p]
+    return re.compile(DEADLINE_IN_TEXT + "|" + this_year + "|" + plan_period)
 
 
 #: Pieces of the patterns that read a year in its place: a list number (二、 / （一） / 3.), a speaker's words
@@ -49,13 +51,14 @@ SPEAKER_PREFIX = r"(?:[^，。；]{0,20}?(?:介绍|表示|指出|透露|说)[，
 PLACE_PREFIX = r"(?:全[市省区县]|[\u4e00-\u9fff]{1,5}?[市省县区州])?"
 
 
-#: A heading naming a year's work (一、2020年重点项目, 2021年重点工作, “十四五”时期任务): it dates the items of its
-#: section; not a look back (2020年工作回顾, “十三五”主要成就).
+#: A heading naming a year's work (一、2020年重点项目, 2021年重点工作, “十四五”时期任务, or the time alone: 2022年——):
+#: it dates the items of its section; not a look back (2020年工作回顾, “十三五”主要成就).
 RE_HEADING_YEAR_OF_WORK = re.compile(
     rf"^\s*(?:{NUMBERING}\s*)?"
     r"(?:(?P<y>20\d{2})\s*年(?:度)?|“?(?P<fyp>十[一二三四五六七八九])五”?(?:时期|期间)?)(?:的)?"
-    r"(?:全[市省区县])?(?:教育)?(?:重点|主要|工作|目标|任务|计划|特色|拟|民生|为民|亮点|项目)"
+    r"(?:(?:全[市省区县])?(?:教育)?(?:重点|主要|工作|目标|任务|计划|特色|拟|民生|为民|亮点|项目)"
     r"(?![^，。；]{0,8}(?:回顾|总结|完成|成效|成绩|成就|进展|情况))"
+    r"|\s*(?:——|—|–|：|:)\s*$)"  # a news report's subhead of the time alone: “十四五”期间—— / 2022年——
 )
 #: An unnumbered heading ending as a title does (2018年全省教育工作要点): the document's title restated, not a section.
 RE_TITLE_RESTATED = re.compile(r"(?:要点|计划|方案|意见|安排)\s*$")

@@ -141,6 +141,9 @@ def resolve_deadline(
     year = m["y1"] or m["y2"] or m["y3"] or m["y4"] or m["y5"]
     if year:
         return int(year), m.group(0), ()
+    if m["fyp"]:  # “十四五”期间，该区计划投入超60亿元: the plan period's last year
+        years = five_year_plan(m["fyp"])
+        return (years[1], m.group(0), ()) if years else (None, m.group(0), ("relative_deadline_unresolved",))
     if m["ty"] or m["nx"]:
         this = issued if issued is not None else period_end if period_start == period_end else None
         if this is None:

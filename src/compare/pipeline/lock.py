@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,10 +37,18 @@ class BuildLockedError(PolicyCompareError):
         )
 
 
+#: How long a second build waits for the holder to write its pid (it writes just after taking the lock).
+HOLDER_WAIT_SECONDS = 1.0
+
+
 def _holder(fd: int) -> int | None:
-    with contextlib.suppress(OSError, ValueError):
-        return int(os.pread(fd, 32, 0).decode("ascii").strip())
-    return None
+    deadline = time.monotonic() + HOLDER_WAIT_SECONDS
+    while True:
+        with contextlib.suppress(OSError, ValueError):
+            return int(os.pread(fd, 32, 0).decode("ascii").strip())
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.02)  # the holder took the lock and has not written its pid yet
 
 
 @contextlib.contextmanager

@@ -26,6 +26,10 @@ YEAR_PLAN_RE = re.compile(
 #: The first line opening on a year and a comma, and the words of one year's work that make it a one-year report.
 YEAR_COMMA_OPENING_RE = re.compile(r"^\s*(?P<y>20\d{2})\s*年\s*[，,]")
 ANNUAL_WORK_RE = re.compile(r"年度|民生实事|实事项目|工作要点|重点工作")
+#: …or work set out to do (全力实施“六大工程”, 计划投入, 拟新建) in an opening that looks back on nothing (已建成,
+#: 取得, 完成了, 累计).
+WORK_TO_DO_RE = re.compile(r"(?:全力|着力|大力|启动)实施|计划|拟")
+LOOK_BACK_RE = re.compile(r"已|取得|完成了|累计|以来")
 #: A headline that opens on a place and a year and announces that year's work (衡水2022年将完成……, 2017年贵州……将全覆盖,
 #: 武威2021年新建哪些学校);
 #: not a deadline (到2025年), a span (2021—2025年) or a look back (2022年完成了……).
@@ -39,7 +43,8 @@ REPORT_YEAR_RE = re.compile(
     r"(?:(?<!\d)(?<![到至])(?P<y>20\d{2})\s*年(?:度)?(?![底末前内以—–\-~～至到])|(?P<ty>今年)(?!以来|是))"
     r"(?:[^，。；\d]{0,8}?(?:规划建设|计划|将|要(?!点|求|素)|拟|力争|工作重点|重点工作|新改扩建|改扩建|新建)"
     r"|[，,]?[^。；]{0,24}?(?:民生实事|为民办实事|实事项目|实事工程)"  # 2017年，我市30所学校……列入为民办实事工程
-    r"|[^，。；\d]{0,12}?(?P<meeting>工作会议|工作会))"  # 2023年长沙市教育工作会透露……: a year's work meeting
+    # 2023年长沙市教育工作会透露……: a year's work meeting, or its launch (2023年建设项目开复工启动日, 新闻发布会)
+    r"|[^，。；\d]{0,12}?(?P<meeting>工作会议|工作会|推进会|启动日|启动仪式|启动会|新闻发布会|集中开工仪式))"
 )
 REPORT_OPENING_CHARS = 400
 #: A form's year on its own line under its title: （2020年度）.
@@ -111,7 +116,10 @@ def infer_period(text: str, *, title: str | None = None) -> tuple[int | None, in
     if (
         head_lines
         and (m := YEAR_COMMA_OPENING_RE.match(head_lines[0]))
-        and ANNUAL_WORK_RE.search(head_lines[0][:160])
+        and (
+            ANNUAL_WORK_RE.search(opening := head_lines[0][:160])
+            or (WORK_TO_DO_RE.search(opening) and not LOOK_BACK_RE.search(opening))
+        )
     ):
         y = int(m.group("y"))
         return y, y, f"opening: {m.group(0)}"
@@ -139,12 +147,13 @@ def infer_period(text: str, *, title: str | None = None) -> tuple[int | None, in
 def report_year(text: str, *, issue_year: int | None) -> tuple[int | None, int | None, str | None]:
     """A news report or page of one year's work, as a one-year period: its opening plans work of the year it
     was issued (合肥市2018年规划建设公办幼儿园61所 on a page of 2018-11-20; 今年…), or reports a year's work meeting
-    (今天召开的2023年长沙市教育工作会透露……, even without a date)."""
-    m = REPORT_YEAR_RE.search(text[:REPORT_OPENING_CHARS])
-    if m is None:
-        return None, None, None
-    if issue_year is not None and (m["ty"] or int(m["y"]) == issue_year):  # 今年: the year it was issued
-        return issue_year, issue_year, f"opening: {m.group(0)} (issued {issue_year})"
-    if m["meeting"] and m["y"]:
-        return int(m["y"]), int(m["y"]), f"opening: {m.group(0)}"
+    (今天召开的2023年长沙市教育工作会透露……, even without a date; an undated page's 今年 in the headline waits
+    for it)."""
+    for m in REPORT_YEAR_RE.finditer(text[:REPORT_OPENING_CHARS]):
+        if issue_year is not None and (m["ty"] or int(m["y"]) == issue_year):  # 今年: the year it was issued
+            return issue_year, issue_year, f"opening: {m.group(0)} (issued {issue_year})"
+        if m["meeting"] and m["y"]:
+            return int(m["y"]), int(m["y"]), f"opening: {m.group(0)}"
+        if issue_year is not None or not m["ty"]:
+            break  # the first year the opening plans decides; only an undated 今年 defers to a meeting's year
     return None, None, None
