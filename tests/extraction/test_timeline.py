@@ -158,6 +158,23 @@ def test_dates_of_news_reports_resolve_from_the_issue_date():
     assert t["year"].isna().all()
 
 
+def test_this_years_work_in_the_wordings_of_news_reports():
+    t = _timeline_of(
+        [
+            "幼儿园扩容工程被列入今年该市政府民生实事项目。",
+            "河北确定将在今年着力实施20项民心工程。",
+            "今年太原市各县（市、区）计划新改扩建公办学校35所。",
+            "主体工程将于今年开始施工，纱帽山小学扩建等今年6个项目已开工。",
+            "下半年将建成8所公办园。",
+            "今年以来，全市新建幼儿园12所。",  # a look back
+            "今年是入园高峰第一年。",  # a statement
+        ],
+        issue_date="2018-03-02",
+    )
+    got = [(r.deadline_text, int(r.year)) for r in t.itertuples()]
+    assert got == [("今年", 2018)] * 5 + [("下半年", 2018)]
+
+
 def test_a_look_back_is_no_start_and_an_annual_object_no_deadline():
     t = _timeline_of(
         ["自2016年以来，我市做了一系列工作。", "请于每年12月底前将本年度工作总结报送。"], start=2021, end=2021
