@@ -145,6 +145,19 @@ def test_ocr_repairs_only_in_unambiguous_context():
     assert not [x for x in r.repairs if x["rule"].startswith("ocr")]
 
 
+def test_a_flattened_table_row_is_no_cut_sentence_and_its_bars_no_digits():
+    text = (
+        "某县2024年重点民生实事项目完成情况公示如下：\n"
+        "乡镇中小学品质提升项目。 | 2024年完成大瑶中学建设，2025年全面完成。 | 已完成大瑶中学建设 | 100 |\n"
+        "2024年12月9日\n"
+        "新建学校IOOO人。\n"
+    )
+    r = clean_text(text)
+    assert "| 100 |\n2024年12月9日" in r.text  # the row ends at its bar; the date line stays a line
+    assert "12024" not in r.text and "| 2024年完成" in r.text
+    assert "新建学校1000人" in r.text  # a look-alike inside a number followed by a unit is still read
+
+
 def test_masked_numbers_kept_and_logged(seed_raw, cleaned):
     raw, r = seed_raw["ningbo_2023"], cleaned["ningbo_2023"]
     n = len(MASK_RE.findall(raw))

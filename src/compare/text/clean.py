@@ -313,6 +313,7 @@ def _join_wrapped_lines(lines: list[tuple[int, str]], repairs: list[dict]) -> li
             long_cut = (
                 (len(p) >= 40 or (len(p) >= 10 and INNER_PUNCT_RE.search(p, 0, len(p) - 1) is not None))
                 and p[-1] not in SENTENCE_END
+                and p[-1] != "|"  # a table row ends there (项目 | 进度 | 100 |), not a cut sentence
                 and not HEADING_START_RE.match(p)
             )
             if (
