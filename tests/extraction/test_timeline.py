@@ -175,6 +175,11 @@ def test_this_years_work_in_the_wordings_of_news_reports():
     assert got == [("今年", 2018)] * 5 + [("下半年", 2018)]
 
 
+def test_a_table_cell_opening_on_a_year_of_work_is_a_deadline():
+    t = _timeline_of(["乡镇中小学品质提升项目。| 2024年完成大瑶中学建设，2025年全面完成。| 已完成 | 100 |"])
+    assert [(r.deadline_text, int(r.year)) for r in t.itertuples()] == [("2024年", 2024), ("2025年", 2025)]
+
+
 def test_a_look_back_is_no_start_and_an_annual_object_no_deadline():
     t = _timeline_of(
         ["自2016年以来，我市做了一系列工作。", "请于每年12月底前将本年度工作总结报送。"], start=2021, end=2021
