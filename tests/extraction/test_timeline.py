@@ -180,6 +180,19 @@ def test_a_table_cell_opening_on_a_year_of_work_is_a_deadline():
     assert [(r.deadline_text, int(r.year)) for r in t.itertuples()] == [("2024年", 2024), ("2025年", 2025)]
 
 
+def test_a_reporting_cut_off_is_no_commitment():
+    t = _timeline_of(
+        [
+            "截至2017年底，全市财政累计投入专项资金39.35亿元。",
+            "截至今年10月底，合肥市已建成56所公办幼儿园。",
+            "截止到2019年年底，全省还有1018个村没有幼儿园。",
+            "到2020年底，全省大班额比例控制在10%以内。",
+        ],
+        issue_date="2018-11-20",
+    )
+    assert [(r.deadline_text, int(r.year)) for r in t.itertuples()] == [("到2020年底", 2020)]
+
+
 def test_a_look_back_is_no_start_and_an_annual_object_no_deadline():
     t = _timeline_of(
         ["自2016年以来，我市做了一系列工作。", "请于每年12月底前将本年度工作总结报送。"], start=2021, end=2021
