@@ -455,6 +455,16 @@ def test_a_news_subhead_of_the_time_alone_governs_its_section():
     assert set(t.loc["7740", "target_year"]) == {2022}
 
 
+def test_a_year_of_work_for_every_place_dates_its_clause():
+    text = (
+        "某市优化基础教育资源布局三年行动计划（2020—2022年）\n"
+        "1、2020-2022年开工新建义务教育学校50所\n"
+        "2021年各地开工新建义务教育学校18所，其中：江阴市小学1所。\n"
+    )
+    t = targets(text, period=(2020, 2022))
+    assert t.loc["18", ["target_year", "deadline_source"]].tolist() == [2021, "sentence"]
+
+
 def test_a_news_report_of_one_years_work():
     text = (
         "衡水2022年将完成新改扩建中小学幼儿园\n2022/8/11 来源:不详\n"

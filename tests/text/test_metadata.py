@@ -383,6 +383,16 @@ def test_reports_of_a_years_programme_or_work_meeting_are_one_year_documents():
     )
 
 
+def test_an_opening_saying_what_the_year_is_dates_the_report():
+    text = "2021年是“十四五”规划开局之年，全省坚持问题导向。全年计划开工新建改扩建21个幼儿园。\n据介绍，今年将……\n"
+    fields = infer_metadata(text, file_name="q.txt")[0]
+    assert fields["title"] is None  # the statement is no title (it named a 十四五 plan the page is not)
+    assert (fields["period_start"], fields["period_end"]) == (2021, 2021)
+    # a page issued in another year is not that year's report
+    dated = "2021年是“十四五”规划开局之年。\n2022-03-01\n全年计划开工新建幼儿园21个。\n"
+    assert infer_metadata(dated, file_name="q.txt")[0]["period_start"] is None
+
+
 def test_a_headline_of_a_years_building():
     assert infer_period("武威2021年新建哪些学校？\n一、目标任务\n")[:2] == (2021, 2021)
     assert infer_period("2021年全市建成学校12所\n正文。\n")[:2] == (None, None)  # a result, not a plan

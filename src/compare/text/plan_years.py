@@ -47,6 +47,10 @@ REPORT_YEAR_RE = re.compile(
     r"|[^，。；\d]{0,12}?(?P<meeting>工作会议|工作会|推进会|启动日|启动仪式|启动会|新闻发布会|集中开工仪式))"
 )
 REPORT_OPENING_CHARS = 400
+#: The opening says what the year of the report is: 2021年是“十四五”规划开局之年 / 2023年，是……的开局之年.
+YEAR_STATEMENT_RE = re.compile(
+    r"(?<!\d)(?P<y>20\d{2})\s*年\s*[，,]?\s*(?:是|为)[^。；！]{0,40}?(?:之年|一年)"
+)
 #: A form's year on its own line under its title: （2020年度）.
 YEAR_LINE_RE = re.compile(r"^\s*[（(]\s*(?P<y>20\d{2})\s*年度?\s*[)）]\s*\|?\s*$")
 #: The opening names the document's own one-year plan: 特拟定我县2017年度教育扶贫专项实施方案.
@@ -149,6 +153,8 @@ def report_year(text: str, *, issue_year: int | None) -> tuple[int | None, int |
     was issued (合肥市2018年规划建设公办幼儿园61所 on a page of 2018-11-20; 今年…), or reports a year's work meeting
     (今天召开的2023年长沙市教育工作会透露……, even without a date; an undated page's 今年 in the headline waits
     for it)."""
+    if (m := YEAR_STATEMENT_RE.search(text[:REPORT_OPENING_CHARS])) and issue_year in (None, int(m["y"])):
+        return int(m["y"]), int(m["y"]), f"opening: {m.group(0)}"
     for m in REPORT_YEAR_RE.finditer(text[:REPORT_OPENING_CHARS]):
         if issue_year is not None and (m["ty"] or int(m["y"]) == issue_year):  # 今年: the year it was issued
             return issue_year, issue_year, f"opening: {m.group(0)} (issued {issue_year})"
