@@ -465,6 +465,11 @@ def test_a_year_of_work_for_every_place_dates_its_clause():
     assert t.loc["18", ["target_year", "deadline_source"]].tolist() == [2021, "sentence"]
 
 
+def test_a_year_right_before_a_future_verb_dates_its_clause():
+    t = targets("某市教育惠民工程\n此外，2019年拟新建、改扩建幼儿园18所。\n", period=(2018, 2020))
+    assert t.loc["18", ["target_year", "deadline_source"]].tolist() == [2019, "sentence"]
+
+
 def test_a_news_report_of_one_years_work():
     text = (
         "衡水2022年将完成新改扩建中小学幼儿园\n2022/8/11 来源:不详\n"

@@ -393,6 +393,13 @@ def test_an_opening_saying_what_the_year_is_dates_the_report():
     assert infer_metadata(dated, file_name="q.txt")[0]["period_start"] is None
 
 
+def test_a_news_items_dateline_is_its_issue_date():
+    text = "荆楚网消息（记者 刘涛）2019年1月9日，襄阳市政府新闻办召开发布会。\n2019年拟新建幼儿园18所。\n"
+    assert infer_issue_date(text) == "2019-01-09"
+    # a date inside a sentence is no dateline
+    assert infer_issue_date("记者获悉，幼儿园将于2019年1月9日开工。\n") is None
+
+
 def test_a_headline_of_a_years_building():
     assert infer_period("武威2021年新建哪些学校？\n一、目标任务\n")[:2] == (2021, 2021)
     assert infer_period("2021年全市建成学校12所\n正文。\n")[:2] == (None, None)  # a result, not a plan

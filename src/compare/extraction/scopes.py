@@ -53,7 +53,7 @@ RE_YEAR_OF_WORK = re.compile(
     rf"(?:^|(?<=[，；。：、]))(?:其中)?{PLACE_PREFIX}"  # 合肥市2018年规划建设……
     r"(?P<y>(?:19|20)\d{2})\s*年(?:度)?(?:全[市省区县]|各地|各[市县区])?(?=新建|改扩建|建成|完成|开工|启动|安排|实现|投入|新增|开展|规划|计划"
     r"|\s*[，,]"  # 2023年，厦门将加快……: the year of the work the sentence goes on to list
-    r"|[^，。；\d]{1,6}?(?:将|要(?!点|求|素)|拟|力争))"  # 2023年济南将开工……: a place, then a future verb
+    r"|[^，。；\d]{0,6}?(?:将|要(?!点|求|素)|拟|力争))"  # 2023年济南将开工……: a place, then a future verb
 )
 
 #: A future verb right after a year of work (2023年，黄石市将……): the year dates work to come.

@@ -38,6 +38,12 @@ DATE_FIELD_RE = re.compile(
     r"(?P<y>(?:19|20)\d{2})\s*[-年./]\s*(?P<m>\d{1,2})\s*[-月./]\s*(?P<d>\d{1,2})"
 )
 
+#: A news item's dateline with its year (荆楚网消息（记者 刘涛）2019年1月9日，… / 新华社北京3月5日电 is no year).
+DATELINE_RE = re.compile(
+    r"^\s*[^，。；\d]{0,20}?(?:消息|讯|电)\s*(?:[（(][^）)]{0,30}[)）])?\s*"
+    r"(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日"
+)
+
 DATE_SCAN_LINES = 40
 
 CN_DIGITS = {
@@ -87,7 +93,8 @@ DATE_FIELDS = (
 def infer_issue_date(text: str, *, raw: str | None = None) -> str | None:
     """Find the issue date: a signature line (2023年5月29日 / 二〇二三年五月二十九日) standing alone in the
     first or last lines, else a 成文日期 / 生成日期 / 发布日期 / 发布时间 / 发表于 field, else a page's date line
-    (2023-03-15 17:52:15, 2022/8/11, 04.02.2017, 来源:某报 2018-11-20) in the first lines. Dates inside sentences (deadlines such as 2023年5月底前) are
+    (2023-03-15 17:52:15, 2022/8/11, 04.02.2017, 来源:某报 2018-11-20) in the first lines, else a news item's
+    dateline (某网消息（记者 某某）2019年1月9日，…). Other dates inside sentences (deadlines such as 2023年5月底前) are
     never used.
 
     Args:
@@ -124,4 +131,7 @@ def infer_issue_date(text: str, *, raw: str | None = None) -> str | None:
             return _iso(int(m.group("y")), int(m.group("m")), int(m.group("d")))
         if len(line) <= PAGE_STAMP_MAX_LINE and (m := PAGE_STAMP_RE.search(line)):
             return _iso(int(m["y"]), int(m["m"] or m["m2"]), int(m["d"] or m["d2"]))
+    for line in lines[:DATE_SCAN_LINES]:
+        if m := DATELINE_RE.match(line):
+            return _iso(int(m.group("y")), int(m.group("m")), int(m.group("d")))
     return None
