@@ -393,6 +393,16 @@ def test_an_opening_saying_what_the_year_is_dates_the_report():
     assert infer_metadata(dated, file_name="q.txt")[0]["period_start"] is None
 
 
+def test_an_undated_page_of_a_years_programme_or_project_report():
+    text = "昨日，人大代表投票，选出了10件2022年某区人民政府民生实事项目。\n开工建设学校19所。\n"
+    assert infer_metadata(text, file_name="y.txt")[0]["period_start"] == 2022
+    # a dated page naming another year's programme is not that year's report
+    dated = "2023-01-05 10:00\n昨日，选出了10件2022年某区民生实事项目。\n"
+    assert infer_metadata(dated, file_name="y.txt")[0]["period_start"] is None
+    title = "某县教育局 某县财政局 关于报送某县2023年支持学前教育发展补助资金实施项目的报告"
+    assert infer_period("正文。\n", title=title)[:2] == (2023, 2023)
+
+
 def test_a_news_items_dateline_is_its_issue_date():
     text = "荆楚网消息（记者 刘涛）2019年1月9日，襄阳市政府新闻办召开发布会。\n2019年拟新建幼儿园18所。\n"
     assert infer_issue_date(text) == "2019-01-09"

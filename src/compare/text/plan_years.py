@@ -20,7 +20,7 @@ FYP_RE = re.compile(r"(?P<n>十[一二三四五六七八九])(?:个五年|五)")
 YEAR_PLAN_RE = re.compile(
     r"(?P<y>20\d{2})\s*年(?:度)?[^，。；,;—–\-~～至到]{0,16}?"
     r"(?:工作要点|工作意见|工作计划|工作安排|工作重点|要点|为民办实事|民生实事|实事项目|重点任务|任务清单|建设任务|建设计划"
-    r"|建设情况|实施方案|行动方案|工作方案|推进方案|重点工作|目标任务|任务分解"
+    r"|建设情况|实施方案|行动方案|工作方案|推进方案|重点工作|目标任务|任务分解|实施项目"
     r"|绩效(?:评价)?(?:目标|指标)表|项目基本信息|部门项目)"
 )
 #: The first line opening on a year and a comma, and the words of one year's work that make it a one-year report.
@@ -42,7 +42,7 @@ FOUR_DIGIT_YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 REPORT_YEAR_RE = re.compile(
     r"(?:(?<!\d)(?<![到至])(?P<y>20\d{2})\s*年(?:度)?(?![底末前内以—–\-~～至到])|(?P<ty>今年)(?!以来|是))"
     r"(?:[^，。；\d]{0,8}?(?:规划建设|计划|将|要(?!点|求|素)|拟|力争|工作重点|重点工作|新改扩建|改扩建|新建)"
-    r"|[，,]?[^。；]{0,24}?(?:民生实事|为民办实事|实事项目|实事工程)"  # 2017年，我市30所学校……列入为民办实事工程
+    r"|[，,]?[^。；]{0,24}?(?P<shishi>民生实事|为民办实事|实事项目|实事工程)"  # 2017年，我市30所学校……列入为民办实事工程
     # 2023年长沙市教育工作会透露……: a year's work meeting, or its launch (2023年建设项目开复工启动日, 新闻发布会)
     r"|[^，。；\d]{0,12}?(?P<meeting>工作会议|工作会|推进会|启动日|启动仪式|启动会|新闻发布会|集中开工仪式))"
 )
@@ -158,7 +158,8 @@ def report_year(text: str, *, issue_year: int | None) -> tuple[int | None, int |
     for m in REPORT_YEAR_RE.finditer(text[:REPORT_OPENING_CHARS]):
         if issue_year is not None and (m["ty"] or int(m["y"]) == issue_year):  # 今年: the year it was issued
             return issue_year, issue_year, f"opening: {m.group(0)} (issued {issue_year})"
-        if m["meeting"] and m["y"]:
+        if m["y"] and (m["meeting"] or (m["shishi"] and issue_year is None)):
+            # a year's work meeting; on an undated page, a year's 民生实事 programme (选出了10件2022年…民生实事项目)
             return int(m["y"]), int(m["y"]), f"opening: {m.group(0)}"
         if issue_year is not None or not m["ty"]:
             break  # the first year the opening plans decides; only an undated 今年 defers to a meeting's year
