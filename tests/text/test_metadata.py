@@ -403,6 +403,19 @@ def test_an_undated_page_of_a_years_programme_or_project_report():
     assert infer_period("正文。\n", title=title)[:2] == (2023, 2023)
 
 
+def test_a_duration_in_another_plans_title_sets_no_period():
+    text = (
+        "某市新增14所中小学幼儿园\n"
+        "据悉，为推动全市教育高质量发展，2022年某市制定出台了《关于实现首府基础教育高质量发展的意见》"
+        "《某市建设“宜学城市”三年行动方案(2022—2024年)》《某市城区中小学幼儿园建设规划》等文件。\n"
+        "按照规划，到2025年，某市将建设110所学校。\n"
+    )
+    assert infer_period(text, title="某市新增14所中小学幼儿园")[:2] == (None, None)
+    # the page's own three years still count
+    own = "某市学前教育三年行动\n通过三年的努力，到2025年，公办园在园幼儿占比达到55%。\n"
+    assert infer_period(own, title="某市学前教育三年行动")[:2] == (2023, 2025)
+
+
 def test_a_news_items_dateline_is_its_issue_date():
     text = "荆楚网消息（记者 刘涛）2019年1月9日，襄阳市政府新闻办召开发布会。\n2019年拟新建幼儿园18所。\n"
     assert infer_issue_date(text) == "2019-01-09"

@@ -57,6 +57,7 @@ YEAR_LINE_RE = re.compile(r"^\s*[（(]\s*(?P<y>20\d{2})\s*年度?\s*[)）]\s*\|?
 OWN_YEAR_PLAN_RE = re.compile(r"(?:拟定|制定|制订|编制)[^，。；《》]{0,6}?" + YEAR_PLAN_RE.pattern)
 DURATION_RE = re.compile(r"(?P<n>[一二三四五六七八九十两\d]{1,2})\s*年(?:的)?(?:行动|努力|内|攻坚|时间)")
 TARGET_YEAR_RE = re.compile(r"到\s*(?P<y>20\d{2})\s*年")
+CITED_TITLE_RE = re.compile(r"《[^《》]*》")
 
 
 def headline_year(line: str) -> re.Match | None:
@@ -139,7 +140,11 @@ def infer_period(text: str, *, title: str | None = None) -> tuple[int | None, in
         y = int(m.group("y"))
         return y, y, f"opening: {m.group(0)}"
     targets = Counter(int(y) for y in TARGET_YEAR_RE.findall(text))
-    dur = DURATION_RE.search(title) or DURATION_RE.search(head)
+    # the page's own duration: in its title, or in its opening outside another plan's title in 《》
+    # (出台了《…三年行动方案(2022—2024年)》 names a plan the page reports, not the page's years)
+    dur = DURATION_RE.search(title) or DURATION_RE.search(
+        CITED_TITLE_RE.sub(lambda t: "　" * len(t[0]), head)
+    )
     if dur and targets:
         n = cn_number(dur.group("n"))
         end = targets.most_common(1)[0][0]
