@@ -6,7 +6,13 @@ import pandas as pd
 
 from compare.core.schemas import SCHEMAS, validate
 from compare.extraction.periods import plan_period
-from compare.extraction.timeline import TIMELINE, deadline_counts, extract_timeline
+from compare.extraction.timeline import (
+    RE_EVENT_ANCHOR,
+    TIMELINE,
+    _phrases,
+    deadline_counts,
+    extract_timeline,
+)
 
 
 def events(tables, doc_id: str) -> pd.DataFrame:
@@ -218,3 +224,30 @@ def test_a_reports_year_heading_a_sentence_and_year_ranges():
         ("within_years", "计划用1至两年", 2025),  # the issue year + 2
         ("recurring", "毎学年", None),
     ]
+
+
+def test_every_time_phrase_holds_an_anchor_character():
+    """The timeline runs its phrase patterns only on sentences holding one of RE_EVENT_ANCHOR's characters:
+    every match of every phrase in every labelled text (and the examples in the phrase file) must hold one."""
+    from pathlib import Path
+
+    from compare.core.config import resource_path
+    from compare.extraction.rules import heading_year_match
+
+    root = Path(__file__).resolve().parents[2]
+    files = [
+        *sorted((root / "data" / "raw").glob("*.txt")),
+        *sorted((root / "tests" / "data").rglob("*.txt")),
+    ]
+    texts = [f.read_text(encoding="utf-8", errors="replace") for f in files]
+    texts.append(pd.read_csv(resource_path("deadline_phrases.csv"), dtype=str)["note"].str.cat(sep="\n"))
+    n = 0
+    for kind, pat in _phrases():
+        for text in texts:
+            for m in pat.finditer(text):
+                if m.end() > m.start():
+                    n += 1
+                    assert RE_EVENT_ANCHOR.search(m.group(0)), (kind, pat.pattern[:60], m.group(0))
+    assert n > 1000
+    for heading in ("2022年——", "“十四五”期间——", "二、2021年重点工作"):
+        assert RE_EVENT_ANCHOR.search(heading_year_match(heading).group(0))

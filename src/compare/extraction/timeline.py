@@ -97,6 +97,11 @@ RE_TREND_FROM = re.compile(r"[由从]\s*(?:19|20)\d{2}\s*年(?:底|末)?的[^，
 RE_YEAR_AT = re.compile(r"(?P<y>20\d{2})\s*年(?:度)?")
 
 
+#: Every phrase of ``deadline_phrases.csv`` (and a heading's year) holds one of these characters: a sentence
+#: without any states no time, and the phrase patterns are not run on it (tested on every labelled text).
+RE_EVENT_ANCHOR = re.compile(r"[年月季每毎五秋]")
+
+
 @functools.lru_cache(maxsize=1)
 def _phrases() -> tuple[tuple[str, re.Pattern], ...]:
     df = pd.read_csv(resource_path("deadline_phrases.csv"), dtype=str, keep_default_na=False)
@@ -313,6 +318,8 @@ def extract_timeline(
                             flag=None,
                         )
                     )
+                continue
+            if not RE_EVENT_ANCHOR.search(stext):
                 continue
             taken = [False] * (len(stext) + 1)
             for q in RE_CITED_TITLE.finditer(stext):  # years inside 《…》 name another document
