@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from compare.text.numbers import find_numbers, parse_chinese_numeral, parse_number_text
@@ -90,3 +92,30 @@ def test_chinese_numerals_can_be_switched_off():
     text = "进一步深化，新建两所学校"
     assert [s.text for s in find_numbers(text, chinese=False)] == []
     assert [s.text for s in find_numbers(text)] == ["一", "两"]  # read, not judged: targets decide
+
+
+def test_every_number_span_holds_a_number_character():
+    """find_numbers returns nothing for a text without RE_NUMBER_CHAR: every span it finds in every labelled
+    text (searched with the check switched off) must hold one."""
+    from pathlib import Path
+
+    from compare.text import numbers
+
+    root = Path(__file__).resolve().parents[2]
+    files = [
+        *sorted((root / "data" / "raw").glob("*.txt")),
+        *sorted((root / "tests" / "data").rglob("*.txt")),
+    ]
+    everything = re.compile(r"[\s\S]")
+    n = 0
+    original = numbers.RE_NUMBER_CHAR
+    try:
+        numbers.RE_NUMBER_CHAR = everything  # find every span, prefilter off
+        for f in files:
+            for line in f.read_text(encoding="utf-8", errors="replace").splitlines():
+                for span in find_numbers(line):
+                    n += 1
+                    assert original.search(span.text), (f.name, span.text)
+    finally:
+        numbers.RE_NUMBER_CHAR = original
+    assert n > 5000

@@ -309,8 +309,10 @@ def extract_sentence_targets(
     """
     rules = target_rules()
     out: list[dict] = []
-    deadlines = deadlines_in(text, period_start=period_start, period_end=period_end, issued=issued)
     spans = find_numbers(text)
+    if not spans:
+        return out  # no number, no target
+    deadlines = deadlines_in(text, period_start=period_start, period_end=period_end, issued=issued)
     ratios = _ratios(text)
     ratio_inner = {m.start("b") for m, _v, _u in ratios.values()}  # the second number of a ratio
     for start, (m, pct) in _fractions(text).items():
@@ -586,10 +588,9 @@ def extract_targets(
                     found = [t for t in found if not any(a <= t["number_start"] < b for a, b in past)]
                 if row_years is not None and (rm := BINDING_END_RE.search(text)):
                     found = _row_targets(found, text=text, years=row_years, binding=rm["binding"])
-                sy, sd, _ = resolve_deadline(text, period_start=p_start, period_end=p_end, issued=year_issued)
                 # a sentence of duties per period (每年培训…人次) recurs over the plan: the deadline of an
                 # earlier sentence of its paragraph does not date it
-                recurring = bool(rules.per_year.search(text))
+                recurring = bool(found) and bool(rules.per_year.search(text))
                 for k, t in enumerate(found):
                     flags = [t["flag"]] if t["flag"] else []
                     if t["deadline_text"] and t["target_year"] is not None:
@@ -654,8 +655,16 @@ def extract_targets(
                             "flag": ",".join(flags) or None,
                         }
                     )
-                if sd and sy is not None and RE_GOVERNING_OPENING.match(text):
-                    governing = (sy, sd)
+                if (
+                    RE_GOVERNING_OPENING.match(text)
+                    and (
+                        lead := resolve_deadline(
+                            text, period_start=p_start, period_end=p_end, issued=year_issued
+                        )
+                    )[1]
+                    and lead[0] is not None
+                ):
+                    governing = (lead[0], lead[1])
                 elif RE_YEAR_OF_WORK.match(text.lstrip()):
                     # 2023年，厦门将加快……: a year of the plan's (or the report's) work opening a sentence
                     # dates the sentences after it in its paragraph

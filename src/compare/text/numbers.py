@@ -40,6 +40,10 @@ _CHINESE = rf"[{_CN_DIGITS}十百千][{_CN_CHARS}]*"
 _RANGE_SEP = r"\s*(?:-|－|—|–|~|～|〜|至|到|一)\s*"
 _SCALE = r"[万亿千]"
 
+#: A character every number span holds (a digit, a mask's *, a Chinese numeral's first character): a text
+#: without one has no number.
+RE_NUMBER_CHAR = re.compile(rf"[0-9０-９*{_CN_DIGITS}十百千]")
+
 #: Masked number (the mask token kept by cleaning), optionally followed by a scale word.
 RE_MASK = re.compile(r"\*{2,}")
 #: 百分之九十, 百分之90, 万分之0.34, 千分之五.
@@ -171,6 +175,8 @@ def find_numbers(text: str, *, chinese: bool = True) -> list[NumberSpan]:
         The spans, sorted by start offset.
     """
     spans: list[NumberSpan] = []
+    if not RE_NUMBER_CHAR.search(text):
+        return spans
     taken = [False] * (len(text) + 1)
 
     def free(a: int, b: int) -> bool:
