@@ -5,6 +5,8 @@ Corpora:
   seeds   the five seeds in ``data/raw``
   real    real-shaped documents: every labelled document the tests use (the seeds, ``tests/data/composed/*``
           and ``tests/data/real/*``), copied under distinct file names until there are ``--docs`` of them
+  long    with ``--long N``: N full-length plans recombined from the seeds' paragraphs (``synth.py``; median
+          about 10 k characters), as users drop in whole plans rather than page openings
 
 Runs (each in a fresh subprocess, the Python environment warm: imports and the jieba dictionary cache are on
 disk, the output folder empty unless "warm"):
@@ -18,7 +20,7 @@ For every run: wall seconds of ``build()``, seconds of the whole child process (
 characters per second (cleaned characters), the ratio to the bare jieba throughput, peak RSS of the child
 (with ``process``: of the largest worker too). The cold serial run also prints the share of time per stage.
 
-Usage: python benchmarks/bench_whole_build.py [--docs 99] [--workers 2] [--repeat 3] [--json out.json]
+Usage: python benchmarks/bench_whole_build.py [--docs 99] [--long 50] [--workers 2] [--repeat 3] [--json out.json]
 """
 
 from __future__ import annotations
@@ -245,6 +247,12 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=99, help="documents in the real-shaped corpus")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--long",
+        type=int,
+        default=0,
+        help="also N full-length synthetic plans (benchmarks/synth.py, ~12 k chars each)",
+    )
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--raw", default=None, help=argparse.SUPPRESS)
@@ -263,6 +271,14 @@ def main() -> None:
         results = [run_corpus("seeds", SEEDS, work, workers=args.workers, repeat=args.repeat)]
         real = make_real_corpus(work / "real-raw", args.docs)
         results.append(run_corpus("real", real, work, workers=args.workers, repeat=args.repeat))
+        if args.long:  # full-length plans: the labelled texts are mostly page openings of 0.3-6 k characters
+            sys.path.insert(0, str(Path(__file__).resolve().parent))
+            from synth import make_corpus
+
+            make_corpus(args.long, work / "long-raw")
+            results.append(
+                run_corpus("long", work / "long-raw", work, workers=args.workers, repeat=args.repeat)
+            )
     print(f"\nmachine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")
