@@ -186,6 +186,26 @@ def test_a_table_cell_opening_on_a_year_of_work_is_a_deadline():
     assert [(r.deadline_text, int(r.year)) for r in t.itertuples()] == [("2024年", 2024), ("2025年", 2025)]
 
 
+def test_months_and_terms_of_a_years_work_in_more_wordings():
+    t = _timeline_of(
+        [
+            "要求10月底全部主体完工。",
+            "确保3月底，教育领域新建项目全部开工。",
+            "将于8月中旬完成。",
+            "6个公益普惠园8月完工。",
+            "确保项目秋季学期投入使用。",
+            "吴江11所新改扩建学校秋季投用。",
+            "截至8月底，全市有391家幼儿园举办托班。",  # a cut-off
+            "4月已有16所公办幼儿园开工。",  # a result
+        ],
+        start=2021,
+        end=2021,
+    )
+    got = [(r.deadline_text, int(r.year)) for r in t.itertuples() if r.kind != "plan_period"]
+    assert got == [("10月底", 2021), ("3月底", 2021), ("8月中旬", 2021), ("8月", 2021), ("秋季学期", 2021),
+                   ("秋季", 2021)]  # fmt: skip
+
+
 def test_a_reporting_cut_off_is_no_commitment():
     t = _timeline_of(
         [
