@@ -271,3 +271,10 @@ def test_every_time_phrase_holds_an_anchor_character():
     assert n > 1000
     for heading in ("2022年——", "“十四五”期间——", "二、2021年重点工作"):
         assert RE_EVENT_ANCHOR.search(heading_year_match(heading).group(0))
+
+
+def test_years_of_time_to_reach_a_goal():
+    t = _timeline_of(["西安市将用3年时间新建、改扩建中小学幼儿园。"], start=2019, end=2021)
+    assert [(r.deadline_text, int(r.year)) for r in t.itertuples() if r.kind == "within_years"] == [
+        ("用3年时间", 2021)
+    ]
