@@ -553,3 +553,12 @@ def test_stages_of_the_work_and_units_not_yet_at_a_level_are_no_targets():
 
     assert numbers("计划分6批完成200所新优质初中创建。") == ["200"]
     assert numbers("重点支持毛入园率尚未达到90%的县新建幼儿园21所。") == ["21"]
+
+
+def test_the_pool_a_count_is_chosen_from_is_no_target():
+    def values(text):
+        return [t["number_text"] for t in extract_sentence_targets(text, period_start=2022, period_end=2022)]
+
+    assert "13" not in values("人大代表在13项政府民生实事候选项目中，选出了10件民生实事项目。")
+    assert "23" not in values("在全省23个重点帮扶县以外的其他县新建学校65所。")
+    assert values("在1所学校开展综合高中试点。") == ["1"]  # where a pilot runs: a target
