@@ -116,12 +116,13 @@ def test_tuned_sets_keep_their_level(extraction):
     assert settled["year_exact"] >= 0.95
     assert settled["commitment_precision"] >= 0.93 and settled["commitment_recall"] >= 0.9
     recent = combine_sets(tuned[tuned["set"].isin(RECENTLY_TUNED)]).set_index("set").loc["tuned"]
-    # their level at 2026-12-04, real 10-27 (P .842, R .955, year .813, commitments .768 / .724), less a margin
+    # their level after the tuning of 2026-12-04, real 10-27 (P .844, R .955, year .871, commitments .796 / .806),
+    # less a margin
     assert recent["precision"] >= 0.82 and recent["recall"] >= 0.93
     assert (
-        recent["unit_exact"] >= 0.95 and recent["comparator_exact"] >= 0.95 and recent["year_exact"] >= 0.79
+        recent["unit_exact"] >= 0.95 and recent["comparator_exact"] >= 0.95 and recent["year_exact"] >= 0.85
     )
-    assert recent["commitment_precision"] >= 0.75 and recent["commitment_recall"] >= 0.70
+    assert recent["commitment_precision"] >= 0.77 and recent["commitment_recall"] >= 0.78
 
 
 def test_reported_figures_are_those_of_the_current_code(extraction):
