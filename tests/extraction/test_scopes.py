@@ -641,3 +641,15 @@ def test_work_in_progress_is_no_target():
         period=(2023, 2025),
     )
     assert set(t.index) == {"12.6万"}
+
+
+def test_a_breakdown_takes_the_deadline_of_the_sentence_before_and_money_without_yuan():
+    text = (
+        "某市规划\n"
+        "《规划》明确提出，到2025年，某市将新增基础教育公办学位不少于44.31万个。"
+        "其中，新增幼儿园公办学位2.6万个、普通高中公办学位2.16万个。\n"
+        "据了解，某市教育城预计总投资超40亿，面向全市招生。\n"
+    )
+    t = targets(text)
+    assert t.loc["2.6万", ["target_year", "deadline_source"]].tolist() == [2025, "passage"]
+    assert t.loc["40亿", ["unit", "value"]].tolist() == ["元", 4e9]

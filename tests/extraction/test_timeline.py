@@ -278,3 +278,30 @@ def test_years_of_time_to_reach_a_goal():
     assert [(r.deadline_text, int(r.year)) for r in t.itertuples() if r.kind == "within_years"] == [
         ("用3年时间", 2021)
     ]
+
+
+def test_dates_of_work_on_a_building_and_a_five_year_plan_named_before_a_duty():
+    t = _timeline_of(
+        [
+            "目前进度：正在进行基础施工，计划2018年5月交付使用。",
+            "计划2017年开工，2019年9月投入使用。",
+            "佛山教育城计划2023年动工。",
+            "“十四五”期间，三水区拟投入超37亿元新建学校，比“十三五”时期大幅增加27亿元。",
+        ],
+        start=2016,
+        end=2025,
+    )
+    got = [(r.deadline_text, int(r.year)) for r in t.itertuples() if r.kind != "plan_period"]
+    assert got == [("2018年5月", 2018), ("2017年", 2017), ("2019年9月", 2019), ("2023年", 2023),
+                   ("“十四五”期间", 2025)]  # fmt: skip
+
+
+def test_this_year_of_a_later_copy_of_a_years_report():
+    t = _timeline_of(["2016年重庆市教育工作会提出，今年全市将新建幼儿园250所。"], start=2016, end=2016,
+                     issue_date="2023-08-22")  # fmt: skip
+    assert {(r.deadline_text, int(r.year)) for r in t.itertuples() if r.kind == "this_year"} == {
+        ("今年", 2016)
+    }
+    # a page dated the year after its report still counts from its own date
+    t = _timeline_of(["今年全市将新建幼儿园250所。"], start=2016, end=2016, issue_date="2017-01-10")
+    assert {int(r.year) for r in t.itertuples() if r.kind == "this_year"} == {2017}

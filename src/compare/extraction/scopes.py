@@ -118,6 +118,16 @@ def heading_year_of_work(text: str) -> tuple[int, str] | None:
     return None if years is None else (years[1], m.group(0).strip())
 
 
+def current_year(*, issued: int | None, period_start: int | None, period_end: int | None) -> int | None:
+    """The year 今年 means: the year the document was issued, else the year of a one-year document. A page
+    stamped more than a year after the one year it reports (a later copy: 2016年…工作会提出今年… on a page of
+    2023) means that year."""
+    one_year = period_start is not None and period_start == period_end
+    if issued is not None and not (one_year and issued > period_end + 1):
+        return issued
+    return period_end if one_year else None
+
+
 def relative_year(n: float, *, start: int | None, issued: int | None) -> int | None:
     """The last year of N years: of a plan, counted from its start year (三年内 of a 2023—2025 plan: 2025); of a
     document without one, from the year it was issued (三年内 in a 2020 意见: 2023); None when neither is known."""
@@ -145,7 +155,7 @@ def resolve_deadline(
         years = five_year_plan(m["fyp"])
         return (years[1], m.group(0), ()) if years else (None, m.group(0), ("relative_deadline_unresolved",))
     if m["ty"] or m["nx"]:
-        this = issued if issued is not None else period_end if period_start == period_end else None
+        this = current_year(issued=issued, period_start=period_start, period_end=period_end)
         if this is None:
             return None, m.group(0), ("relative_deadline_unresolved",)
         return this + (1 if m["nx"] else 0), m.group(0), ()

@@ -241,6 +241,10 @@ class _Raw:
 #: A sentence opening with a deadline (到2025年，…… / 2023年底前…… / 三年内…… / 今年，……) dates the sentences after it
 #: in its paragraph.
 RE_FOUR_DIGITS = re.compile(r"\d{4}")
+#: Words of money right before an amount (总投资超40亿): its unit is 元 even when the text leaves it out.
+RE_MONEY_BEFORE = re.compile(r"(?:投资|投入|资金|经费|拨付|筹集|预算)[^，。；\d]{0,6}$")
+#: A sentence breaking down the one before it (其中，… / 其中:…).
+RE_BREAKDOWN_OPENING = re.compile(r"^\s*其中\s*[，,：:]")
 RE_GOVERNING_OPENING = re.compile(
     r"^\s*(?:到|至|截至|在|于)?\s*\d{4}|^\s*[一二两三四五六七八九十]年内|^\s*(?:今年|本年度)"
 )
@@ -332,8 +336,8 @@ def extract_sentence_targets(
             unit, unit_end = ratio[2], ratio[0].end()
         elif not unit:
             unit, unit_end, approx_marker = unit_after(text, span.end, rules)
-        if span.is_masked and not unit and span.scale:
-            unit = "元"
+        if not unit and span.scale and (span.is_masked or RE_MONEY_BEFORE.search(text, 0, span.start)):
+            unit = "元"  # 投资**亿 / 预计总投资超40亿: an amount of money written without 元
         if not unit and not (
             RE_SIGN_BEFORE.search(text[: span.start]) or RE_COEFFICIENT_BEFORE.search(text[: span.start])
         ):
@@ -571,7 +575,16 @@ def extract_targets(
             governing: tuple[int | None, str | None] = (None, None)
             reviewing = False  # after a sentence opening on a year before the plan (or the page)
             ref = p_start if p_start is not None else year_issued
+            prev_text: str | None = None
             for sentence_id, text, orig, s_start in psents:
+                # 其中，新增幼儿园学位2.6万个…: a breakdown of the sentence before takes its deadline
+                breakdown = None
+                if prev_text is not None and RE_BREAKDOWN_OPENING.match(text):
+                    by, bd, _ = resolve_deadline(
+                        prev_text, period_start=p_start, period_end=p_end, issued=year_issued
+                    )
+                    breakdown = (by, bd) if bd and by is not None else None
+                prev_text = text
                 if (yo := RE_YEAR_OPENING.match(text)) and ref is not None:
                     reviewing = int(yo["y"]) < ref
                 elif reviewing and (deadline_in_text().search(text) or RE_YEAR_OPENING.match(text)):
@@ -606,6 +619,8 @@ def extract_targets(
                         )
                         source, dtext = ("issue date" if year is not None else "none"), t["deadline_text"]
                         flags.extend(rflags)
+                    elif breakdown is not None and not recurring:
+                        source, year, dtext = "passage", breakdown[0], breakdown[1]
                     elif governing[1] and not recurring:
                         source, year, dtext = "passage", governing[0], governing[1]
                         if t["per_year"] and t["deadline_text"]:

@@ -26,7 +26,13 @@ from compare.extraction.periods import (
     review_passages,
 )
 from compare.extraction.rules import heading_year_match
-from compare.extraction.scopes import RE_FUTURE_AFTER, inherited_scopes, issue_year, relative_year
+from compare.extraction.scopes import (
+    RE_FUTURE_AFTER,
+    current_year,
+    inherited_scopes,
+    issue_year,
+    relative_year,
+)
 from compare.text.numbers import parse_chinese_numeral, parse_number_text
 
 EVENT_KINDS = (
@@ -125,7 +131,7 @@ def _event_year(
 ) -> int | None:
     groups = m.groupdict()
     if groups.get("ty") or groups.get("nx"):  # 今年 / 明年: from the issue year, else a one-year document's
-        this = issued if issued is not None else p_end if p_start is not None and p_start == p_end else None
+        this = current_year(issued=issued, period_start=p_start, period_end=p_end)
         return None if this is None else this + (1 if groups.get("nx") else 0)
     if groups.get("y"):
         return int(groups["y"])
