@@ -653,3 +653,9 @@ def test_a_breakdown_takes_the_deadline_of_the_sentence_before_and_money_without
     t = targets(text)
     assert t.loc["2.6万", ["target_year", "deadline_source"]].tolist() == [2025, "passage"]
     assert t.loc["40亿", ["unit", "value"]].tolist() == ["元", 4e9]
+
+
+def test_the_date_of_work_on_a_building_dates_its_count():
+    text = "某市基础教育三年行动计划\n按照建设进度安排，53所学校中2020年秋季投入使用31所，2021年秋季投入使用20所。\n"
+    t = targets(text, period=(2019, 2021))
+    assert t.loc["31", "target_year"] == 2020 and t.loc["20", "target_year"] == 2021
