@@ -659,3 +659,15 @@ def test_the_date_of_work_on_a_building_dates_its_count():
     text = "某市基础教育三年行动计划\n按照建设进度安排，53所学校中2020年秋季投入使用31所，2021年秋季投入使用20所。\n"
     t = targets(text, period=(2019, 2021))
     assert t.loc["31", "target_year"] == 2020 and t.loc["20", "target_year"] == 2021
+
+
+def test_a_look_back_paragraph_still_plans_ahead_where_a_sentence_says_so():
+    text = (
+        "某市学前教育十条举措\n"
+        "近年来，某市连续把学前教育列入民生实事工程，新建幼儿园20所。到2022年，将新增幼儿园55所，学位1.8万个。\n"
+    )
+    t = targets(text, period=(2018, 2022))
+    assert "20" not in t.index  # the look back
+    assert t.loc["55", ["target_year", "deadline_source"]].tolist() == [2022, "sentence"]
+    events = timeline(text, period=(2018, 2022))
+    assert "到2022年" in set(events["deadline_text"])

@@ -26,6 +26,7 @@ from compare.extraction.rules import (
     covered_by,
     deadline_in_text,
     inside_quotes,
+    plans_ahead,
     target_rules,
     unit_after,
 )
@@ -551,11 +552,13 @@ def extract_targets(
             if k in ("table", "responsibility")
             or (k == "heading" and not RE_SENTENCE_END.search(str(texts[p])))
         }
-        skip_passages |= achievement_passages(passages)
+        looking_back = achievement_passages(passages)
+    else:
+        looking_back = set()
     periods = _doc_periods(documents)
     issued = _issue_years(documents)
     if passages is not None and not passages.empty:
-        skip_passages |= review_passages(passages, periods, issued=issued)
+        looking_back |= review_passages(passages, periods, issued=issued)
     scopes = (
         inherited_scopes(passages, sentences, periods=periods, issued=issued) if passages is not None else {}
     )
@@ -571,12 +574,15 @@ def extract_targets(
                     row_years = (int(hm["a"]), int(hm["b"]))
             if pid in skip_passages:
                 continue
+            back = pid in looking_back  # a look-back paragraph: only its sentences that plan ahead are read
             scope = scopes.get(pid)
             governing: tuple[int | None, str | None] = (None, None)
             reviewing = False  # after a sentence opening on a year before the plan (or the page)
             ref = p_start if p_start is not None else year_issued
             prev_text: str | None = None
             for sentence_id, text, orig, s_start in psents:
+                if back and not plans_ahead(text, ref=ref):
+                    continue
                 # 其中，新增幼儿园学位2.6万个…: a breakdown of the sentence before takes its deadline
                 breakdown = None
                 if prev_text is not None and RE_BREAKDOWN_OPENING.match(text):

@@ -25,7 +25,7 @@ from compare.extraction.periods import (
     plan_period,
     review_passages,
 )
-from compare.extraction.rules import heading_year_match
+from compare.extraction.rules import heading_year_match, plans_ahead
 from compare.extraction.scopes import (
     RE_FUTURE_AFTER,
     current_year,
@@ -299,8 +299,12 @@ def extract_timeline(
                 )
             )
         for s_id, s_pid, s_text, s_orig, s_start, s_end in doc_sents:
-            if kinds.get(s_pid) == "responsibility" or s_pid in past or s_pid in reviews:
+            if kinds.get(s_pid) == "responsibility":
                 continue
+            if (s_pid in past or s_pid in reviews) and not plans_ahead(
+                str(s_text), ref=p_start if p_start is not None else issued
+            ):
+                continue  # a look-back paragraph: only a sentence that plans ahead (到2022年，将…) dates work
             stext = str(s_text)
             if kinds.get(s_pid) == "table":  # an indicator table: its last year column is the deadline
                 header = list(RE_TABLE_HEADER_YEAR.finditer(stext))
