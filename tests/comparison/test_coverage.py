@@ -204,3 +204,16 @@ def test_compare_documents_for_any_selection(tables, docs):
     if n == 5:
         assert out["similarity_tokens"].shape == (5, 5)
         assert set(out["distinctive_terms"]["doc_id"]) == set(out["doc_labels"].index)
+
+
+def test_content_tokens_computed_once_give_the_same_tables(tables):
+    from compare.comparison.distinctive import distinctive_terms
+    from compare.comparison.similarity import content_tokens, similarity_long
+
+    tokens = tables["tokens"]
+    content = content_tokens(tokens)
+    pd.testing.assert_frame_equal(
+        similarity_long(tokens=tokens, coverage=None, content=content),
+        similarity_long(tokens=tokens, coverage=None),
+    )
+    pd.testing.assert_frame_equal(distinctive_terms(tokens, content=content), distinctive_terms(tokens))

@@ -65,15 +65,16 @@ def corpus_tables(
     if tokens is not None and passages is not None and len(tokens):
         ctx = passage_context(passages, load_codebook())
         tokens = tokens[~tokens["passage_id"].isin(set(ctx.loc[ctx["skip"], "passage_id"]))]
+    content = similarity.content_tokens(tokens) if tokens is not None and len(tokens) else None
     cov = coverage.coverage_table(st, passage_tags=pt, sentences=sentences, documents=documents, taggable=sg)
     ti = instruments.theme_instrument_matrix(st, it) if it is not None else None
     out = {
         "coverage": cov,
         "theme_cooccurrence": coverage.cooccurrence(pt),
         "theme_suggestions": tfidf_suggestions(pt, tokens=tokens, passages=passages),
-        "similarity": similarity.similarity_long(tokens=tokens, coverage=cov),
+        "similarity": similarity.similarity_long(tokens=tokens, coverage=cov, content=content),
         "distinctive_terms": distinctive.distinctive_terms(
-            tokens, exclude=distinctive.place_names(documents)
+            tokens, exclude=distinctive.place_names(documents), content=content
         ),
         "only_here": coverage.only_here(
             cov, sentence_tags=st, sentences=sentences, theme_instrument=ti, instrument_tags=it

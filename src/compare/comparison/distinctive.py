@@ -43,6 +43,7 @@ def distinctive_terms(
     prior_scale: float = 1.0,
     min_count: int = 2,
     exclude: Iterable[str] = (),
+    content: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Distinctive terms of each document against all other selected documents.
 
@@ -63,6 +64,8 @@ def distinctive_terms(
         prior_scale: Strength of the prior relative to the observed corpus counts.
         min_count: Minimum count of a term in the document to be listed.
         exclude: Terms left out (e.g. the documents' own place names, see :func:`place_names`).
+        content: :func:`compare.comparison.similarity.content_tokens` of ``tokens`` when already computed
+            (only with ``docs`` None).
 
     Returns:
         The ``distinctive_terms`` table (empty with a message for fewer than two documents).
@@ -70,7 +73,7 @@ def distinctive_terms(
     tk = select_rows(tokens, docs)
     if tk is None or tk.empty:
         return empty_table(DISTINCTIVE, EMPTY_SELECTION)
-    toks = content_tokens(tk)
+    toks = content if content is not None and docs is None else content_tokens(tk)
     excluded = set(exclude)
     if excluded:
         toks = toks[~toks["token"].isin(excluded)]

@@ -39,8 +39,15 @@ def content_tokens(tokens: pd.DataFrame) -> pd.DataFrame:
     return toks[toks["token"].str.len() > 1]
 
 
-def similarity_tokens(tokens: pd.DataFrame, *, docs: list[str] | None = None) -> pd.DataFrame:
+def similarity_tokens(
+    tokens: pd.DataFrame, *, docs: list[str] | None = None, content: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """TF-IDF cosine similarity between documents over content tokens (stopwords, numbers, 1-char tokens out).
+
+    Args:
+        tokens: The ``tokens`` table.
+        docs: Restrict to these documents (None = all).
+        content: :func:`content_tokens` of ``tokens`` when already computed (only with ``docs`` None).
 
     Returns:
         Square DataFrame indexed and columned by doc_id (empty with a message for an empty selection).
@@ -52,7 +59,7 @@ def similarity_tokens(tokens: pd.DataFrame, *, docs: list[str] | None = None) ->
         out = pd.DataFrame()
         out.attrs["message"] = EMPTY_SELECTION
         return out
-    toks = content_tokens(tk)
+    toks = content if content is not None and docs is None else content_tokens(tk)
     ids = list(dict.fromkeys(tk["doc_id"]))
     by_doc = lists_by(toks, "doc_id", "token")
     bags = pd.Series([by_doc.get(d, []) for d in ids], index=ids, dtype=object)
@@ -85,12 +92,19 @@ def similarity_profiles(
 
 
 def similarity_long(
-    *, tokens: pd.DataFrame | None, coverage: pd.DataFrame | None, docs: list[str] | None = None
+    *,
+    tokens: pd.DataFrame | None,
+    coverage: pd.DataFrame | None,
+    docs: list[str] | None = None,
+    content: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Both similarity matrices in the long ``similarity`` table."""
+    """Both similarity matrices in the long ``similarity`` table (``content``: see :func:`similarity_tokens`)."""
     parts = []
     for method, mat in (
-        ("tfidf_tokens", similarity_tokens(tokens, docs=docs) if tokens is not None else pd.DataFrame()),
+        (
+            "tfidf_tokens",
+            similarity_tokens(tokens, docs=docs, content=content) if tokens is not None else pd.DataFrame(),
+        ),
         (
             "theme_profile",
             similarity_profiles(coverage, docs=docs) if coverage is not None else pd.DataFrame(),
