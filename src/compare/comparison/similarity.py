@@ -34,9 +34,9 @@ SIMILARITY = register(
 # Similarity
 # --------------------------------------------------------------------------------------------------
 def content_tokens(tokens: pd.DataFrame) -> pd.DataFrame:
+    """The tokens that carry content: no stopwords, numbers or one-character tokens (one row selection)."""
     keep = ~tokens["is_stopword"].astype(bool) & ~tokens["is_number"].astype(bool)
-    toks = tokens[keep]
-    return toks[toks["token"].str.len() > 1]
+    return tokens[keep & (tokens["token"].str.len() > 1)]
 
 
 def similarity_tokens(
