@@ -64,6 +64,8 @@ def corpus_tables(
         pt = tag_passages(st, sentences=sentences, passages=passages)
     if tokens is not None and passages is not None and len(tokens):
         ctx = passage_context(passages, load_codebook())
+        # the columns the corpus steps read (not the offsets or the source hash of every token)
+        tokens = tokens[["doc_id", "passage_id", "token", "is_stopword", "is_number"]]
         tokens = tokens[~tokens["passage_id"].isin(set(ctx.loc[ctx["skip"], "passage_id"]))]
     content = similarity.content_tokens(tokens) if tokens is not None and len(tokens) else None
     cov = coverage.coverage_table(st, passage_tags=pt, sentences=sentences, documents=documents, taggable=sg)
