@@ -15,17 +15,22 @@ from dataclasses import dataclass
 import pandas as pd
 
 from compare.core.frames import rows_by
+from compare.extraction.number_cues import (
+    RE_COEFFICIENT_BEFORE,
+    RE_SIGN_BEFORE,
+    RE_YEARS_LEVEL,
+    fractions_in,
+    ratios_in,
+    skip_reason,
+)
 from compare.extraction.periods import achievement_passages, review_passages
 from compare.extraction.rules import (
     PLACE_PREFIX,
     SPEAKER_PREFIX,
-    TargetRules,
     achievement_spans,
     clean_indicator,
     comparator_of,
-    covered_by,
     deadline_in_text,
-    inside_quotes,
     plans_ahead,
     target_rules,
     unit_after,
@@ -41,121 +46,14 @@ from compare.extraction.scopes import (
     resolve_deadline,
 )
 from compare.extraction.target_schema import TARGETS
-from compare.text.cells import BINDING_END_RE, RATIO
-from compare.text.numbers import NumberSpan, find_numbers, parse_number_text
+from compare.text.cells import BINDING_END_RE
+from compare.text.numbers import NumberSpan, find_numbers
 
 _CLAUSE_SEP = "，；。！？：\n"
 
 
-RE_YEAR_AFTER = re.compile(r"^\s*(?:年|年度|年底|年末|学年)")
-
-
-#: A level measured in years (平均受教育年限达到11.3年): the only numbers with unit 年 that are targets.
-RE_YEARS_LEVEL = re.compile(
-    r"(?:年限\s*(?:达到|提高到|提升到|达|为|超过|不低于)?"
-    r"|(?:任职|任教|任期|连续)[\u4e00-\u9fff]{0,6}?(?:不超过|不得超过|最长))\s*$"  # 连续任职原则上不超过10年: a cap
-)
-
-
-#: 一 counts a thing built or named when a verb of doing stands right before it (办好一所, 建成一个, 配备一名);
-#: elsewhere (一流, 一批, 一体化) it is a word.
-RE_ONE_BUILT = re.compile(
-    r"(?:办好|建成|建好|建设|新建|配备|配齐|设立|培育|打造|创建|建立|开设|认定|遴选|评选)\s*$"
-)
-RE_ONE_THING = re.compile(r"^\s*(?:所|个|名|项|门|套)")  # not 一支(队伍): an idiom
-#: 一 of a frequency (开展一次, 举办一届, 开展一轮) is a schedule (每年开展一次…: a dated duty on the timeline,
-#: not a level to reach) unless a floor makes it a minimum (每学期至少组织一次); an Arabic 1次 is a target.
-RE_ONE_FLOOR = re.compile(r"(?:至少|不少于|最少)[\u4e00-\u9fff]{0,14}\s*$")  # 至少专题研究教师工作一次
-RE_ONE_COUNT = re.compile(r"^\s*(?:所|届|次|个|名|项|门|场|套|节|期|轮)")
-
-
-def _one_counts(before: str, after: str) -> bool:
-    """Whether a Chinese 一 states a count: a floor before a measure word, or a thing built or named."""
-    return bool(
-        (RE_ONE_FLOOR.search(before) and RE_ONE_COUNT.match(after))
-        or (RE_ONE_BUILT.search(before) and RE_ONE_THING.match(after))
-    )
-
-
-#: A Chinese-numeral count of times is a target only with a bound (每学期至少组织一次; not 每学期两次监测): the
-#: project's one convention for frequencies (tests/data/composed/d/README.md).
-RE_FREQUENCY_UNIT = re.compile(r"^\s*(?:次|轮)(?!以上|及以上)")
-RE_BOUND_BEFORE = re.compile(r"(?:至少|不少于|不低于|最少|不超过|最多|超过)[^，。；]{0,14}$")
-
-#: 每3000人 / 每百名学生 / 每2万人: the unit a standard is counted per.
-RE_PER_DENOMINATOR = re.compile(r"^\s*(?:万)?(?:名|人|户|个班|班|平方米)")
-
-#: 由3所增加到5所 / 由82%提高到90% / 从17所增加到60所: the number after 由 (从) is the baseline.
-RE_FROM_BEFORE = re.compile(
-    r"[由从]\s*(?:(?:19|20)\d{2}\s*年(?:底|末)?的?)?\s*(?:(?:每生|每人|生均)?每(?:年|学年|学期|月))?\s*$"
-)  # 由每生每年6000元提高到8000元: the rate before is the baseline too
-RE_FROM_AFTER = re.compile(
-    r"^\s*[^\s，。；,;]{0,4}?(?:增加|提高|提升|增长|扩大|上升|下降|减少|降低|缩小|整合|调整|压减)(?:到|至|为)"
-)
-
-
-#: A ratio of staff to pupils (师生比1:12.5, 教职工与幼儿比1∶7, 生师比19:1): one side is 1, the other the level.
-RE_RATIO = re.compile(rf"(?<![\d.:：∶]){RATIO}(?![\d.:：∶])")
-#: What names a ratio in the clause before it (比, 比例, 按…配备, 与…): a clock time (8:30) has none of these.
-RE_RATIO_CUE = re.compile(r"比|按|与|配备|配置")
-#: Units of a ratio: ``1:x`` (value = x) and ``x:1``.
-RATIO_UNITS = ("1:x", "x:1")
-
-
-def _ratios(text: str) -> dict[int, tuple[re.Match, float, str]]:
-    """Ratios stated in a sentence, by the offset of their first number: ``(match, value, unit)``."""
-    out = {}
-    for m in RE_RATIO.finditer(text):
-        a, b = float(m["a"]), float(m["b"])
-        # the ratio is named in its clause or earlier in its sentence (师生比达到1:350，农村学校不低于1:400)
-        if not RE_RATIO_CUE.search(text[: m.start()]) or (a == 1) == (b == 1):
-            continue
-        out[m.start()] = (m, b, "1:x") if a == 1 else (m, a, "x:1")
-    return out
-
-
-#: A share written as a fraction (三分之一, 三分之二) or 一半: a percentage (33.33, 66.67, 50).
-RE_FRACTION = re.compile(
-    r"(?P<d>[二三四五六七八九十]|\d+)\s*分之\s*(?P<n>[一二三四五六七八九]|\d+)|(?P<half>一半)"
-)
-#: A fraction is a target share behind a bound or 占 (占三分之一以上, 不少于三分之一的), or before 以上 / 以下.
-RE_FRACTION_BEFORE = re.compile(r"(?:占|达到|达|超过|不少于|不低于|至少|提高到|提高至)\s*$")
-RE_FRACTION_AFTER = re.compile(r"^\s*(?:以上|以下|左右)")
-
-
-def _fractions(text: str) -> dict[int, tuple[re.Match, float]]:
-    """Fractions that state a share, by offset: ``(match, percentage rounded to two decimals)``."""
-    out = {}
-    for m in RE_FRACTION.finditer(text):
-        if not (RE_FRACTION_BEFORE.search(text[: m.start()]) or RE_FRACTION_AFTER.match(text[m.end() :])):
-            continue
-        if m["half"]:
-            out[m.start()] = (m, 50.0)
-            continue
-        d, n = parse_number_text(m["d"]), parse_number_text(m["n"])
-        if d and n is not None and 0 < n < d:
-            out[m.start()] = (m, round(100 * n / d, 2))
-    return out
-
-
 #: A line that ends as a sentence, not as a title.
 RE_SENTENCE_END = re.compile(r"[。；;！!]\s*$")
-
-
-RE_DATE_AFTER = re.compile(r"^\s*(?:月|日|号|时|点)")
-#: 8时30分: minutes of a time of day (a score is written 60分 with no hour before it).
-RE_CLOCK_MINUTES = re.compile(r"\d{1,2}\s*[时点]\s*$")
-
-
-RE_HEADING_NUMBER = re.compile(r"^\s*[.、．](?![0-9])")
-
-
-RE_SIGN_BEFORE = re.compile(r"[>＞<＜≥≤]\s*$")
-
-#: A coefficient has no unit: 差异系数小学不高于0.50、初中不高于0.45 states two targets.
-RE_COEFFICIENT_BEFORE = re.compile(
-    r"(?:系数|指数)[^，。；]{0,20}?(?:不高于|不超过|低于|小于|控制在|不低于|达到)\s*$"
-)
 
 
 def _until_item_sep(text: str) -> str:
@@ -169,56 +67,6 @@ def _until_item_sep(text: str) -> str:
         elif depth == 0 and (ch == "、" or ch.isdigit() or ch == "*"):
             return text[:i]
     return text
-
-
-def _skip_reason(span: NumberSpan, sent: str, rules: TargetRules) -> str | None:
-    """Why a number span is not a target (None if it may be one)."""
-    after = sent[span.end :]
-    before = sent[: span.start]
-    if span.is_chinese:
-        if (
-            span.value is not None
-            and span.value < 2
-            and span.text in ("一", "〇", "零")
-            and not (span.text == "一" and _one_counts(before, after))
-        ):
-            return "single_one"
-        if not rules.chinese_units.match(after):
-            return "chinese_word"
-        if RE_FREQUENCY_UNIT.match(after) and not RE_BOUND_BEFORE.search(before):
-            return (
-                "bare_frequency"  # 每学期两次免费视力监测: a schedule (a timeline duty), not a level to reach
-            )
-        if before.endswith("第"):
-            return "ordinal"
-    if before.endswith("每") and RE_PER_DENOMINATOR.match(after):
-        return "denominator"  # 每3000人设置1所, 每百名学生拥有: the base of a standard, not a level
-    if RE_FROM_BEFORE.search(before) and RE_FROM_AFTER.match(after):
-        return "baseline"  # 由3所增加到5所: 3 is where the plan starts, 5 the target
-    if RE_YEAR_AFTER.match(after) and not RE_YEARS_LEVEL.search(before):  # 年限达到11.3年: a level
-        return "year"
-    if RE_DATE_AFTER.match(after) or (after.lstrip().startswith("分") and RE_CLOCK_MINUTES.search(before)):
-        return "date"
-    if (
-        not span.is_masked
-        and not span.unit
-        and span.n_int_digits in (4, 8)
-        and span.value
-        and 1900 <= (span.value if span.n_int_digits == 4 else span.value // 10000) <= 2100
-        and re.match(r"^\s*[—－-]", after)
-    ):
-        return "year"
-    if RE_HEADING_NUMBER.match(after) and not span.unit and "." not in span.text:  # 0.50、: a list
-        return "heading"
-    if before.endswith("第"):
-        return "ordinal"
-    if inside_quotes(sent, span.start, rules.quote_pairs):
-        return "name_in_quotes"
-    if covered_by(rules.named, sent, span.start, span.end):
-        return "named"
-    if covered_by(rules.conditions, sent, span.start, span.end):
-        return "condition"
-    return None
 
 
 @dataclass
@@ -318,9 +166,9 @@ def extract_sentence_targets(
     if not spans:
         return out  # no number, no target
     deadlines = deadlines_in(text, period_start=period_start, period_end=period_end, issued=issued)
-    ratios = _ratios(text)
+    ratios = ratios_in(text)
     ratio_inner = {m.start("b") for m, _v, _u in ratios.values()}  # the second number of a ratio
-    for start, (m, pct) in _fractions(text).items():
+    for start, (m, pct) in fractions_in(text).items():
         ratios.setdefault(start, (m, pct, "%"))  # a fraction reads as a share, its numerals as one number
         ratio_inner |= {i for i in range(start + 1, m.end())}
     prev_item_end: dict[int, int] = {}
@@ -328,7 +176,7 @@ def extract_sentence_targets(
     shared_verb: dict[int, str] = {}
     for span in spans:
         ratio = ratios.get(span.start)
-        if span.start in ratio_inner or (ratio is None and _skip_reason(span, text, rules)):
+        if span.start in ratio_inner or (ratio is None and skip_reason(span, text, rules)):
             continue
         unit = span.unit
         unit_end = span.end
