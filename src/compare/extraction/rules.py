@@ -17,8 +17,9 @@ RE_SPACE = re.compile(r"\s+")
 
 
 #: The deadline phrases a target's sentence may state (到2025年, 2023年底前, 三年内, 年底前, 将于2020年, 明年 …); the
-#: 今年 / 本年度 phrase (group ``ty``) and the five-year plan's period (“十四五”期间, group ``fyp``) are the
-#: timeline's own (``deadline_phrases.csv``), so both read them alike.
+#: 今年 / 本年度 phrase (group ``ty``), the five-year plan's period (“十四五”期间, group ``fyp``) and the date of work
+#: on a building (2020年秋季投入使用, group ``yw``) are the timeline's own (``deadline_phrases.csv``), so both read
+#: them alike.
 DEADLINE_IN_TEXT = (
     r"(?:到|至|截至|截止到?)\s*(?P<y1>\d{4})\s*年(?:底|末)?(?:前)?"
     r"|(?P<y2>\d{4})\s*年\s*(?:\d{1,2}\s*月\s*)?(?:底|末|前|以前)"
@@ -31,9 +32,6 @@ DEADLINE_IN_TEXT = (
     r"|(?:将|计划|拟|预计|力争|确保)\s*(?:于|在)\s*(?P<y4>\d{4})\s*年"  # 将于2020年开办, 计划于2020年9月1日投入使用
     r"|(?:^|(?<=[，；。：、]))\d{4}\s*[-—–~～至到]\s*(?P<y5>\d{4})\s*年(?=开工|新建|建成|完成|新增|改扩建|累计|投入|建设)"
     r"|(?P<nx>明年)"  # the year after the issue year
-    # 2020年秋季投入使用31所 / 计划2018年5月交付使用: the date of work on a building
-    r"|(?<![\d年])(?<!已于)(?<!已在)(?P<y6>\d{4})\s*年(?:\s*\d{1,2}\s*月(?:份|底|末|[上中下]旬)?|\s*[春秋]季(?:学期)?)?"
-    r"(?=(?:全[市省区县])?(?:将)?(?:全部|全面|基本)?(?:交付使用|投入使用|投用|动工|开工|竣工|建成|完工|招生|开学))"
 )
 
 
@@ -44,7 +42,8 @@ def deadline_in_text() -> re.Pattern:
     phrases = pd.read_csv(resource_path("deadline_phrases.csv"), dtype=str, keep_default_na=False)
     (this_year,) = [p for p in phrases["pattern"] if "(?P<ty>" in p]
     (plan_period,) = [p for p in phrases["pattern"] if "(?P<fyp>" in p]
-    return re.compile(DEADLINE_IN_TEXT + "|" + this_year + "|" + plan_period)
+    (work_date,) = [p for p in phrases["pattern"] if "(?P<yw>" in p]  # 2020年秋季投入使用…
+    return re.compile(DEADLINE_IN_TEXT + "|" + this_year + "|" + plan_period + "|" + work_date)
 
 
 #: Pieces of the patterns that read a year in its place: a list number (二、 / （一） / 3.), a speaker's words

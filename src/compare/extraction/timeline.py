@@ -135,8 +135,8 @@ def _event_year(
         return None if this is None else this + (1 if groups.get("nx") else 0)
     if groups.get("y"):
         return int(groups["y"])
-    if groups.get("yb"):
-        return int(groups["yb"])
+    if groups.get("yb") or groups.get("yw"):
+        return int(groups.get("yb") or groups["yw"])
     if groups.get("yc"):
         return int(groups["yc"])
     if groups.get("cn"):
@@ -377,7 +377,9 @@ def extract_timeline(
                     year = sections[s_pid]  # 7月开工 under 2021年…: that year, not the plan's last
                 if year is not None and (kind == "start" or stext.startswith(("起", "开始"), m.end())):
                     stated_start = year  # 从2024年起 / 今年起
-                if m.groupdict().get("yb") and (year is None or (p_start is not None and year < p_start)):
+                if (m.groupdict().get("yb") or m.groupdict().get("yw")) and (
+                    year is None or (p_start is not None and year < p_start)
+                ):
                     continue  # 2022年完成…: a bare year before the plan starts reports, it does not commit
                 ref = p_start if p_start is not None else issued
                 if m.groupdict().get("yc") and (
