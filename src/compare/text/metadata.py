@@ -26,6 +26,7 @@ from compare.core.config import resource_path
 from compare.text.dates import DATE_LINE_RE, infer_issue_date
 from compare.text.plan_years import (  # noqa: F401  (five_year_plan_years, infer_period: part of this module's API)
     TITLE_MAX_CHARS,
+    YEAR_IS_RE,
     five_year_plan_years,
     infer_period,
     report_year,
@@ -178,10 +179,6 @@ def _can_prefix(prev: str) -> bool:
     )
 
 
-#: A first sentence stating what a year is (2021年是“十四五”规划开局之年, 2023年，是……的开局之年).
-YEAR_STATEMENT_START_RE = re.compile(r"\s*(?:19|20)\d{2}\s*年\s*[，,]?\s*(?:是|为)")
-
-
 def infer_title(text: str) -> str | None:
     """Find the plan's own title in the first lines of a document.
 
@@ -222,7 +219,7 @@ def infer_title(text: str) -> str | None:
         if CHROME_RE.search(line):
             continue
         body = LIST_MARK_RE.sub("", line)
-        if YEAR_STATEMENT_START_RE.match(body):
+        if YEAR_IS_RE.match(body.lstrip()):
             continue  # 2021年是“十四五”规划开局之年: a statement about the year, not a title
         m = re.match(r"^(?P<t>[^。；，,：:]{4,60}?" + _genre_end_re().pattern.rstrip("$") + ")", body)
         if m:

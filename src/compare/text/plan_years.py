@@ -47,10 +47,10 @@ REPORT_YEAR_RE = re.compile(
     r"|[^，。；\d]{0,12}?(?P<meeting>工作会议|工作会|推进会|启动日|启动仪式|启动会|新闻发布会|集中开工仪式))"
 )
 REPORT_OPENING_CHARS = 400
+#: A sentence saying what a year is (2021年是…, 2023年，是…): opening a first line, it is no title.
+YEAR_IS_RE = re.compile(r"(?<!\d)(?P<y>20\d{2})\s*年\s*[，,]?\s*(?:是|为)")
 #: The opening says what the year of the report is: 2021年是“十四五”规划开局之年 / 2023年，是……的开局之年.
-YEAR_STATEMENT_RE = re.compile(
-    r"(?<!\d)(?P<y>20\d{2})\s*年\s*[，,]?\s*(?:是|为)[^。；！]{0,40}?(?:之年|一年)"
-)
+YEAR_STATEMENT_RE = re.compile(YEAR_IS_RE.pattern + r"[^。；！]{0,40}?(?:之年|一年)")
 #: A form's year on its own line under its title: （2020年度）.
 YEAR_LINE_RE = re.compile(r"^\s*[（(]\s*(?P<y>20\d{2})\s*年度?\s*[)）]\s*\|?\s*$")
 #: The opening names the document's own one-year plan: 特拟定我县2017年度教育扶贫专项实施方案.
