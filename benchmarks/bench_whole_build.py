@@ -244,7 +244,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--docs", type=int, default=99, help="documents in the real-shaped corpus")
+    parser.add_argument(
+        "--docs", type=int, default=99, help="documents in the real-shaped corpus (0: skip it)"
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
@@ -269,8 +271,9 @@ def main() -> None:
         # warm the environment: imports, bytecode and the jieba dictionary cache
         _spawn("cold-serial", SEEDS, work / "warmup")
         results = [run_corpus("seeds", SEEDS, work, workers=args.workers, repeat=args.repeat)]
-        real = make_real_corpus(work / "real-raw", args.docs)
-        results.append(run_corpus("real", real, work, workers=args.workers, repeat=args.repeat))
+        if args.docs > 0:  # --docs 0 skips the real-shaped corpus (an empty folder is not a corpus)
+            real = make_real_corpus(work / "real-raw", args.docs)
+            results.append(run_corpus("real", real, work, workers=args.workers, repeat=args.repeat))
         if args.long:  # full-length plans: the labelled texts are mostly page openings of 0.3-6 k characters
             sys.path.insert(0, str(Path(__file__).resolve().parent))
             from synth import make_corpus
