@@ -426,3 +426,52 @@ def test_a_news_items_dateline_is_its_issue_date():
 def test_a_headline_of_a_years_building():
     assert infer_period("武威2021年新建哪些学校？\n一、目标任务\n")[:2] == (2021, 2021)
     assert infer_period("2021年全市建成学校12所\n正文。\n")[:2] == (None, None)  # a result, not a plan
+
+
+def test_an_undated_page_planning_the_one_year_it_names():
+    text = "本报讯 记者昨日获悉，2022年秋季学期全市将新投用幼儿园、中小学105所，新增学位9.2万个。\n"
+    assert infer_metadata(text, file_name="n.txt")[0]["period_start"] == 2022
+    # an opening naming several years (a batch, a look back) does not say which is the page's
+    several = (
+        "为了让更多贫困地区的孩子共享优质教育资源，2017年某省提出4年内支持40个县，每县建设1至2所学校。\n"
+        "某省要求，凡列入2017、2018建设计划的项目，必须在今年开工建设，2019年建成投入使用；"
+        "列入2019年建设计划的项目，应在2019年开工建设。\n"
+    )
+    assert infer_metadata(several, file_name="n.txt")[0]["period_start"] is None
+
+
+def test_an_undated_page_naming_one_years_programme_anywhere():
+    body = "省委全会在南京闭幕。\n" * 60  # the programme is named far below the opening
+    text = body + "作为某市2018年实事项目之一，某市将在今年新建、改扩建中小学、幼儿园36所。\n"
+    assert infer_metadata(text, file_name="s.txt")[0]["period_start"] == 2018
+    listed = "某市计划今年建设30所公办幼儿园。\n一起来看“2021年某市公办幼儿园建设项目园名单”吧！\n"
+    assert infer_metadata(listed, file_name="s.txt")[0]["period_start"] == 2021
+    two = body + "某市2018年实事项目完成，2019年实事项目启动，今年将新建学校36所。\n"
+    assert infer_metadata(two, file_name="s.txt")[0]["period_start"] is None
+
+
+def test_a_dated_page_of_a_years_programme_or_of_next_years_work():
+    table = (
+        "索引号 | 000330185/2022-83945 | 公开方式 | 主动公开 |\n发布单位 | 区政府 | 发文日期 | 2022-07-14 |\n"
+        "序号 | 实事项目 | 工作举措及实施计划 | 责任单位 |\n1 | 新建成公办中小学7所。 | 4月底前开工 |\n"
+    )
+    fields = infer_metadata(table, file_name="t.txt")[0]
+    assert (fields["issue_date"], fields["period_start"], fields["period_end"]) == ("2022-07-14", 2022, 2022)
+    other = "发布单位 | 区政府 | 发文日期 | 2022-07-14 |\n序号 | 2021年民生实事项目 | 完成情况 |\n"
+    assert infer_metadata(other, file_name="t.txt")[0]["period_start"] is None
+    # a report of late in a year on the next year's work, the year heading its sentence
+    late = "某区将新增学位3870个\n某报 2022-12-29 14:24\n记者从会上了解到，2023年，某区将实施三年行动计划，新增学位3870个。\n"
+    assert infer_metadata(late, file_name="t.txt")[0]["period_start"] == 2023
+    ahead = "某区将新增学位\n某报 2022-03-29 14:24\n记者了解到，2023年将建成学校3所。\n"
+    assert infer_metadata(ahead, file_name="t.txt")[0]["period_start"] is None
+
+
+def test_a_headline_naming_a_years_plan_and_a_press_conference():
+    assert infer_period("某市多区发布2023年新增中小学学位计划，还将建设多所学校\n正文。\n")[:2] == (
+        2023,
+        2023,
+    )
+    assert infer_period("到2020年全县计划投入建设资金25亿元。\n正文。\n")[:2] == (None, None)  # a deadline
+    assert infer_period("2023年启动学前教育三年行动计划\n正文。\n")[:2] != (2023, 2023)  # not a one-year plan
+    text = "今年某市计划启用43所公办幼儿园\n今天上午，2022年全市中小学及幼儿园招生政策发布会举行。\n"
+    assert infer_metadata(text, file_name="q.txt")[0]["period_start"] == 2022

@@ -18,10 +18,14 @@ FYP_RE = re.compile(r"(?P<n>十[一二三四五六七八九])(?:个五年|五)")
 #: A document for one year, named in its title: work points and plans (2023年工作要点), and the annual task
 #: lists and programmes of a year (2020年为民办实事项目, 2021年新建公办幼儿园、中小学实施方案, 2022年学位建设情况).
 YEAR_PLAN_RE = re.compile(
-    r"(?P<y>20\d{2})\s*年(?:度)?[^，。；,;—–\-~～至到]{0,16}?"
+    r"(?<![到至])(?P<y>20\d{2})\s*年(?:度)?[^，。；,;—–\-~～至到]{0,16}?"
     r"(?:工作要点|工作意见|工作计划|工作安排|工作重点|要点|为民办实事|民生实事|实事项目|重点任务|任务清单|建设任务|建设计划"
     r"|建设情况|实施方案|行动方案|工作方案|推进方案|重点工作|目标任务|任务分解|实施项目"
-    r"|绩效(?:评价)?(?:目标|指标)表|项目基本信息|部门项目)"
+    r"|绩效(?:评价)?(?:目标|指标)表|项目基本信息|部门项目"
+    # a year's plan of something (2023年新增中小学学位计划); not an N-year or action plan, nor 计划 as a verb
+    # (2023年计划新建, 全县计划投入)
+    r"|(?<=[\u4e00-\u9fff]{2})(?<![行动年期市省区县])计划(?![新建改扩投完实开启到用])"
+    r")"
 )
 #: The first line opening on a year and a comma, and the words of one year's work that make it a one-year report.
 YEAR_COMMA_OPENING_RE = re.compile(r"^\s*(?P<y>20\d{2})\s*年\s*[，,]")
@@ -38,15 +42,31 @@ HEADLINE_YEAR_RE = re.compile(
     r"(?:[^，。；\d]{0,30}?(?:将|要(?!点|求)|拟|力争)|新建|新改扩建|改扩建)"
 )
 FOUR_DIGIT_YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+#: A date written with digits (2022-07-14, 2022/7/14, 2022.7.14, 2022年7月14日): not a year the text plans.
+DATE_IN_TEXT_RE = re.compile(
+    r"(?<!\d)20\d{2}\s*(?:[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2}|年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)"
+)
 #: The opening of a report planning its year's work: 2018年规划建设…, 2023年我省将投资…, 2024年计划新建….
 REPORT_YEAR_RE = re.compile(
     r"(?:(?<!\d)(?<![到至])(?P<y>20\d{2})\s*年(?:度)?(?![底末前内以—–\-~～至到])|(?P<ty>今年)(?!以来|是))"
     r"(?:[^，。；\d]{0,8}?(?:规划建设|计划|将|要(?!点|求|素)|拟|力争|工作重点|重点工作|新改扩建|改扩建|新建)"
     r"|[，,]?[^。；]{0,24}?(?P<shishi>民生实事|为民办实事|实事项目|实事工程)"  # 2017年，我市30所学校……列入为民办实事工程
-    # 2023年长沙市教育工作会透露……: a year's work meeting, or its launch (2023年建设项目开复工启动日, 新闻发布会)
-    r"|[^，。；\d]{0,12}?(?P<meeting>工作会议|工作会|推进会|启动日|启动仪式|启动会|新闻发布会|集中开工仪式))"
+    # 2023年长沙市教育工作会透露……: a year's work meeting, or its launch (2023年建设项目开复工启动日, 招生政策发布会)
+    r"|[^，。；\d]{0,16}?(?P<meeting>工作会议|工作会|推进会|启动日|启动仪式|启动会|发布会|集中开工仪式))"
 )
 REPORT_OPENING_CHARS = 400
+#: A year's programme or list named anywhere on a page (作为苏州市2018年实事项目之一, “2021年…建设项目园名单”): on an
+#: undated page that names no other year's, it is the page's year.
+PROGRAMME_YEAR_RE = re.compile(
+    r"(?<!\d)(?<![到至])(?P<y>20\d{2})\s*年(?:度)?(?![底末前内以—–\-~～至到])[^，。；！？\d《》]{0,16}?"
+    r"(?:民生实事|为民办实事|实事项目|实事工程|项目(?:园)?名单|学位计划)"
+)
+#: A year's programme named without its year (民生实事项目 on a page of that year's date).
+ANNUAL_PROGRAMME_RE = re.compile(r"民生实事|为民办实事|实事项目|实事工程")
+#: A year heading a sentence of the work it lists (2023年，昌平区将…).
+NEXT_YEAR_WORK_RE = re.compile(
+    r"(?:^|(?<=[，。；：\s]))(?P<y>20\d{2})\s*年\s*[，,][^。；]{0,12}?(?:将|要(?!点|求|素)|拟|力争|计划)"
+)
 #: A sentence saying what a year is (2021年是…, 2023年，是…): opening a first line, it is no title.
 YEAR_IS_RE = re.compile(r"(?<!\d)(?P<y>20\d{2})\s*年\s*[，,]?\s*(?:是|为)")
 #: The opening says what the year of the report is: 2021年是“十四五”规划开局之年 / 2023年，是……的开局之年.
@@ -153,6 +173,11 @@ def infer_period(text: str, *, title: str | None = None) -> tuple[int | None, in
     return None, None, None
 
 
+def _one_year_named(text: str) -> bool:
+    """Whether a text names a single year (dates such as 2022-07-14 aside)."""
+    return len(set(FOUR_DIGIT_YEAR_RE.findall(DATE_IN_TEXT_RE.sub("", text)))) == 1
+
+
 def report_year(text: str, *, issue_year: int | None) -> tuple[int | None, int | None, str | None]:
     """A news report or page of one year's work, as a one-year period: its opening plans work of the year it
     was issued (合肥市2018年规划建设公办幼儿园61所 on a page of 2018-11-20; 今年…), or reports a year's work meeting
@@ -166,6 +191,25 @@ def report_year(text: str, *, issue_year: int | None) -> tuple[int | None, int |
         if m["y"] and (m["meeting"] or (m["shishi"] and issue_year is None)):
             # a year's work meeting; on an undated page, a year's 民生实事 programme (选出了10件2022年…民生实事项目)
             return int(m["y"]), int(m["y"]), f"opening: {m.group(0)}"
+        if m["y"] and issue_year is None and _one_year_named(text[:REPORT_OPENING_CHARS]):
+            # an undated page planning the one year its opening names: 2022年秋季学期全市将…
+            return int(m["y"]), int(m["y"]), f"opening: {m.group(0)}"
         if issue_year is not None or not m["ty"]:
-            break  # the first year the opening plans decides; only an undated 今年 defers to a meeting's year
+            break  # the first year the opening plans decides; an undated 今年 defers to a later year's
+    opening = text[:REPORT_OPENING_CHARS]
+    if issue_year is not None and (m := NEXT_YEAR_WORK_RE.search(opening)) and int(m["y"]) == issue_year + 1:
+        # a report of late in a year on the next year's work: 2023年，昌平区将… on a page of 2022-12-29
+        return int(m["y"]), int(m["y"]), f"opening: {m.group(0)} (issued {issue_year})"
+    if issue_year is None:
+        years = {int(m["y"]) for m in PROGRAMME_YEAR_RE.finditer(text)}
+        if (
+            len(years) == 1
+        ):  # an undated page naming one year's programme: 作为苏州市2018年实事项目之一，…今年…
+            m = PROGRAMME_YEAR_RE.search(text)
+            return int(m["y"]), int(m["y"]), f"programme: {m.group(0)}"
+    elif (m := ANNUAL_PROGRAMME_RE.search(opening)) and {
+        int(y) for y in FOUR_DIGIT_YEAR_RE.findall(DATE_IN_TEXT_RE.sub("", opening))
+    } <= {issue_year}:
+        # a dated page of a year's programme that names no year: 序号 | 实事项目 | … on a page of 2022-07-14
+        return issue_year, issue_year, f"opening: {m.group(0)} (issued {issue_year})"
     return None, None, None
