@@ -671,3 +671,18 @@ def test_a_look_back_paragraph_still_plans_ahead_where_a_sentence_says_so():
     assert t.loc["55", ["target_year", "deadline_source"]].tolist() == [2022, "sentence"]
     events = timeline(text, period=(2018, 2022))
     assert "到2022年" in set(events["deadline_text"])
+
+
+def test_a_state_marks_only_its_own_clause_and_counts_that_point_back():
+    text = (
+        "某市教育发展\n某市目前有各级各类学校384所，到2025年将达到400所。\n"
+        "全省共有各级各类学校（机构）5.87万所，在校生总数2553.99万人。\n"
+        "2017年以来新开工幼儿园建设项目300余所，今年计划启用43所公办幼儿园。\n"
+        "这30所学校包括16所公办中小学。省教育厅等9部门出台《某省学前教育行动计划》。\n"
+        "教育改革牵涉千家万户。\n某市公布2019年新改扩建项目园名单，一共有33所。\n"
+    )
+    t = targets(text, issued="2023-05-01")
+    assert {"400", "43", "16", "33"} <= set(t.index)
+    assert not {"384", "5.87万", "2553.99万", "300", "30", "9", "千"} & set(t.index)
+    # 项目前期: no 目前 in it
+    assert "12" in targets("某区\n3年内还将投资14亿元启动12个项目前期工作。\n", issued="2018-03-01").index

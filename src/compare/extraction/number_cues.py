@@ -118,11 +118,25 @@ RE_COEFFICIENT_BEFORE = re.compile(
 )
 
 
+#: 这30所学校 / 上述3所: a count the text stated before, pointed back at.
+RE_POINTS_BACK = re.compile(r"(?:这|该|上述|前述)\s*$")
+#: 等9部门出台《…》 / 5个单位联合印发: the bodies that issued a document.
+RE_ISSUERS_AFTER = re.compile(
+    r"^\s*(?:个|家)?(?:部门|单位|厅局)(?:联合)?(?:出台|印发|发布|制定|制订|下发|发文)"
+)
+#: Idioms with numeral characters (千家万户, 千方百计): words, not counts.
+RE_NUMERAL_IDIOM = re.compile(
+    r"千家万户|千方百计|千千万万|万无一失|万众一心|百年大计|千秋万代|成千上万|千头万绪"
+)
+
+
 def skip_reason(span: NumberSpan, sent: str, rules: TargetRules) -> str | None:
     """Why a number span is not a target (None if it may be one)."""
     after = sent[span.end :]
     before = sent[: span.start]
     if span.is_chinese:
+        if covered_by(RE_NUMERAL_IDIOM, sent, span.start, span.end):
+            return "chinese_word"
         if (
             span.value is not None
             and span.value < 2
@@ -138,6 +152,10 @@ def skip_reason(span: NumberSpan, sent: str, rules: TargetRules) -> str | None:
             )
         if before.endswith("第"):
             return "ordinal"
+    if RE_POINTS_BACK.search(before):
+        return "points_back"  # 这30所学校包括…: the count stated before, not a new one
+    if RE_ISSUERS_AFTER.match(after):
+        return "issuers"  # 等9部门出台《…》
     if before.endswith("每") and RE_PER_DENOMINATOR.match(after):
         return "denominator"  # 每3000人设置1所, 每百名学生拥有: the base of a standard, not a level
     if RE_FROM_BEFORE.search(before) and RE_FROM_AFTER.match(after):

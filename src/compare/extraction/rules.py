@@ -114,6 +114,7 @@ class TargetRules:
     achievement_review_words: re.Pattern
     achievement_sentence: re.Pattern
     achievement_clause: re.Pattern
+    achievement_status: re.Pattern
     strip_prefixes: re.Pattern
     strip_suffixes: re.Pattern
     build_verbs: re.Pattern
@@ -153,6 +154,7 @@ def target_rules() -> TargetRules:
         achievement_review_words=re.compile(cfg["achievement_review_words"]),
         achievement_sentence=re.compile(cfg["achievement_sentence"]),
         achievement_clause=re.compile(cfg["achievement_clause"]),
+        achievement_status=re.compile(cfg["achievement_status"]),
         strip_prefixes=re.compile(cfg["strip_prefixes"]),
         strip_suffixes=re.compile(cfg["strip_suffixes"]),
         build_verbs=re.compile(cfg["build_verbs"]),
@@ -203,17 +205,22 @@ def inside_quotes(text: str, pos: int, pairs: tuple[str, ...]) -> bool:
 #: Where a clause begins (after ，；, or a colon) and where a list item of a sentence ends (；).
 CLAUSE_BREAKS = "，,；;：:"
 RE_ITEM_BREAK = re.compile(r"[；;]")
+RE_CLAUSE_BREAK = re.compile(r"[，,；;：:]")
 
 
 def achievement_spans(text: str, rules: TargetRules) -> list[tuple[int, int]]:
-    """The spans of a sentence that report results, not targets (see ``achievement_sentence`` and
-    ``achievement_clause`` in ``target_rules.yaml``): from the clause of the phrase to the end of the sentence,
-    or to the end of its list item (；)."""
+    """The spans of a sentence that report results, not targets (see ``achievement_sentence``,
+    ``achievement_clause`` and ``achievement_status`` in ``target_rules.yaml``): from the clause of the phrase to
+    the end of the sentence, to the end of its list item (；), or to the end of the clause."""
     spans = []
-    for pattern, to_end in ((rules.achievement_sentence, True), (rules.achievement_clause, False)):
+    for pattern, stop_at in (
+        (rules.achievement_sentence, None),
+        (rules.achievement_clause, RE_ITEM_BREAK),
+        (rules.achievement_status, RE_CLAUSE_BREAK),
+    ):
         for m in pattern.finditer(text):
             start = max(text.rfind(c, 0, m.start()) for c in CLAUSE_BREAKS) + 1  # after the clause's break
-            stop = None if to_end else RE_ITEM_BREAK.search(text, m.end())
+            stop = None if stop_at is None else stop_at.search(text, m.end())
             spans.append((start, len(text) if stop is None else stop.start()))
     return spans
 
