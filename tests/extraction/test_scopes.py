@@ -686,3 +686,30 @@ def test_a_state_marks_only_its_own_clause_and_counts_that_point_back():
     assert not {"384", "5.87万", "2553.99万", "300", "30", "9", "千"} & set(t.index)
     # 项目前期: no 目前 in it
     assert "12" in targets("某区\n3年内还将投资14亿元启动12个项目前期工作。\n", issued="2018-03-01").index
+
+
+def test_this_years_work_inside_a_look_back_paragraph_and_a_plan_for_this_year():
+    text = (
+        "某省将新建200所公办幼儿园\n"
+        "去年，某省学前教育三年毛入园率达85.6%，比2017年增加了2.9个百分点。"
+        "省教育厅表示，今年某省将大力发展公办幼儿园，每个乡镇建好1所中心公办幼儿园。\n"
+        "某市计划今年建设30所公办幼儿园。\n"
+    )
+    t = targets(text, period=(2019, 2019), issued="2019-02-28")
+    assert {"1", "30"} <= set(t.index) and "85.6%" not in t.index
+    events = timeline(text, period=(2019, 2019), issued="2019-02-28")
+    this_year = events[
+        events["kind"].isin(["this_year", "plan_period"]) & (events["deadline_text"] == "今年")
+    ]
+    assert len(this_year) == 2 and (this_year["year"] == 2019).all()
+
+
+def test_a_one_year_reports_own_year_is_pointed_at_where_the_report_names_it_not_in_a_date_stamp():
+    from compare.extraction.periods import one_year_phrase_at
+
+    text = "某市今年新改扩建33所\n2019年04月09日07:29\n本报讯 某市教育局公布2019年公办幼儿园新改扩建项目园名单，一共有33所。\n"
+    phrase, at = one_year_phrase_at(text, 2019, issued=2019)
+    assert phrase == "2019年" and text[at - 2 : at] == "公布"
+    listed = "某市计划今年建设30所公办幼儿园。\n2021年新建36所公办幼儿园。一起来看“2021年某市公办幼儿园建设项目园名单”吧！\n"
+    phrase, at = one_year_phrase_at(listed, 2021)
+    assert listed[at:].startswith("2021年某市")  # the list it names, not the sentence before

@@ -12,6 +12,7 @@ from compare.core.frames import rows_by
 from compare.extraction.rules import SPEAKER_PREFIX, target_rules
 from compare.text.numbers import parse_chinese_numeral
 from compare.text.plan_years import (
+    PROGRAMME_YEAR_RE,
     REPORT_OPENING_CHARS,
     REPORT_YEAR_RE,
     YEAR_PLAN_RE,
@@ -99,16 +100,27 @@ def plan_period(text: str) -> tuple[int | None, int | None, str | None]:
 def one_year_phrase(text: str, year: int, *, issued: int | None = None) -> str | None:
     """Where the opening of a one-year report names its year (2018年规划建设, 今年…将), as
     written (2020年 / 今年), so the timeline can point at it; None when the opening does not."""
+    found = one_year_phrase_at(text, year, issued=issued)
+    return None if found is None else found[0]
+
+
+def one_year_phrase_at(text: str, year: int, *, issued: int | None = None) -> tuple[str, int] | None:
+    """:func:`one_year_phrase` and its offset in ``text`` (the same year may be written before it in a date
+    line: 2019年04月09日07:29 … 公布2019年公办幼儿园新改扩建项目园名单)."""
     head = text[:REPORT_OPENING_CHARS]
     if YEAR_PLAN_RE.search(head):  # a title's year (2020年为民办实事项目) stays the whole document's period
         return None
-    for rx in (REPORT_YEAR_RE,):
-        for m in rx.finditer(head):
-            if m.groupdict().get("ty"):
-                if issued == year:
-                    return m["ty"]
-            elif int(m["y"]) == year:
-                return RE_YEAR_PHRASE.match(head, m.start("y")).group(0)
+    for m in PROGRAMME_YEAR_RE.finditer(head):  # the year's programme or list (“2021年…建设项目园名单”)
+        if int(m["y"]) == year:
+            return RE_YEAR_PHRASE.match(head, m.start("y")).group(0), m.start("y")
+    matches = list(REPORT_YEAR_RE.finditer(head))
+    # the year written out (2019年公办幼儿园新改扩建…) before a 今年 (labelled as the year's own, this_year)
+    for m in matches:
+        if m["y"] and int(m["y"]) == year:
+            return RE_YEAR_PHRASE.match(head, m.start("y")).group(0), m.start("y")
+    for m in matches:
+        if m["ty"] and issued == year:
+            return m["ty"], m.start("ty")
     return None
 
 

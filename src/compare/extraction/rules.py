@@ -56,14 +56,15 @@ PLACE_PREFIX = r"(?:全[市省区县]|[\u4e00-\u9fff]{1,5}?[市省县区州])?"
 #: A deadline to come in a look-back paragraph (近年来，…。到2022年，将新增幼儿园55所): the sentence plans, although the
 #: paragraph reports.
 RE_FUTURE_DEADLINE = re.compile(
-    r"(?:^|[，,；;。])\s*(?:到|至)\s*(?P<y>20\d{2})\s*年(?:底|末)?(?:前)?\s*[，,]?\s*[^，。；]{0,10}?(?:将|要|力争|确保|计划)"
-)
+    r"(?:^|[，,；;。])\s*(?:(?:到|至)\s*(?P<y>20\d{2})\s*年(?:底|末)?(?:前)?|今年|明年)"
+    r"\s*[，,]?\s*[^，。；]{0,10}?(?:将|要|力争|确保|计划)"
+)  # …表示，今年广西将大力发展…: this year's or next year's work to come
 
 
 def plans_ahead(text: str, *, ref: int | None) -> bool:
     """Whether a sentence of a look-back paragraph states a deadline to come (from ``ref``, the plan's start or
-    the issue year, on; any year when neither is known)."""
-    return any(ref is None or int(m["y"]) >= ref for m in RE_FUTURE_DEADLINE.finditer(text))
+    the issue year, on; any year when neither is known; 今年/明年 always)."""
+    return any(m["y"] is None or ref is None or int(m["y"]) >= ref for m in RE_FUTURE_DEADLINE.finditer(text))
 
 
 #: A heading naming a year's work (一、2020年重点项目, 2021年重点工作, “十四五”时期任务, or the time alone: 2022年——):

@@ -21,7 +21,7 @@ from compare.extraction.periods import (
     RE_CITED_TITLE,
     achievement_passages,
     five_year_plan,
-    one_year_phrase,
+    one_year_phrase_at,
     plan_period,
     review_passages,
 )
@@ -239,13 +239,14 @@ def extract_timeline(
         text = str(doc["text"]) if doc is not None and "text" in doc else ""
         orig = str(doc["text_original"]) if doc is not None and "text_original" in doc else text
         t_start, t_end, t_phrase = plan_period(text)
+        t_at = text.find(t_phrase) if t_phrase else -1
         m_start = None if doc is None or pd.isna(doc["period_start"]) else int(doc["period_start"])
         m_end = None if doc is None or pd.isna(doc["period_end"]) else int(doc["period_end"])
         p_start = m_start if m_start is not None else t_start
         p_end = m_end if m_end is not None else t_end
         issued = issue_year(doc.get("issue_date")) if doc is not None else None
         if not t_phrase and p_start is not None and p_start == p_end:  # a one-year report: where it says so
-            t_phrase = one_year_phrase(text, p_end, issued=issued)
+            t_phrase, t_at = one_year_phrase_at(text, p_end, issued=issued) or (None, -1)
         # a section of a multi-year plan that names its year (2、2021年无锡将开工……) dates its months and 年底前
         sections = (
             {
@@ -273,7 +274,7 @@ def extract_timeline(
             flags: list[str] = []
             quote, qs, qe, sid, pid = None, None, None, None, None
             if t_phrase:
-                i = text.find(t_phrase)
+                i = t_at
                 for sent_id, pas_id, _t, _o, s_start, s_end in doc_sents:
                     if s_start <= i < s_end:
                         sid, pid, qs, qe = sent_id, pas_id, int(s_start), int(s_end)
@@ -336,7 +337,7 @@ def extract_timeline(
                 for i in range(q.start(), q.end()):
                     taken[i] = True
             found = []
-            title_at = text.find(t_phrase) if t_phrase else -1
+            title_at = t_at
             if s_start <= title_at < s_end and stext[title_at - s_start :].startswith(t_phrase):
                 for i in range(title_at - s_start, title_at - s_start + len(t_phrase)):
                     taken[i] = True  # the plan period's own phrase is its event already
