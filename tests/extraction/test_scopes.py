@@ -713,3 +713,9 @@ def test_a_one_year_reports_own_year_is_pointed_at_where_the_report_names_it_not
     listed = "某市计划今年建设30所公办幼儿园。\n2021年新建36所公办幼儿园。一起来看“2021年某市公办幼儿园建设项目园名单”吧！\n"
     phrase, at = one_year_phrase_at(listed, 2021)
     assert listed[at:].startswith("2021年某市")  # the list it names, not the sentence before
+
+
+def test_a_list_of_bare_numbers_shares_the_unit_after_its_last():
+    t = targets("某区\n到2022年，每年新增交付使用小区配套幼儿园数分别为21、13、18所。\n")
+    assert list(t.index) == ["21", "13", "18"] and (t["unit"] == "所").all()
+    assert (t["target_year"] == 2022).all()

@@ -87,6 +87,9 @@ class _Raw:
     flag: str | None
 
 
+#: The rest of a list of bare numbers after one of them (21、13、18所: 、13、18).
+RE_NUMBER_LIST_AFTER = re.compile(r"(?:\s*、\s*\d+(?:\.\d+)?)+(?=\s*[^\d\s、])")
+
 #: A sentence opening with a deadline (到2025年，…… / 2023年底前…… / 三年内…… / 今年，……) dates the sentences after it
 #: in its paragraph.
 RE_FOUR_DIGITS = re.compile(r"\d{4}")
@@ -185,6 +188,9 @@ def extract_sentence_targets(
             unit, unit_end = ratio[2], ratio[0].end()
         elif not unit:
             unit, unit_end, approx_marker = unit_after(text, span.end, rules)
+            if not unit and (listed := RE_NUMBER_LIST_AFTER.match(text, span.end)):
+                # 分别为21、13、18所: the numbers of a list share the unit written after the last one
+                unit, _, approx_marker = unit_after(text, listed.end(), rules)
         if not unit and span.scale and (span.is_masked or RE_MONEY_BEFORE.search(text, 0, span.start)):
             unit = "元"  # 投资**亿 / 预计总投资超40亿: an amount of money written without 元
         if not unit and not (
