@@ -119,3 +119,15 @@ def test_every_number_span_holds_a_number_character():
     finally:
         numbers.RE_NUMBER_CHAR = original
     assert n > 5000
+
+
+def test_two_neighbouring_chinese_digits_are_an_approximate_range():
+    spans = {
+        n.text: n
+        for n in find_numbers("掌握一两项运动技能，培养两三个特长，建设三五所学校，新建十二所，到二〇三五年")
+    }
+    assert (spans["一两"].value, spans["一两"].value_max, spans["一两"].is_range) == (1, 2, True)
+    assert (spans["两三"].value, spans["两三"].value_max) == (2, 3)
+    assert (spans["三五"].value, spans["三五"].value_max) == (3, 5)
+    assert (spans["十二"].value, spans["十二"].is_range) == (12, False)
+    assert spans["二〇三五"].value == 2035

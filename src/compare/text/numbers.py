@@ -163,6 +163,11 @@ def _int_digits(text: str) -> int:
     return len(s.split(".")[0].replace("．", ""))
 
 
+#: Two neighbouring Chinese digits without 十 (一两, 两三, 三四, 三五, 七八): "one or two", a range of counts.
+_CN_DIGIT = {"一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+RE_CN_ABOUT = re.compile(r"一[两二]|[两二]三|三[四五]|四五|五六|六七|七八|八九")
+
+
 def find_numbers(text: str, *, chinese: bool = True) -> list[NumberSpan]:
     """Find every number span in a text, left to right, without overlaps.
 
@@ -268,6 +273,9 @@ def find_numbers(text: str, *, chinese: bool = True) -> list[NumberSpan]:
             if value is None:
                 continue
             vmax = _checked(parse_chinese_numeral(m["hi"]), flags) if m["hi"] else None
+            if vmax is None and (near := RE_CN_ABOUT.fullmatch(m["lo"])):
+                # 一两项 / 两三个 / 三五所: "one or two", an approximate range, not 12 / 23 / 35
+                value, vmax = float(_CN_DIGIT[near[0][0]]), float(_CN_DIGIT[near[0][1]])
             take(
                 NumberSpan(
                     m.start(),
