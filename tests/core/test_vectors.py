@@ -92,3 +92,31 @@ def test_a_build_does_not_import_scikit_learn(tmp_path):
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert done.stdout.strip().splitlines()[-1] == "['scipy']"  # the corpus steps ran, on scipy alone
+
+
+def test_grouped_counts_are_the_count_matrix_of_the_lists(tables):
+    tok = tables["tokens"]
+    keys, words = tok["passage_id"].to_numpy(dtype=object), tok["token"].to_numpy(dtype=object)
+    rows = list(dict.fromkeys(keys))
+    lists = {r: [] for r in rows}
+    for k, w in zip(keys, words, strict=True):
+        lists[k].append(w)
+    want, want_terms = vectors.count_matrix([lists[r] for r in rows])
+    got, terms = vectors.grouped_count_matrix(keys, words, rows=rows)
+    assert terms == want_terms and got.indices.dtype == want.indices.dtype
+    same(got, want)
+    # shuffled tokens, rows in another order, a row without tokens and a key that is no row
+    rng = np.random.default_rng(0)
+    perm = rng.permutation(len(keys))
+    chosen = [*rng.permutation(rows[:40]), "no-such-row"]
+    grouped = {r: [] for r in chosen}
+    for k, w in zip(keys[perm], words[perm], strict=True):
+        if k in grouped:
+            grouped[k].append(w)
+    want, want_terms = vectors.count_matrix([grouped[r] for r in chosen])
+    got, terms = vectors.grouped_count_matrix(keys[perm], words[perm], rows=chosen)
+    assert terms == want_terms and got.getrow(len(chosen) - 1).nnz == 0
+    same(got, want)
+    t1, _ = vectors.tfidf_matrix([lists[r] for r in rows])
+    t2, _ = vectors.grouped_tfidf_matrix(keys, words, rows=rows)
+    same(t1, t2)

@@ -11,7 +11,6 @@ import pandas as pd
 
 from compare.comparison.coverage import coverage_matrix
 from compare.comparison.selection import EMPTY_SELECTION, empty_table, select_rows
-from compare.core.frames import lists_by
 from compare.core.schemas import C as _C
 from compare.core.schemas import TableSchema, register
 
@@ -52,7 +51,7 @@ def similarity_tokens(
     Returns:
         Square DataFrame indexed and columned by doc_id (empty with a message for an empty selection).
     """
-    from compare.core.vectors import cosine_similarity, tfidf_matrix
+    from compare.core.vectors import cosine_similarity, grouped_tfidf_matrix
 
     tk = select_rows(tokens, docs)
     if tk is None or tk.empty:
@@ -61,11 +60,10 @@ def similarity_tokens(
         return out
     toks = content if content is not None and docs is None else content_tokens(tk)
     ids = list(dict.fromkeys(tk["doc_id"]))
-    by_doc = lists_by(toks, "doc_id", "token")
-    bags = pd.Series([by_doc.get(d, []) for d in ids], index=ids, dtype=object)
-    if not any(len(b) for b in bags):
+    if toks.empty:
         return pd.DataFrame(np.eye(len(ids)), index=ids, columns=ids)
-    mat, _terms = tfidf_matrix(bags.tolist(), sublinear_tf=True)
+    keys, words = toks["doc_id"].to_numpy(dtype=object), toks["token"].to_numpy(dtype=object)
+    mat, _terms = grouped_tfidf_matrix(keys, words, rows=ids, sublinear_tf=True)
     sim = np.clip(cosine_similarity(mat), 0, 1)
     return pd.DataFrame(sim, index=ids, columns=ids)
 

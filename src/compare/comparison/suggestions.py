@@ -10,7 +10,6 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from compare.core.frames import lists_by
 from compare.core.schemas import C as _C
 from compare.core.schemas import TableSchema, register
 from compare.tagging.codebook import Codebook, load_codebook
@@ -72,7 +71,7 @@ def tfidf_suggestions(
     Returns:
         The ``theme_suggestions`` table (separate from the tags).
     """
-    from compare.core.vectors import tfidf_matrix
+    from compare.core.vectors import grouped_tfidf_matrix
 
     cb = codebook or load_codebook()
     if (
@@ -85,13 +84,15 @@ def tfidf_suggestions(
     ):
         return THEME_SUGGESTIONS.empty()
     content = tokens[~tokens["is_stopword"].astype(bool) & ~tokens["is_number"].astype(bool)]
-    docs = pd.Series(lists_by(content, "passage_id", "token"), dtype=object)
-    docs = docs[docs.map(len) > 0]
-    if len(docs) < 2:
+    keys = content["passage_id"].to_numpy(dtype=object)
+    rows = list(dict.fromkeys(keys))  # the passages with a content token, in first-seen order
+    if len(rows) < 2:
         return THEME_SUGGESTIONS.empty()
-    mat, terms = tfidf_matrix(docs.tolist(), sublinear_tf=True)
+    mat, terms = grouped_tfidf_matrix(
+        keys, content["token"].to_numpy(dtype=object), rows=rows, sublinear_tf=True
+    )
     vocab = np.array(terms, dtype=object)
-    pid_index = {p: i for i, p in enumerate(docs.index)}
+    pid_index = {p: i for i, p in enumerate(rows)}
     tagged = passage_tags.groupby("passage_id")["theme_code"].apply(set).to_dict()
     ctx = passage_context(passages, cb)
     candidates = [
