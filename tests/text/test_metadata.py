@@ -475,3 +475,28 @@ def test_a_headline_naming_a_years_plan_and_a_press_conference():
     assert infer_period("2023年启动学前教育三年行动计划\n正文。\n")[:2] != (2023, 2023)  # not a one-year plan
     text = "今年某市计划启用43所公办幼儿园\n今天上午，2022年全市中小学及幼儿园招生政策发布会举行。\n"
     assert infer_metadata(text, file_name="q.txt")[0]["period_start"] == 2022
+
+
+def test_a_plan_reported_with_a_short_name_and_a_period_bracketed_after_a_cited_title():
+    reported = (
+        "某省教育怎么干？到2025年巩固率超过97%\n2022-04-26 08:12 某报\n"
+        "近日，记者从某省教育厅获悉：《某省教育事业发展“十四五”规划》（以下简称《规划》）近日印发。\n"
+    )
+    assert infer_metadata(reported, file_name="r.txt")[0]["period_start"] == 2021
+    cited = (
+        "某区第十小学近期开建\n发布时间：2023-06-13 10:31:00\n"
+        "记者了解到，结合《某市中心城区教育设施布局规划》（2021—2025）及区实际，该局拟新建第十小学。\n"
+    )
+    assert infer_metadata(cited, file_name="c.txt")[0]["period_start"] is None
+    handed_on = "某县学前教育\n近日，某县人民政府办公室发布《关于印发某县学前教育三年行动计划(2022-2025年)的通知》。\n"
+    assert infer_metadata(handed_on, file_name="h.txt")[0]["period_end"] == 2025
+
+
+def test_an_undated_year_heading_the_work_and_a_first_sentence_that_looks_back():
+    text = "记者日前从某区教育厅了解到，2016年，某区将安排新建双语幼儿园155所，规划总投资2.67亿元。\n"
+    assert infer_metadata(text, file_name="k.txt")[0]["period_start"] == 2016
+    back = (
+        "2015年，某市筹措资金13.23亿元，新建成5所中小学校，有效缓解了入学难问题。"
+        "今年，全市计划筹措资金约11.45亿元，新建中小学校19所。\n"
+    )
+    assert infer_metadata(back, file_name="b.txt")[0]["period_start"] is None

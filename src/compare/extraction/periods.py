@@ -12,10 +12,12 @@ from compare.core.frames import rows_by
 from compare.extraction.rules import SPEAKER_PREFIX, target_rules
 from compare.text.numbers import parse_chinese_numeral
 from compare.text.plan_years import (
+    CITED_TITLE_WITH_PERIOD_RE,
     PROGRAMME_YEAR_RE,
     REPORT_OPENING_CHARS,
     REPORT_YEAR_RE,
     YEAR_PLAN_RE,
+    cited_title_spans,
     headline_year,
 )
 
@@ -35,10 +37,8 @@ RE_FIVE_YEAR = re.compile(
 #: A title in 《》 names another document: a deadline inside it (《…二〇三五年远景目标纲要》) is no commitment, and in
 #: the opening (纳入《山东省“十四五”高校设置规划》) its period is another document's, unless
 #: it stands on the first line or a notice hands it on (印发《…》, 现将《…》).
-RE_CITED_TITLE = re.compile(r"《[^《》]{0,80}》")
-RE_OWN_TITLE_BEFORE = re.compile(r"印发|转发|现将|关于|公布")
-#: …《湖南省“十四五”公共服务规划》已于近日发布: the plan a news page reports.
-RE_OWN_TITLE_AFTER = re.compile(r"[^，。；]{0,6}?(?:发布|印发|出台|公布|出炉|实施)")
+#: (with the period bracketed after it: 《…布局规划》（2021—2025）; see plan_years.cited_title_spans)
+RE_CITED_TITLE = CITED_TITLE_WITH_PERIOD_RE
 
 RE_YEAR_PHRASE = re.compile(r"(?:19|20)\d{2}\s*年")
 
@@ -68,13 +68,7 @@ def plan_period(text: str) -> tuple[int | None, int | None, str | None]:
     """
     head = text[:600]
     first_line = len(head.lstrip().split("\n", 1)[0]) + len(head) - len(head.lstrip())
-    cited = [
-        q.span()
-        for q in RE_CITED_TITLE.finditer(head)
-        if q.start() > first_line
-        and not RE_OWN_TITLE_BEFORE.search(head[max(0, q.start() - 4) : q.start()])
-        and not RE_OWN_TITLE_AFTER.match(head, q.end())
-    ]
+    cited = cited_title_spans(head, start=first_line + 1)
 
     def own(m: re.Match | None) -> bool:  # not inside 《…》: a cited title names another document's period
         return m is not None and not any(a < m.start() < b for a, b in cited)

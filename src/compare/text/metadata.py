@@ -25,6 +25,7 @@ import opencc
 from compare.core.config import resource_path
 from compare.text.dates import DATE_LINE_RE, infer_issue_date
 from compare.text.plan_years import (  # noqa: F401  (five_year_plan_years, infer_period: part of this module's API)
+    SHORT_NAME_NOTE,
     TITLE_MAX_CHARS,
     YEAR_IS_RE,
     five_year_plan_years,
@@ -60,7 +61,7 @@ PUBLISHED_BEFORE_RE = re.compile(
     r"出台|印发|发布|制定|制订|出炉|公布|推出|通过|颁布|下发|编制|实施|转发|关于"
 )
 #: …《…规划》已于近日发布: the plan a news page reports, named before its verb.
-PUBLISHED_AFTER_RE = re.compile(r"[^，。；]{0,6}?(?:发布|印发|出台|公布|出炉)")
+PUBLISHED_AFTER_RE = re.compile(SHORT_NAME_NOTE + r"[^，。；]{0,6}?(?:发布|印发|出台|公布|出炉)")
 LIST_MARK_RE = re.compile(
     r"^\s*(?:\d{1,3}\s*[、.．]|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)])\s*"
 )

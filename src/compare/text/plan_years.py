@@ -63,7 +63,7 @@ PROGRAMME_YEAR_RE = re.compile(
 )
 #: A year's programme named without its year (民生实事项目 on a page of that year's date).
 ANNUAL_PROGRAMME_RE = re.compile(r"民生实事|为民办实事|实事项目|实事工程")
-#: A year heading a sentence of the work it lists (2023年，昌平区将…).
+#: A year heading a sentence of the work it lists (2023年，昌平区将…; 了解到，2016年，新疆将安排…).
 NEXT_YEAR_WORK_RE = re.compile(
     r"(?:^|(?<=[，。；：\s]))(?P<y>20\d{2})\s*年\s*[，,][^。；]{0,12}?(?:将|要(?!点|求|素)|拟|力争|计划)"
 )
@@ -78,6 +78,25 @@ OWN_YEAR_PLAN_RE = re.compile(r"(?:拟定|制定|制订|编制)[^，。；《》
 DURATION_RE = re.compile(r"(?P<n>[一二三四五六七八九十两\d]{1,2})\s*年(?:的)?(?:行动|努力|内|攻坚|时间)")
 TARGET_YEAR_RE = re.compile(r"到\s*(?P<y>20\d{2})\s*年")
 CITED_TITLE_RE = re.compile(r"《[^《》]*》")
+#: A short name given right after a title (《…规划》(以下简称《规划》)近日印发): not between a title and its verb.
+SHORT_NAME_NOTE = r"(?:\s*[（(]\s*(?:以下)?简称[^（）()]{0,16}[）)])?"
+#: A title in 《》 with the period bracketed right after it (《…布局规划》（2021—2025）): another document's years,
+#: unless a notice hands it on (印发《…》, 现将《…》) or the page reports it (《…》已于近日发布).
+CITED_TITLE_WITH_PERIOD_RE = re.compile(r"《[^《》]{0,80}》(?:\s*[（(][^（）()《》]{0,20}[）)])?")
+OWN_TITLE_BEFORE_RE = re.compile(r"印发|转发|现将|关于|公布|发布|出台|出炉|推出|颁布|下发")
+OWN_TITLE_AFTER_RE = re.compile(SHORT_NAME_NOTE + r"[^，。；]{0,6}?(?:发布|印发|出台|公布|出炉|实施)")
+
+
+def cited_title_spans(text: str, *, start: int = 0) -> list[tuple[int, int]]:
+    """Spans of the titles in 《》 (with a bracketed period after them) that ``text`` cites from offset ``start``
+    on: other documents, not one the text issues or reports."""
+    return [
+        q.span()
+        for q in CITED_TITLE_WITH_PERIOD_RE.finditer(text)
+        if q.start() >= start
+        and not OWN_TITLE_BEFORE_RE.search(text[max(0, q.start() - 4) : q.start()])
+        and not OWN_TITLE_AFTER_RE.match(text, q.end())
+    ]
 
 
 def headline_year(line: str) -> re.Match | None:
@@ -129,7 +148,10 @@ def infer_period(text: str, *, title: str | None = None) -> tuple[int | None, in
         return y, y, f"title: {m.group(0)}"
     head = text[:PERIOD_BODY_CHARS]
     head_lines = [ln for ln in head.splitlines()[:12] if ln.strip()]
-    for line in head_lines[:8]:
+    for k, line in enumerate(head_lines[:8]):
+        if k:  # a range of a title the opening cites is that document's (结合《…布局规划》（2021—2025）)
+            for a, b in cited_title_spans(line):
+                line = line[:a] + "　" * (b - a) + line[b:]
         if (len(line) <= TITLE_MAX_CHARS or line.find("(") < 60) and (r := _range(line[:TITLE_MAX_CHARS])):
             return r[0], r[1], f"opening: {r[2]}"
     # a scraped page whose title the title reader did not take (glued to its first sentence, or a report's
@@ -142,7 +164,8 @@ def infer_period(text: str, *, title: str | None = None) -> tuple[int | None, in
         head_lines
         and (m := YEAR_COMMA_OPENING_RE.match(head_lines[0]))
         and (
-            ANNUAL_WORK_RE.search(opening := head_lines[0][:160])
+            # its first sentence: 2015年，…新建成…。今年，…计划… looks back on 2015 and plans this year
+            ANNUAL_WORK_RE.search(opening := head_lines[0][:160].split("。", 1)[0])
             or (WORK_TO_DO_RE.search(opening) and not LOOK_BACK_RE.search(opening))
         )
     ):
@@ -200,6 +223,9 @@ def report_year(text: str, *, issue_year: int | None) -> tuple[int | None, int |
     if issue_year is not None and (m := NEXT_YEAR_WORK_RE.search(opening)) and int(m["y"]) == issue_year + 1:
         # a report of late in a year on the next year's work: 2023年，昌平区将… on a page of 2022-12-29
         return int(m["y"]), int(m["y"]), f"opening: {m.group(0)} (issued {issue_year})"
+    if issue_year is None and (m := NEXT_YEAR_WORK_RE.search(opening)) and _one_year_named(opening):
+        # an undated page whose one year heads the work it reports: 了解到，2016年，新疆将安排…
+        return int(m["y"]), int(m["y"]), f"opening: {m.group(0)}"
     if issue_year is None:
         years = {int(m["y"]) for m in PROGRAMME_YEAR_RE.finditer(text)}
         if (
