@@ -719,3 +719,23 @@ def test_a_list_of_bare_numbers_shares_the_unit_after_its_last():
     t = targets("某区\n到2022年，每年新增交付使用小区配套幼儿园数分别为21、13、18所。\n")
     assert list(t.index) == ["21", "13", "18"] and (t["unit"] == "所").all()
     assert (t["target_year"] == 2022).all()
+
+
+def test_spans_years_about_a_programme_year_and_the_size_of_a_programme():
+    events = timeline(
+        "某区学校建设\n从2017年到2021年，某区将新建改建77所学校。某区在2020年左右建成幼儿园。\n"
+        "新建100所中小学校列为2023年全市惠民工程，2023年我市规划投资54亿元。“十四五“期间新增公办园300所。\n",
+        issued="2017-02-27",
+    )
+    got = dict(zip(events["deadline_text"], events["year"], strict=False))
+    assert got["从2017年到2021年"] == 2021 and "到2021年" not in got
+    assert got["在2020年左右"] == 2020
+    assert got["列为2023年全市惠民工程"] == 2023 and got["2023年我市"] == 2023
+    assert got["“十四五“期间"] == 2025
+    t = targets(
+        "某市民生实事\n某市确定2024年政府民生实事项目40项。选出10件民生实事。今年将新建幼儿园5所。\n"
+        "某区最近5年已累计投入10.3亿元，先后新建了32所学校。打造600堂“精彩一课”。\n",
+        issued="2024-01-12",
+    )
+    assert {"5", "600"} <= set(t.index) and not {"40", "10", "10.3亿", "32"} & set(t.index)
+    assert t.loc["600", "unit"] == "堂"

@@ -124,6 +124,10 @@ RE_POINTS_BACK = re.compile(r"(?:这|该|上述|前述)\s*$")
 RE_ISSUERS_AFTER = re.compile(
     r"^\s*(?:个|家)?(?:部门|单位|厅局)(?:联合)?(?:出台|印发|发布|制定|制订|下发|发文)"
 )
+#: The size of a year's programme (丹阳2024年政府民生实事项目40项, 选出10件民生实事): the list, not a target in it.
+RE_PROGRAMME_BEFORE = re.compile(r"(?:实事|实事项目|实事工程|惠民工程|民心工程)\s*$")
+RE_ITEMS_UNIT = re.compile(r"^\s*(?:项|件|个)")
+RE_PROGRAMME_AFTER = re.compile(r"^\s*(?:项|件|个|大)[^，。；\d]{0,10}?(?:实事|惠民工程|民心工程)")
 #: Idioms with numeral characters (千家万户, 千方百计): words, not counts.
 RE_NUMERAL_IDIOM = re.compile(
     r"千家万户|千方百计|千千万万|万无一失|万众一心|百年大计|千秋万代|成千上万|千头万绪"
@@ -154,6 +158,8 @@ def skip_reason(span: NumberSpan, sent: str, rules: TargetRules) -> str | None:
             return "ordinal"
     if RE_POINTS_BACK.search(before):
         return "points_back"  # 这30所学校包括…: the count stated before, not a new one
+    if (RE_PROGRAMME_BEFORE.search(before) and RE_ITEMS_UNIT.match(after)) or RE_PROGRAMME_AFTER.match(after):
+        return "programme_size"  # 民生实事项目40项 / 40项民生实事项目: the size of the list
     if RE_ISSUERS_AFTER.match(after):
         return "issuers"  # 等9部门出台《…》
     if before.endswith("每") and RE_PER_DENOMINATOR.match(after):
