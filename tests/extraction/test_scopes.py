@@ -739,3 +739,13 @@ def test_spans_years_about_a_programme_year_and_the_size_of_a_programme():
     )
     assert {"5", "600"} <= set(t.index) and not {"40", "10", "10.3亿", "32"} & set(t.index)
     assert t.loc["600", "unit"] == "堂"
+
+
+def test_a_time_of_day_a_word_with_fen_a_length_of_time_and_work_under_way():
+    t = targets(
+        "某市民生实事\n来源：某网 2021.01.15 11:58分享到微信\n今年将新建幼儿园22所，位于CN1分区。"
+        "春季攻势从2月至6月，共5个月。其余50所主体在建。每天锻炼不少于30分钟，100%分解到校。\n",
+        issued="2021-01-15",
+    )
+    assert {"22", "30", "100%"} <= set(t.index)
+    assert not {"58", "1", "5", "50"} & set(t.index)

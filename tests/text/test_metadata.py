@@ -500,3 +500,16 @@ def test_an_undated_year_heading_the_work_and_a_first_sentence_that_looks_back()
         "今年，全市计划筹措资金约11.45亿元，新建中小学校19所。\n"
     )
     assert infer_metadata(back, file_name="b.txt")[0]["period_start"] is None
+
+
+def test_page_stamps_with_dots_money_is_no_year_and_a_past_span_in_a_dated_opening():
+    text = "今年某市计划新建公办幼儿园22所\n您当前的位置：某网 > 新闻  来源：某网 2021.01.15 11:58\n某市确定11方面民生实事。\n"
+    fields = infer_metadata(text, file_name="l.txt")[0]
+    assert (fields["issue_date"], fields["period_start"]) == ("2021-01-15", 2021)
+    money = "11月28日，某县人民代表大会开幕。报告指出，2022年县政府将重点抓好10件民生实事：落实培训补贴1950万元。\n"
+    assert infer_metadata(money, file_name="g.txt")[0]["period_start"] == 2022
+    past = (
+        "某市新建学校31所\n某新闻网 2019-09-05 10:03\n"
+        "近年来，我市大力实施中小学建设，2015-2018年，全市共建设中小学校228所。今年市区将新建学校31所。\n"
+    )
+    assert infer_metadata(past, file_name="q.txt")[0]["period_start"] == 2019  # not 2015-2018: a look back

@@ -105,6 +105,13 @@ def fractions_in(text: str) -> dict[int, tuple[re.Match, float]]:
 RE_DATE_AFTER = re.compile(r"^\s*(?:月|日|号|时|点)")
 #: 8时30分: minutes of a time of day (a score is written 60分 with no hour before it).
 RE_CLOCK_MINUTES = re.compile(r"\d{1,2}\s*[时点]\s*$")
+#: 11:58 (a time of day on a page stamp: 11:58分享到微信): its minutes are no score.
+RE_CLOCK_BEFORE = re.compile(r"(?<!\d)\d{1,2}\s*[:：]\s*$")
+#: 分 of a word, not a score (CN1分区, 分批, 分类, 分别).
+RE_FEN_WORD_AFTER = re.compile(r"^\s*分(?:区|批|类|别|期|步|层|级|配|解|析)")
+#: A length of time stated (共5个月, 为期3个月, 历时2年): how long something lasts, not a level to reach.
+RE_DURATION_BEFORE = re.compile(r"(?:共|为期|历时|用时|耗时)\s*$")
+RE_DURATION_UNIT = re.compile(r"^\s*(?:个月|个星期|周|天|日|年)")
 
 
 RE_HEADING_NUMBER = re.compile(r"^\s*[.、．](?![0-9])")
@@ -156,6 +163,12 @@ def skip_reason(span: NumberSpan, sent: str, rules: TargetRules) -> str | None:
             )
         if before.endswith("第"):
             return "ordinal"
+    if RE_CLOCK_BEFORE.search(before) and span.n_int_digits == 2 and not span.unit:
+        return "date"  # 2021.01.15 11:58: a time of day
+    if not span.unit and RE_FEN_WORD_AFTER.match(after):
+        return "word"  # CN1分区
+    if RE_DURATION_BEFORE.search(before) and RE_DURATION_UNIT.match(after):
+        return "duration"  # 共5个月
     if RE_POINTS_BACK.search(before):
         return "points_back"  # 这30所学校包括…: the count stated before, not a new one
     if (RE_PROGRAMME_BEFORE.search(before) and RE_ITEMS_UNIT.match(after)) or RE_PROGRAMME_AFTER.match(after):

@@ -26,8 +26,9 @@ SOURCE_DATE_LINE_RE = re.compile(
 )
 #: A page's stamp: a date and a time in a short line (源丰都日报2018-09-18 11:21, 2024年04月28日18:26  来源:…).
 PAGE_STAMP_RE = re.compile(
-    r"(?P<y>(?:19|20)\d{2})(?:-(?P<m>\d{1,2})-(?P<d>\d{1,2})\s*|年(?P<m2>\d{1,2})月(?P<d2>\d{1,2})日\s*)\d{1,2}:\d{2}"
-)
+    r"(?P<y>(?:19|20)\d{2})(?:(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})\s*|年(?P<m2>\d{1,2})月(?P<d2>\d{1,2})日\s*)"
+    r"\d{1,2}:\d{2}"
+)  # also 洛阳网 2021.01.15 11:58 / 2020/3/5 09:12
 PAGE_STAMP_MAX_LINE = 60
 #: The same date written day first (04.02.2017  03:09), as some page templates print it.
 DMY_DATE_LINE_RE = re.compile(

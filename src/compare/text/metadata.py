@@ -552,12 +552,11 @@ def infer_metadata(
     """
     title = infer_title(text)
     place = infer_place(text, title=title)
-    start, end, period_evidence = infer_period(text, title=title)
     issue_date = infer_issue_date(text, raw=raw)
+    issued = int(issue_date[:4]) if issue_date else None
+    start, end, period_evidence = infer_period(text, title=title, issue_year=issued)
     if start is None:
-        start, end, period_evidence = report_year(
-            text, issue_year=int(issue_date[:4]) if issue_date else None
-        )
+        start, end, period_evidence = report_year(text, issue_year=issued)
     fields = {
         "doc_id": suggest_doc_id(file_name),
         "title": title,

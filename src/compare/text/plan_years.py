@@ -120,7 +120,9 @@ def _range(s: str) -> tuple[int, int, str] | None:
     return None
 
 
-def infer_period(text: str, *, title: str | None = None) -> tuple[int | None, int | None, str | None]:
+def infer_period(
+    text: str, *, title: str | None = None, issue_year: int | None = None
+) -> tuple[int | None, int | None, str | None]:
     """Infer the plan period (first and last year).
 
     Order of evidence: a year range in the title (2023—2025年, OCR-damaged (20232025年)); a five-year plan
@@ -131,6 +133,8 @@ def infer_period(text: str, *, title: str | None = None) -> tuple[int | None, in
     Args:
         text: Cleaned simplified text.
         title: The document title, if known.
+        issue_year: The year the document was issued, if known (a range in the opening that ended before it
+            is a look back, not the document's period).
 
     Returns:
         ``(start, end, evidence)``; all ``None`` when nothing was found.
@@ -153,6 +157,8 @@ def infer_period(text: str, *, title: str | None = None) -> tuple[int | None, in
             for a, b in cited_title_spans(line):
                 line = line[:a] + "　" * (b - a) + line[b:]
         if (len(line) <= TITLE_MAX_CHARS or line.find("(") < 60) and (r := _range(line[:TITLE_MAX_CHARS])):
+            if k and issue_year is not None and r[1] < issue_year:
+                continue  # 近年来…2015-2018年，全市共建设… on a page of 2019: the years it looks back on
             return r[0], r[1], f"opening: {r[2]}"
     # a scraped page whose title the title reader did not take (glued to its first sentence, or a report's
     # title): a one-year document named at the start of the first line (2020年泉州市…为民办实事…)
@@ -196,9 +202,18 @@ def infer_period(text: str, *, title: str | None = None) -> tuple[int | None, in
     return None, None, None
 
 
+#: A year the text names: four digits before 年 or in a range of years (not 1950万元, not an index number).
+YEAR_MENTION_RE = re.compile(r"(?<!\d)(?:19|20)\d{2}(?=\s*(?:年|[-—–~～至到、]\s*(?:19|20)\d{2}))")
+
+
+def _years_named(text: str) -> set[int]:
+    """The years a text names (dates such as 2022-07-14 aside)."""
+    return {int(y) for y in YEAR_MENTION_RE.findall(DATE_IN_TEXT_RE.sub("", text))}
+
+
 def _one_year_named(text: str) -> bool:
     """Whether a text names a single year (dates such as 2022-07-14 aside)."""
-    return len(set(FOUR_DIGIT_YEAR_RE.findall(DATE_IN_TEXT_RE.sub("", text)))) == 1
+    return len(_years_named(text)) == 1
 
 
 def report_year(text: str, *, issue_year: int | None) -> tuple[int | None, int | None, str | None]:
@@ -233,9 +248,7 @@ def report_year(text: str, *, issue_year: int | None) -> tuple[int | None, int |
         ):  # an undated page naming one year's programme: 作为苏州市2018年实事项目之一，…今年…
             m = PROGRAMME_YEAR_RE.search(text)
             return int(m["y"]), int(m["y"]), f"programme: {m.group(0)}"
-    elif (m := ANNUAL_PROGRAMME_RE.search(opening)) and {
-        int(y) for y in FOUR_DIGIT_YEAR_RE.findall(DATE_IN_TEXT_RE.sub("", opening))
-    } <= {issue_year}:
+    elif (m := ANNUAL_PROGRAMME_RE.search(opening)) and _years_named(opening) <= {issue_year}:
         # a dated page of a year's programme that names no year: 序号 | 实事项目 | … on a page of 2022-07-14
         return issue_year, issue_year, f"opening: {m.group(0)} (issued {issue_year})"
     return None, None, None
