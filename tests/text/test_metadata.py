@@ -513,3 +513,24 @@ def test_page_stamps_with_dots_money_is_no_year_and_a_past_span_in_a_dated_openi
         "近年来，我市大力实施中小学建设，2015-2018年，全市共建设中小学校228所。今年市区将新建学校31所。\n"
     )
     assert infer_metadata(past, file_name="q.txt")[0]["period_start"] == 2019  # not 2015-2018: a look back
+
+
+def test_a_years_list_of_things_to_do_a_date_field_and_a_plan_the_page_works_from():
+    assert infer_period("2019年某市委市政府为民兴办10件实事\n正文。\n")[:2] == (2019, 2019)
+    assert infer_period("某市坚持实事求是\n正文。\n")[:2] == (None, None)
+    report = (
+        "新增学位12030个 某区新开8所中小学\n某报 2022-04-03 02:29\n"
+        "日前，某区教育局公布了新开办学校的情况。整体上，2022年，某区计划新开办公办幼儿园5所。\n"
+    )
+    assert infer_metadata(report, file_name="c.txt")[0]["period_start"] == 2022
+    cited = (
+        "某区今年将为5个城市增加公办幼儿园学位\n作者：某某    来源：某网    日期：2023-02-16\n"
+        "某社电 在15日召开的发布会上，有关负责人表示，今年将新增不少于4000个公办学位。\n"
+        "他说，根据2021年底教育部等九部门联合印发《“十四五”学前教育发展提升行动计划》，公办园在园幼儿占比达到50%以上。\n"
+    )
+    fields = infer_metadata(cited, file_name="x.txt")[0]
+    assert fields["issue_date"] == "2023-02-16" and fields["title"] != "“十四五”学前教育发展提升行动计划"
+    assert (fields["period_start"], fields["period_end"]) == (2023, 2023)
+    assert (
+        infer_issue_date("截止日期：2022-03-07\n正文。\n") is None
+    )  # a deadline for comments, not the page's date

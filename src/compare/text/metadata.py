@@ -28,6 +28,7 @@ from compare.text.plan_years import (  # noqa: F401  (five_year_plan_years, infe
     SHORT_NAME_NOTE,
     TITLE_MAX_CHARS,
     YEAR_IS_RE,
+    citing,
     five_year_plan_years,
     infer_period,
     report_year,
@@ -227,10 +228,14 @@ def infer_title(text: str) -> str | None:
             return _norm(m.group("t"))
     for line in lines[:QUOTED_TITLE_SCAN_LINES]:  # a news page reporting a plan: 近日，…出台《…实施方案》
         for m in QUOTED_TITLE_RE.finditer(line):  # 出台《…》, not 纳入《…》: a plan the page only cites
-            if _genre_end_re().search(m.group("inner")) and (
-                m.start() == 0
-                or PUBLISHED_BEFORE_RE.search(line[max(0, m.start() - 8) : m.start()])
-                or PUBLISHED_AFTER_RE.match(line, m.end())
+            if (
+                _genre_end_re().search(m.group("inner"))
+                and not citing(line, m.start())  # 根据…联合印发《…》: a plan the page works from
+                and (
+                    m.start() == 0
+                    or PUBLISHED_BEFORE_RE.search(line[max(0, m.start() - 8) : m.start()])
+                    or PUBLISHED_AFTER_RE.match(line, m.end())
+                )
             ):
                 return _norm(m.group("inner"))
     return None

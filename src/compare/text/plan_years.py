@@ -21,7 +21,7 @@ YEAR_PLAN_RE = re.compile(
     r"(?<![到至])(?P<y>20\d{2})\s*年(?:度)?[^，。；,;—–\-~～至到]{0,16}?"
     r"(?:工作要点|工作意见|工作计划|工作安排|工作重点|要点|为民办实事|民生实事|实事项目|重点任务|任务清单|建设任务|建设计划"
     r"|建设情况|实施方案|行动方案|工作方案|推进方案|重点工作|目标任务|任务分解|实施项目"
-    r"|绩效(?:评价)?(?:目标|指标)表|项目基本信息|部门项目"
+    r"|绩效(?:评价)?(?:目标|指标)表|项目基本信息|部门项目|实事(?!求是)"  # 2019年…为民兴办10件实事
     # a year's plan of something (2023年新增中小学学位计划); not an N-year or action plan, nor 计划 as a verb
     # (2023年计划新建, 全县计划投入)
     r"|(?<=[\u4e00-\u9fff]{2})(?<![行动年期市省区县])计划(?![新建改扩投完实开启到用])"
@@ -87,6 +87,15 @@ OWN_TITLE_BEFORE_RE = re.compile(r"印发|转发|现将|关于|公布|发布|出
 OWN_TITLE_AFTER_RE = re.compile(SHORT_NAME_NOTE + r"[^，。；]{0,6}?(?:发布|印发|出台|公布|出炉|实施)")
 
 
+#: A sentence that works from another document (根据…印发《…》, 按照《…》): the title it names is cited, even after 印发.
+CITING_BEFORE_RE = re.compile(r"(?:根据|按照|依据|对照|贯彻|落实)[^。；！？\n]*$")
+
+
+def citing(text: str, at: int) -> bool:
+    """Whether the sentence before offset ``at`` works from another document (根据2021年底…联合印发《…》)."""
+    return bool(CITING_BEFORE_RE.search(text, max(0, at - 60), at))
+
+
 def cited_title_spans(text: str, *, start: int = 0) -> list[tuple[int, int]]:
     """Spans of the titles in 《》 (with a bracketed period after them) that ``text`` cites from offset ``start``
     on: other documents, not one the text issues or reports."""
@@ -94,8 +103,13 @@ def cited_title_spans(text: str, *, start: int = 0) -> list[tuple[int, int]]:
         q.span()
         for q in CITED_TITLE_WITH_PERIOD_RE.finditer(text)
         if q.start() >= start
-        and not OWN_TITLE_BEFORE_RE.search(text[max(0, q.start() - 4) : q.start()])
-        and not OWN_TITLE_AFTER_RE.match(text, q.end())
+        and (
+            citing(text, q.start())
+            or (
+                not OWN_TITLE_BEFORE_RE.search(text[max(0, q.start() - 4) : q.start()])
+                and not OWN_TITLE_AFTER_RE.match(text, q.end())
+            )
+        )
     ]
 
 
@@ -235,8 +249,13 @@ def report_year(text: str, *, issue_year: int | None) -> tuple[int | None, int |
         if issue_year is not None or not m["ty"]:
             break  # the first year the opening plans decides; an undated 今年 defers to a later year's
     opening = text[:REPORT_OPENING_CHARS]
-    if issue_year is not None and (m := NEXT_YEAR_WORK_RE.search(opening)) and int(m["y"]) == issue_year + 1:
-        # a report of late in a year on the next year's work: 2023年，昌平区将… on a page of 2022-12-29
+    if (
+        issue_year is not None
+        and (m := NEXT_YEAR_WORK_RE.search(opening))
+        and int(m["y"]) in (issue_year, issue_year + 1)
+    ):
+        # the year's work a report lists (2022年，高新区计划… on a page of 2022-04-03), or late in a year the
+        # next year's (2023年，昌平区将… on a page of 2022-12-29)
         return int(m["y"]), int(m["y"]), f"opening: {m.group(0)} (issued {issue_year})"
     if issue_year is None and (m := NEXT_YEAR_WORK_RE.search(opening)) and _one_year_named(opening):
         # an undated page whose one year heads the work it reports: 了解到，2016年，新疆将安排…
