@@ -749,3 +749,16 @@ def test_a_time_of_day_a_word_with_fen_a_length_of_time_and_work_under_way():
     )
     assert {"22", "30", "100%"} <= set(t.index)
     assert not {"58", "1", "5", "50"} & set(t.index)
+
+
+def test_classes_caps_metres_and_this_year_and_the_next():
+    t = targets(
+        "某省配套学校\n幼儿园不宜超过12个班，小学原则上不大于500米。每所幼儿园设有12个班级。\n"
+        "今明两年某市将新建、改扩建学校18所。说明年度计划。\n",
+        issued="2018-10-06",
+    )
+    assert t.loc["12", "unit"].tolist() == ["班", "班"] and t.loc["12", "comparator"].tolist()[0] == "<="
+    assert (t.loc["500", "unit"], t.loc["500", "comparator"]) == ("米", "<=")
+    assert t.loc["18", "target_year"] == 2019
+    events = timeline("某市\n今明两年某市将新建学校18所。请说明年度计划。\n", issued="2018-11-22")
+    assert events["deadline_text"].tolist() == ["今明两年"] and events["year"].tolist() == [2019]

@@ -534,3 +534,12 @@ def test_a_years_list_of_things_to_do_a_date_field_and_a_plan_the_page_works_fro
     assert (
         infer_issue_date("截止日期：2022-03-07\n正文。\n") is None
     )  # a deadline for comments, not the page's date
+
+
+def test_a_time_then_a_day_first_date_in_a_short_line():
+    assert (
+        infer_issue_date(
+            "记者获悉，今年将新建学校5所。\n新晚报记者 某某\n哈尔滨10:16 05.03.2016 新浪黑龙江\n"
+        )
+        == "2016-03-05"
+    )

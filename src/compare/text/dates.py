@@ -34,6 +34,8 @@ PAGE_STAMP_MAX_LINE = 60
 DMY_DATE_LINE_RE = re.compile(
     r"^\s*(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>(?:19|20)\d{2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?\s*$"
 )
+#: A stamp of a time then a day-first date in a short line (哈尔滨10:16 05.03.2016 新浪黑龙江).
+DMY_STAMP_RE = re.compile(r"\d{1,2}:\d{2}\s+(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>(?:19|20)\d{2})(?!\d)")
 DATE_FIELD_RE = re.compile(
     r"(?P<field>成文日期|发文日期|印发日期|生成日期|发布日期|发布时间|發布日期|發布時間|发表于|發表於|发布于|(?<![止截期])日期)\s*[:：|]?\s*"  # | : a page's field table (发文日期 | 2022-07-14 |)
     r"(?P<y>(?:19|20)\d{2})\s*[-年./]\s*(?P<m>\d{1,2})\s*[-月./]\s*(?P<d>\d{1,2})"
@@ -133,6 +135,8 @@ def infer_issue_date(text: str, *, raw: str | None = None) -> str | None:
             return _iso(int(m.group("y")), int(m.group("m")), int(m.group("d")))
         if len(line) <= PAGE_STAMP_MAX_LINE and (m := PAGE_STAMP_RE.search(line)):
             return _iso(int(m["y"]), int(m["m"] or m["m2"]), int(m["d"] or m["d2"]))
+        if len(line) <= PAGE_STAMP_MAX_LINE and (m := DMY_STAMP_RE.search(line)):
+            return _iso(int(m["y"]), int(m["m"]), int(m["d"]))
     for line in lines[:DATE_SCAN_LINES]:
         if m := DATELINE_RE.match(line):
             return _iso(int(m.group("y")), int(m.group("m")), int(m.group("d")))
