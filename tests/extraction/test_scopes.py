@@ -762,3 +762,11 @@ def test_classes_caps_metres_and_this_year_and_the_next():
     assert t.loc["18", "target_year"] == 2019
     events = timeline("某市\n今明两年某市将新建学校18所。请说明年度计划。\n", issued="2018-11-22")
     assert events["deadline_text"].tolist() == ["今明两年"] and events["year"].tolist() == [2019]
+
+
+def test_work_under_way_and_a_share_in_tenths():
+    t = targets(
+        "某市\n今年开工18所，其中5所正在进行主体建设。武汉今年力争八成以上幼儿在公办园就读。\n",
+        issued="2019-03-01",
+    )
+    assert "5" not in t.index and t.loc["八成", "comparator"] == ">=" and t.loc["八成", "value"] == 80

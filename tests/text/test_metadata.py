@@ -543,3 +543,10 @@ def test_a_time_then_a_day_first_date_in_a_short_line():
         )
         == "2016-03-05"
     )
+
+
+def test_an_undated_report_of_a_years_building_plan_and_a_programme_counted_in_items():
+    text = "今年某省计划新增348所公办幼儿园\n据某报报道，2018年，全省公办幼儿园项目年度建设计划为348个，目前近7成已开工建设。\n"
+    assert infer_metadata(text, file_name="a.txt")[0]["period_start"] == 2018
+    listed = "某市将新建这些中小学\n" + "会议召开。\n" * 80 + "会上公布了\n2022年某区\n15项重点民生工程\n"
+    assert infer_metadata(listed, file_name="d.txt")[0]["period_start"] == 2022

@@ -131,3 +131,12 @@ def test_two_neighbouring_chinese_digits_are_an_approximate_range():
     assert (spans["三五"].value, spans["三五"].value_max) == (3, 5)
     assert (spans["十二"].value, spans["十二"].is_range) == (12, False)
     assert spans["二〇三五"].value == 2035
+
+
+def test_tenths_are_a_share():
+    spans = {
+        n.text: n for n in find_numbers("力争八成以上，目前近7成已开工，满足超九成学生；建成10所，成员八人")
+    }
+    assert (spans["八成"].value, spans["八成"].unit) == (80, "%")
+    assert (spans["7成"].value, spans["九成"].value) == (70, 90)
+    assert "八" in spans and spans["八"].unit == ""  # 成员: not a share

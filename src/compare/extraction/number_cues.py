@@ -145,7 +145,7 @@ def skip_reason(span: NumberSpan, sent: str, rules: TargetRules) -> str | None:
     """Why a number span is not a target (None if it may be one)."""
     after = sent[span.end :]
     before = sent[: span.start]
-    if span.is_chinese:
+    if span.is_chinese and not span.unit:  # a bare numeral (八成 carries its share unit)
         if covered_by(RE_NUMERAL_IDIOM, sent, span.start, span.end):
             return "chinese_word"
         if (

@@ -48,6 +48,10 @@ RE_NUMBER_CHAR = re.compile(rf"[0-9０-９*{_CN_DIGITS}十百千]")
 RE_MASK = re.compile(r"\*{2,}")
 #: 百分之九十, 百分之90, 万分之0.34, 千分之五.
 RE_FRACTION_WORD = re.compile(rf"(?P<den>百|千|万)分之(?P<num>{_ARABIC}|{_CHINESE})")
+#: Tenths written 八成 / 7成 (a share: 八成以上 = 80 % or more); not 成员, 成为, 成功, 成果 …
+RE_TENTHS = re.compile(
+    r"(?P<num>[一二三四五六七八九]|(?<![\d.])[1-9](?![\d.]))成(?![员为功绩果本立长都效熟型品就])"
+)
 #: Arabic number with optional range, scale word and percent / per-mille sign.
 RE_ARABIC = re.compile(
     rf"(?P<lo>{_ARABIC})(?:(?P<sep>{_RANGE_SEP})(?P<hi>{_ARABIC}))?"
@@ -227,6 +231,22 @@ def find_numbers(text: str, *, chinese: bool = True) -> list[NumberSpan]:
                 unit=_FRACTION_UNIT[m["den"]],
                 is_chinese=not re.match(_ARABIC, m["num"]),
                 flags=tuple(flags),
+            )
+        )
+
+    for m in RE_TENTHS.finditer(text):
+        if not free(m.start(), m.end()):
+            continue
+        num = m["num"]
+        tenths = _CN_DIGIT.get(num) or int(num)
+        take(
+            NumberSpan(
+                m.start(),
+                m.end(),
+                m.group(0),
+                float(tenths * 10),
+                unit="%",
+                is_chinese=num in _CN_DIGIT,
             )
         )
 

@@ -59,13 +59,14 @@ REPORT_OPENING_CHARS = 400
 #: undated page that names no other year's, it is the page's year.
 PROGRAMME_YEAR_RE = re.compile(
     r"(?<!\d)(?<![到至])(?P<y>20\d{2})\s*年(?:度)?(?![底末前内以—–\-~～至到])[^，。；！？\d《》]{0,16}?"
-    r"(?:民生实事|为民办实事|实事项目|实事工程|项目(?:园)?名单|学位计划)"
+    r"(?:[\d一二三四五六七八九十]{1,3}\s*[项件个大])?(?:重点)?"  # 2022年中山区15项重点民生工程
+    r"(?:民生实事|为民办实事|实事项目|实事工程|民生工程|惠民工程|民心工程|项目(?:园)?名单|学位计划)"
 )
 #: A year's programme named without its year (民生实事项目 on a page of that year's date).
 ANNUAL_PROGRAMME_RE = re.compile(r"民生实事|为民办实事|实事项目|实事工程")
 #: A year heading a sentence of the work it lists (2023年，昌平区将…; 了解到，2016年，新疆将安排…).
 NEXT_YEAR_WORK_RE = re.compile(
-    r"(?:^|(?<=[，。；：\s]))(?P<y>20\d{2})\s*年\s*[，,][^。；]{0,12}?(?:将|要(?!点|求|素)|拟|力争|计划)"
+    r"(?:^|(?<=[，。；：\s]))(?P<y>20\d{2})\s*年\s*[，,][^。；]{0,16}?(?:将|要(?!点|求|素)|拟|力争|计划)"
 )
 #: A sentence saying what a year is (2021年是…, 2023年，是…): opening a first line, it is no title.
 YEAR_IS_RE = re.compile(r"(?<!\d)(?P<y>20\d{2})\s*年\s*[，,]?\s*(?:是|为)")
