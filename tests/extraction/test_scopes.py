@@ -770,3 +770,10 @@ def test_work_under_way_and_a_share_in_tenths():
         issued="2019-03-01",
     )
     assert "5" not in t.index and t.loc["八成", "comparator"] == ">=" and t.loc["八成", "value"] == 80
+
+
+def test_a_span_from_this_year_dates_its_sentence_to_its_end():
+    t = targets("某市\n从今年起至2020年，某市将新（改、扩）建各级各类学校73所。\n", issued="2018-01-24")
+    assert t.loc["73", "target_year"] == 2020
+    events = timeline("某市\n从今年起至2020年，某市将新建学校73所。\n", issued="2018-01-24")
+    assert events["deadline_text"].tolist() == ["从今年起至2020年"] and events["year"].tolist() == [2020]

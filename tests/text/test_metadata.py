@@ -550,3 +550,14 @@ def test_an_undated_report_of_a_years_building_plan_and_a_programme_counted_in_i
     assert infer_metadata(text, file_name="a.txt")[0]["period_start"] == 2018
     listed = "某市将新建这些中小学\n" + "会议召开。\n" * 80 + "会上公布了\n2022年某区\n15项重点民生工程\n"
     assert infer_metadata(listed, file_name="d.txt")[0]["period_start"] == 2022
+
+
+def test_a_span_from_this_year_and_a_years_mobilisation_meeting():
+    text = (
+        "保定市开展学校建设三年攻坚行动\n发表于 2018-1-24\n"
+        "记者获悉，从今年起至2020年，某市将在中心城区开展学校建设三年攻坚行动，总投资66.7亿元。\n"
+    )
+    fields = infer_metadata(text, file_name="b.txt")[0]
+    assert (fields["period_start"], fields["period_end"]) == (2018, 2020)
+    meeting = "某县启动204个学校项目建设\n来源：某报 2017-06-07 09:43:42\n今日，记者从某县召开的2017年全县学校建设工作动员会上获悉。\n"
+    assert infer_metadata(meeting, file_name="h.txt")[0]["period_start"] == 2017

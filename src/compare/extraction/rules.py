@@ -21,7 +21,9 @@ RE_SPACE = re.compile(r"\s+")
 #: on a building (2020年秋季投入使用, group ``yw``) are the timeline's own (``deadline_phrases.csv``), so both read
 #: them alike.
 DEADLINE_IN_TEXT = (
-    r"(?:到|至|截至|截止到?)\s*(?P<y1>\d{4})\s*年(?:底|末)?(?:前)?"
+    # a span of years of work, from this year or a year on (从今年起至2020年): its last year
+    r"(?:(?:从|自)\s*)?(?:今年|(?<![\d—–\-~～])(?:19|20)\d{2}\s*年)\s*(?:起|开始)?\s*(?:到|至)\s*(?P<y6>20\d{2})\s*年(?:底|末)?"
+    r"|(?:到|至|截至|截止到?)\s*(?P<y1>\d{4})\s*年(?:底|末)?(?:前)?"
     r"|(?P<y2>\d{4})\s*年\s*(?:\d{1,2}\s*月\s*)?(?:底|末|前|以前)"
     r"|(?:在|于)\s*(?P<y3>\d{4})\s*年(?:内|底前|前)"
     r"|(?P<rel>(?P<n>[一二两三四五六七八九十\d]{1,2})\s*年(?:内|之内)"

@@ -73,7 +73,7 @@ def _goals_horizon(sentences: list[str], first: int, phrase: str) -> tuple[int, 
     best = (first, phrase)
     for text in sentences:
         for m in deadline_in_text().finditer(text):
-            y = m["y1"] or m["y2"] or m["y3"] or m["y4"] or m["y5"]
+            y = m["y6"] or m["y1"] or m["y2"] or m["y3"] or m["y4"] or m["y5"]
             if y and best[0] < int(y) <= first + STAGE_SPAN:
                 best = (int(y), m.group(0))
     return best
@@ -148,7 +148,7 @@ def resolve_deadline(
     m = deadline_in_text().search(text, pos)
     if m is None:
         return None, None, ()
-    year = m["y1"] or m["y2"] or m["y3"] or m["y4"] or m["y5"] or m["yw"]
+    year = m["y6"] or m["y1"] or m["y2"] or m["y3"] or m["y4"] or m["y5"] or m["yw"]
     if year:
         return int(year), m.group(0), ()
     if m["fyp"]:  # “十四五”期间，该区计划投入超60亿元: the plan period's last year

@@ -52,7 +52,7 @@ REPORT_YEAR_RE = re.compile(
     r"(?:[^，。；\d]{0,8}?(?:规划建设|计划|将|要(?!点|求|素)|拟|力争|工作重点|重点工作|新改扩建|改扩建|新建)"
     r"|[，,]?[^。；]{0,24}?(?P<shishi>民生实事|为民办实事|实事项目|实事工程)"  # 2017年，我市30所学校……列入为民办实事工程
     # 2023年长沙市教育工作会透露……: a year's work meeting, or its launch (2023年建设项目开复工启动日, 招生政策发布会)
-    r"|[^，。；\d]{0,16}?(?P<meeting>工作会议|工作会|推进会|启动日|启动仪式|启动会|发布会|集中开工仪式))"
+    r"|[^，。；\d]{0,16}?(?P<meeting>工作会议|工作会|推进会|动员会|部署会|启动日|启动仪式|启动会|发布会|集中开工仪式))"
 )
 REPORT_OPENING_CHARS = 400
 #: A year's programme or list named anywhere on a page (作为苏州市2018年实事项目之一, “2021年…建设项目园名单”): on an
@@ -64,6 +64,8 @@ PROGRAMME_YEAR_RE = re.compile(
 )
 #: A year's programme named without its year (民生实事项目 on a page of that year's date).
 ANNUAL_PROGRAMME_RE = re.compile(r"民生实事|为民办实事|实事项目|实事工程")
+#: A span from this year on stated in a report's opening (从今年起至2020年，保定市将…三年攻坚行动): the report's period.
+SPAN_FROM_THIS_YEAR_RE = re.compile(r"(?:从|自)?\s*今年\s*(?:起|开始)?\s*(?:到|至)\s*(?P<y>20\d{2})\s*年")
 #: A year heading a sentence of the work it lists (2023年，昌平区将…; 了解到，2016年，新疆将安排…).
 NEXT_YEAR_WORK_RE = re.compile(
     r"(?:^|(?<=[，。；：\s]))(?P<y>20\d{2})\s*年\s*[，,][^。；]{0,16}?(?:将|要(?!点|求|素)|拟|力争|计划)"
@@ -238,6 +240,12 @@ def report_year(text: str, *, issue_year: int | None) -> tuple[int | None, int |
     for it)."""
     if (m := YEAR_STATEMENT_RE.search(text[:REPORT_OPENING_CHARS])) and issue_year in (None, int(m["y"])):
         return int(m["y"]), int(m["y"]), f"opening: {m.group(0)}"
+    if (
+        issue_year is not None
+        and (m := SPAN_FROM_THIS_YEAR_RE.search(text[:REPORT_OPENING_CHARS]))
+        and issue_year < int(m["y"]) <= issue_year + 10
+    ):  # 从今年起至2020年 on a page of 2018: 2018–2020
+        return issue_year, int(m["y"]), f"opening: {m.group(0).strip()} (issued {issue_year})"
     for m in REPORT_YEAR_RE.finditer(text[:REPORT_OPENING_CHARS]):
         if issue_year is not None and (m["ty"] or int(m["y"]) == issue_year):  # 今年: the year it was issued
             return issue_year, issue_year, f"opening: {m.group(0)} (issued {issue_year})"
