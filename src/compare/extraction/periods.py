@@ -91,16 +91,10 @@ def plan_period(text: str) -> tuple[int | None, int | None, str | None]:
     return None, None, None
 
 
-def one_year_phrase(text: str, year: int, *, issued: int | None = None) -> str | None:
-    """Where the opening of a one-year report names its year (2018年规划建设, 今年…将), as
-    written (2020年 / 今年), so the timeline can point at it; None when the opening does not."""
-    found = one_year_phrase_at(text, year, issued=issued)
-    return None if found is None else found[0]
-
-
 def one_year_phrase_at(text: str, year: int, *, issued: int | None = None) -> tuple[str, int] | None:
-    """:func:`one_year_phrase` and its offset in ``text`` (the same year may be written before it in a date
-    line: 2019年04月09日07:29 … 公布2019年公办幼儿园新改扩建项目园名单)."""
+    """Where the opening of a one-year report names its year (a year's list, 2018年规划建设, 今年…将), as written
+    (2020年 / 今年) and at which offset, so the timeline can point at it (the same year may be written before it
+    in a date line: 2019年04月09日07:29 … 公布2019年公办幼儿园新改扩建项目园名单); None when the opening does not."""
     head = text[:REPORT_OPENING_CHARS]
     if YEAR_PLAN_RE.search(head):  # a title's year (2020年为民办实事项目) stays the whole document's period
         return None

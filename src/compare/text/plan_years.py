@@ -47,10 +47,12 @@ DATE_IN_TEXT_RE = re.compile(
     r"(?<!\d)20\d{2}\s*(?:[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2}|年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)"
 )
 #: The opening of a report planning its year's work: 2018年规划建设…, 2023年我省将投资…, 2024年计划新建….
+#: The words of a year's programme of things to do (2022年民生实事, 为民办实事项目 …).
+PROGRAMME_WORDS = r"民生实事|为民办实事|实事项目|实事工程"
 REPORT_YEAR_RE = re.compile(
     r"(?:(?<!\d)(?<![到至])(?P<y>20\d{2})\s*年(?:度)?(?![底末前内以—–\-~～至到])|(?P<ty>今年)(?!以来|是))"
     r"(?:[^，。；\d]{0,8}?(?:规划建设|计划|将|要(?!点|求|素)|拟|力争|工作重点|重点工作|新改扩建|改扩建|新建)"
-    r"|[，,]?[^。；]{0,24}?(?P<shishi>民生实事|为民办实事|实事项目|实事工程)"  # 2017年，我市30所学校……列入为民办实事工程
+    rf"|[，,]?[^。；]{{0,24}}?(?P<shishi>{PROGRAMME_WORDS})"  # 2017年，我市30所学校……列入为民办实事工程
     # 2023年长沙市教育工作会透露……: a year's work meeting, or its launch (2023年建设项目开复工启动日, 招生政策发布会)
     r"|[^，。；\d]{0,16}?(?P<meeting>工作会议|工作会|推进会|动员会|部署会|启动日|启动仪式|启动会|发布会|集中开工仪式))"
 )
@@ -60,10 +62,10 @@ REPORT_OPENING_CHARS = 400
 PROGRAMME_YEAR_RE = re.compile(
     r"(?<!\d)(?<![到至])(?P<y>20\d{2})\s*年(?:度)?(?![底末前内以—–\-~～至到])[^，。；！？\d《》]{0,16}?"
     r"(?:[\d一二三四五六七八九十]{1,3}\s*[项件个大])?(?:重点)?"  # 2022年中山区15项重点民生工程
-    r"(?:民生实事|为民办实事|实事项目|实事工程|民生工程|惠民工程|民心工程|项目(?:园)?名单|学位计划)"
+    rf"(?:{PROGRAMME_WORDS}|民生工程|惠民工程|民心工程|项目(?:园)?名单|学位计划)"
 )
 #: A year's programme named without its year (民生实事项目 on a page of that year's date).
-ANNUAL_PROGRAMME_RE = re.compile(r"民生实事|为民办实事|实事项目|实事工程")
+ANNUAL_PROGRAMME_RE = re.compile(PROGRAMME_WORDS)
 #: A span from this year on stated in a report's opening (从今年起至2020年，保定市将…三年攻坚行动): the report's period.
 SPAN_FROM_THIS_YEAR_RE = re.compile(r"(?:从|自)?\s*今年\s*(?:起|开始)?\s*(?:到|至)\s*(?P<y>20\d{2})\s*年")
 #: A year heading a sentence of the work it lists (2023年，昌平区将…; 了解到，2016年，新疆将安排…).
@@ -238,44 +240,39 @@ def report_year(text: str, *, issue_year: int | None) -> tuple[int | None, int |
     was issued (合肥市2018年规划建设公办幼儿园61所 on a page of 2018-11-20; 今年…), or reports a year's work meeting
     (今天召开的2023年长沙市教育工作会透露……, even without a date; an undated page's 今年 in the headline waits
     for it)."""
-    if (m := YEAR_STATEMENT_RE.search(text[:REPORT_OPENING_CHARS])) and issue_year in (None, int(m["y"])):
+    opening = text[:REPORT_OPENING_CHARS]
+    if (m := YEAR_STATEMENT_RE.search(opening)) and issue_year in (None, int(m["y"])):
         return int(m["y"]), int(m["y"]), f"opening: {m.group(0)}"
     if (
         issue_year is not None
-        and (m := SPAN_FROM_THIS_YEAR_RE.search(text[:REPORT_OPENING_CHARS]))
+        and (m := SPAN_FROM_THIS_YEAR_RE.search(opening))
         and issue_year < int(m["y"]) <= issue_year + 10
     ):  # 从今年起至2020年 on a page of 2018: 2018–2020
         return issue_year, int(m["y"]), f"opening: {m.group(0).strip()} (issued {issue_year})"
-    for m in REPORT_YEAR_RE.finditer(text[:REPORT_OPENING_CHARS]):
+    for m in REPORT_YEAR_RE.finditer(opening):
         if issue_year is not None and (m["ty"] or int(m["y"]) == issue_year):  # 今年: the year it was issued
             return issue_year, issue_year, f"opening: {m.group(0)} (issued {issue_year})"
         if m["y"] and (m["meeting"] or (m["shishi"] and issue_year is None)):
             # a year's work meeting; on an undated page, a year's 民生实事 programme (选出了10件2022年…民生实事项目)
             return int(m["y"]), int(m["y"]), f"opening: {m.group(0)}"
-        if m["y"] and issue_year is None and _one_year_named(text[:REPORT_OPENING_CHARS]):
+        if m["y"] and issue_year is None and _one_year_named(opening):
             # an undated page planning the one year its opening names: 2022年秋季学期全市将…
             return int(m["y"]), int(m["y"]), f"opening: {m.group(0)}"
         if issue_year is not None or not m["ty"]:
             break  # the first year the opening plans decides; an undated 今年 defers to a later year's
-    opening = text[:REPORT_OPENING_CHARS]
-    if (
-        issue_year is not None
-        and (m := NEXT_YEAR_WORK_RE.search(opening))
-        and int(m["y"]) in (issue_year, issue_year + 1)
+    if (m := NEXT_YEAR_WORK_RE.search(opening)) and (
+        int(m["y"]) in (issue_year, issue_year + 1) if issue_year is not None else _one_year_named(opening)
     ):
-        # the year's work a report lists (2022年，高新区计划… on a page of 2022-04-03), or late in a year the
-        # next year's (2023年，昌平区将… on a page of 2022-12-29)
-        return int(m["y"]), int(m["y"]), f"opening: {m.group(0)} (issued {issue_year})"
-    if issue_year is None and (m := NEXT_YEAR_WORK_RE.search(opening)) and _one_year_named(opening):
-        # an undated page whose one year heads the work it reports: 了解到，2016年，新疆将安排…
-        return int(m["y"]), int(m["y"]), f"opening: {m.group(0)}"
+        # the year's work a report lists (2022年，高新区计划… on a page of 2022-04-03), late in a year the next
+        # year's (2023年，昌平区将… on a page of 2022-12-29), or the one year of an undated page (了解到，2016年，新疆将…)
+        issued = f" (issued {issue_year})" if issue_year is not None else ""
+        return int(m["y"]), int(m["y"]), f"opening: {m.group(0)}{issued}"
     if issue_year is None:
-        years = {int(m["y"]) for m in PROGRAMME_YEAR_RE.finditer(text)}
+        named = list(PROGRAMME_YEAR_RE.finditer(text))
         if (
-            len(years) == 1
-        ):  # an undated page naming one year's programme: 作为苏州市2018年实事项目之一，…今年…
-            m = PROGRAMME_YEAR_RE.search(text)
-            return int(m["y"]), int(m["y"]), f"programme: {m.group(0)}"
+            len({m["y"] for m in named}) == 1
+        ):  # an undated page naming one year's programme: 作为…2018年实事项目之一
+            return int(named[0]["y"]), int(named[0]["y"]), f"programme: {named[0].group(0)}"
     elif (m := ANNUAL_PROGRAMME_RE.search(opening)) and _years_named(opening) <= {issue_year}:
         # a dated page of a year's programme that names no year: 序号 | 实事项目 | … on a page of 2022-07-14
         return issue_year, issue_year, f"opening: {m.group(0)} (issued {issue_year})"
