@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import logging
@@ -314,26 +315,40 @@ def _csv_files(out: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(out.glob("*.csv"))}
 
 
-def test_process_build_publishes_per_document_tables_early_with_the_same_files(tmp_path):
-    """With the process executor the per-document tables no corpus step rewrites are published by a background
-    process while the corpus steps run; every CSV is the same, byte for byte, as the serial build's."""
+def test_builds_publish_per_document_tables_early_with_the_same_files(tmp_path, monkeypatch):
+    """The per-document tables no corpus step rewrites are published in the background while the corpus steps
+    run (a process with the process executor, a thread with the serial one); every CSV and Parquet table is the
+    same, byte for byte, as a build's that publishes everything after the corpus steps."""
+    import compare.pipeline.build as build_module
+
     raw = _small_corpus(tmp_path / "raw", CITIES[:3])
     serial = build(raw, tmp_path / "serial", use_cache=False)
     proc = build(raw, tmp_path / "proc", executor="process", workers=2, chunk_size=1, use_cache=False)
-    info = json.loads((tmp_path / "proc" / "build_info.json").read_text(encoding="utf-8"))
-    early = info["run"]["published_early"]
+
+    @contextlib.contextmanager
+    def no_early(*args, **kwargs):
+        yield None
+
+    monkeypatch.setattr(build_module, "_early_publish", no_early)
+    late = build(raw, tmp_path / "late", use_cache=False)
+    infos = {
+        k: json.loads((tmp_path / k / "build_info.json").read_text(encoding="utf-8"))["run"][
+            "published_early"
+        ]
+        for k in ("serial", "proc", "late")
+    }
+    early = infos["proc"]
     assert "tokens" in early and "sentences" in early
     assert "targets" not in early and "timeline" not in early  # rewritten by the targets stage's corpus step
-    serial_info = json.loads((tmp_path / "serial" / "build_info.json").read_text(encoding="utf-8"))
-    assert serial_info["run"]["published_early"] == []
-    assert _csv_files(tmp_path / "proc") == _csv_files(tmp_path / "serial")
-    assert proc.rows == serial.rows
+    assert infos["serial"] == early and infos["late"] == []
+    assert _csv_files(tmp_path / "proc") == _csv_files(tmp_path / "late") == _csv_files(tmp_path / "serial")
+    assert proc.rows == serial.rows == late.rows
     for name in early:
-        pd.testing.assert_frame_equal(
-            pd.read_parquet(tmp_path / "proc" / f"{name}.parquet"),
-            pd.read_parquet(tmp_path / "serial" / f"{name}.parquet"),
-            obj=name,
-        )
+        reference = pd.read_parquet(tmp_path / "late" / f"{name}.parquet")
+        for run in ("proc", "serial"):
+            pd.testing.assert_frame_equal(
+                pd.read_parquet(tmp_path / run / f"{name}.parquet"), reference, obj=f"{run} {name}"
+            )
 
 
 def test_process_build_failing_in_a_corpus_step_leaves_the_previous_outputs(tmp_path, monkeypatch):

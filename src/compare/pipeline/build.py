@@ -491,20 +491,23 @@ def _staging_dir(out_dir: Path) -> Path:
 def _early_publish(
     built: _Chunks, out_dir: Path, *, run: _Run, csv: bool, consolidate: bool
 ) -> Iterator[_Early | None]:
-    """With the process executor, publish the per-document tables no corpus step rewrites (tokens, sentences,
-    theme tags …: every table but a stage's ``replaces``) from the chunk parts in one background process while
-    the driver runs the corpus steps; the workers are done by then, so a core is free. Yields None (nothing
-    started) for the other executors.
+    """Publish the per-document tables no corpus step rewrites (tokens, sentences, theme tags …: every table
+    but a stage's ``replaces``) from the chunk parts in the background while the driver runs the corpus steps.
+
+    With the process executor the publisher is one background process (the workers are done by then, so a
+    core is free); with the others it is one thread of the driver: the Parquet and CSV writing is Arrow's,
+    which works without the GIL, so it overlaps the corpus steps' Python without a process to start. Yields
+    None (nothing started) without ``consolidate`` or when every table is rewritten.
 
     On an error in the corpus steps, the publisher is let finish and the staging folder is removed.
     """
     replaced = {name for stage in run.stages for name in stage.replaces}
     names = [name for name in built.parts if name not in replaced]
-    if run.executor != "process" or not consolidate or not names:
+    if not consolidate or not names:
         yield None
         return
     import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
     staging = _staging_dir(out_dir)
     shutil.rmtree(staging, ignore_errors=True)
@@ -518,9 +521,12 @@ def _early_publish(
         )
         for name in names
     ]
-    pool = ProcessPoolExecutor(
-        max_workers=1, mp_context=mp.get_context("spawn"), initializer=outputs.init_publisher
-    )
+    if run.executor == "process":
+        pool = ProcessPoolExecutor(
+            max_workers=1, mp_context=mp.get_context("spawn"), initializer=outputs.init_publisher
+        )
+    else:  # the driver already allocates with the system pool (build())
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="publisher")
     try:
         yield _Early(frozenset(names), pool.submit(outputs.consolidate_all, jobs))
     except BaseException:
