@@ -777,3 +777,27 @@ def test_a_span_from_this_year_dates_its_sentence_to_its_end():
     assert t.loc["73", "target_year"] == 2020
     events = timeline("某市\n从今年起至2020年，某市将新建学校73所。\n", issued="2018-01-24")
     assert events["deadline_text"].tolist() == ["从今年起至2020年"] and events["year"].tolist() == [2020]
+
+
+def test_a_span_within_years_a_five_year_plans_own_years_and_a_source_is_no_start():
+    # 2020年内 is no 20年内; 在2019—2022年内 ends in 2022
+    year, phrase, _ = resolve_deadline(
+        "规划在2019—2022年内，全市新建幼儿园120所。", period_start=2019, period_end=2022
+    )
+    assert (year, phrase) == (2022, "在2019—2022年内")
+    assert resolve_deadline("力争2020年内建成。", period_start=None, period_end=None, issued=2018)[:2] == (
+        2020,
+        "2020年内",
+    )
+    # “十三五”期间 on a page of 2017 is the work of those years; in a plan of 2021 it looks back
+    text = "某市学前教育\n据了解，“十三五”期间，某市每个县城至少建成3所公办幼儿园。\n"
+    assert targets(text, issued="2017-10-20").loc["3", "comparator"] == ">="
+    assert "3" not in targets(text, period=(2021, 2025)).index
+    assert "3" not in targets("某市\n“十三五”以来，每个县城建成3所公办幼儿园。\n", issued="2017-10-20").index
+    # 记者从2017年…会上获悉 names a source, not a start; 从2021年秋季入学的初一新生起 is one
+    events = timeline(
+        "某区\n记者从2017年全区项目建设部署会上获悉，今年将完成投资3亿元。\n", issued="2017-04-10"
+    )
+    assert "start" not in events["kind"].tolist()
+    events = timeline("某区\n从2021年秋季入学的初一新生起，全面实施新课程。\n", issued="2020-06-01")
+    assert events.loc[events["kind"] == "start", "year_start"].tolist() == [2021]

@@ -561,3 +561,29 @@ def test_a_span_from_this_year_and_a_years_mobilisation_meeting():
     assert (fields["period_start"], fields["period_end"]) == (2018, 2020)
     meeting = "某县启动204个学校项目建设\n来源：某报 2017-06-07 09:43:42\n今日，记者从某县召开的2017年全县学校建设工作动员会上获悉。\n"
     assert infer_metadata(meeting, file_name="h.txt")[0]["period_start"] == 2017
+
+
+def test_a_cn_date_line_before_its_source_a_bare_headline_year_and_a_span_ending_at_the_deadline():
+    page = "某区重大项目部署会召开\n2019年05月12日 来源:某日报 作者:记者\n今年全区将完成投资3亿元。\n"
+    assert infer_issue_date(page) == "2019-05-12"
+    # a date opening a sentence is an event's
+    assert infer_issue_date("某区召开会议\n2019年5月12日，全区召开学校建设推进会。\n") is None
+    headline = "原标题:2021某市惠民行动项目出炉\n建设幼儿园10所。\n"
+    assert infer_period(headline)[:2] == (2021, 2021)
+    assert infer_period("2035某市远景目标展望\n建设幼儿园10所。\n")[:2] == (None, None)
+    # two earlier three-year plans are named, the page's own span ends at its deadline
+    span = (
+        "某市将新建幼儿园\n至2022年，全市新建幼儿园120所。\n"
+        + "会议强调。\n" * 8
+        + "某市修编中小学布局规划（2018-2022年）。2013年以来，全市实施了两期学前教育三年行动计划，共建成幼儿园300所。\n"
+        "2019年，某市编制了第三期行动计划，规划在2019—2022年内，全市新建、改扩建120所幼儿园。到2022年，"
+        "公办园占比达到50%。\n"
+    )
+    assert infer_period(span, issue_year=2019)[:2] == (2019, 2022)
+    # a span looked back on does not set the period
+    back = (
+        "某市学前教育三年行动\n"
+        + "会议强调。\n" * 10
+        + "2016—2020年以来，全市共建成幼儿园80所。到2020年新增学位1万个。\n"
+    )
+    assert infer_period(back)[:2] == (2018, 2020)  # the duration, not the span looked back on

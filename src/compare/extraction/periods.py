@@ -87,7 +87,8 @@ def plan_period(text: str) -> tuple[int | None, int | None, str | None]:
     first = head.strip().split("\n", 1)[0]
     if m := headline_year(first):
         y = int(m["y"])  # 衡水2022年将完成……: a news report of one year's work
-        return y, y, RE_YEAR_PHRASE.match(first, m.start("y")).group(0)
+        phrase = RE_YEAR_PHRASE.match(first, m.start("y"))  # 2016哈尔滨惠民行动: the year without 年
+        return y, y, phrase.group(0) if phrase is not None else m["y"]
     return None, None, None
 
 

@@ -12,6 +12,8 @@ import pandas as pd
 import yaml
 
 from compare.core.config import resource_path
+from compare.text.dates import cn_number
+from compare.text.plan_years import five_year_plan_years
 
 RE_SPACE = re.compile(r"\s+")
 
@@ -25,8 +27,9 @@ DEADLINE_IN_TEXT = (
     r"(?:(?:从|自)\s*)?(?:今年|(?<![\d—–\-~～])(?:19|20)\d{2}\s*年)\s*(?:起|开始)?\s*(?:到|至)\s*(?P<y6>20\d{2})\s*年(?:底|末)?"
     r"|(?:到|至|截至|截止到?)\s*(?P<y1>\d{4})\s*年(?:底|末)?(?:前)?"
     r"|(?P<y2>\d{4})\s*年\s*(?:\d{1,2}\s*月\s*)?(?:底|末|前|以前)"
-    r"|(?:在|于)\s*(?P<y3>\d{4})\s*年(?:内|底前|前)"
-    r"|(?P<rel>(?P<n>[一二两三四五六七八九十\d]{1,2})\s*年(?:内|之内)"
+    # 于2020年内 / 2020年内 / 规划在2017—2020年内
+    r"|(?:(?:在|于)\s*)?(?:(?<!\d)\d{4}\s*年?\s*[-—–~～至到]\s*)?(?<!\d)(?P<y3>\d{4})\s*年(?:内|底前|前)"
+    r"|(?P<rel>(?<!\d)(?P<n>[一二两三四五六七八九十\d]{1,2})\s*年(?:内|之内)"  # not 20年内 of 2020年内
     r"|(?:^|(?<=[，；。：、]))(?:力争|计划|用|通过)?(?P<n2>[两三四五六七八九十])年"
     r"(?=[新改建培补招完累投创实打全基形增减达提推选引])"
     r"|(?<=将)(?P<n3>[\d两三四五])年(?=[新改建培补招完累投创实打全基形增减达提推选引]))"  # 任城区将2年新改扩建
@@ -116,6 +119,7 @@ class TargetRules:
     achievement_sections_future: re.Pattern
     achievement_review_words: re.Pattern
     achievement_sentence: re.Pattern
+    achievement_five_year: re.Pattern
     achievement_clause: re.Pattern
     achievement_status: re.Pattern
     strip_prefixes: re.Pattern
@@ -156,6 +160,7 @@ def target_rules() -> TargetRules:
         achievement_sections_future=re.compile(cfg["achievement_sections_future"]),
         achievement_review_words=re.compile(cfg["achievement_review_words"]),
         achievement_sentence=re.compile(cfg["achievement_sentence"]),
+        achievement_five_year=re.compile(cfg["achievement_five_year"]),
         achievement_clause=re.compile(cfg["achievement_clause"]),
         achievement_status=re.compile(cfg["achievement_status"]),
         strip_prefixes=re.compile(cfg["strip_prefixes"]),
@@ -211,11 +216,25 @@ RE_ITEM_BREAK = re.compile(r"[；;]")
 RE_CLAUSE_BREAK = re.compile(r"[，,；;：:]")
 
 
-def achievement_spans(text: str, rules: TargetRules) -> list[tuple[int, int]]:
+def achievement_spans(text: str, rules: TargetRules, *, ref: int | None = None) -> list[tuple[int, int]]:
     """The spans of a sentence that report results, not targets (see ``achievement_sentence``,
-    ``achievement_clause`` and ``achievement_status`` in ``target_rules.yaml``): from the clause of the phrase to
-    the end of the sentence, to the end of its list item (；), or to the end of the clause."""
+    ``achievement_five_year``, ``achievement_clause`` and ``achievement_status`` in ``target_rules.yaml``): from
+    the clause of the phrase to the end of the sentence, to the end of its list item (；), or to the end of the
+    clause.
+
+    Args:
+        text: The sentence.
+        rules: :func:`target_rules`.
+        ref: The first year of the document's plan, else its issue year: a five-year plan's 期间 ending on or
+            after it is the document's own years, not a look back.
+    """
     spans = []
+    for m in rules.achievement_five_year.finditer(text):
+        n = cn_number(m["fyp"])
+        end = five_year_plan_years(n)[1] if n else None
+        if m["when"] == "以来" or (end is not None and (end < ref if ref is not None else n == 13)):
+            start = max(text.rfind(c, 0, m.start()) for c in CLAUSE_BREAKS) + 1
+            spans.append((start, len(text)))
     for pattern, stop_at in (
         (rules.achievement_sentence, None),
         (rules.achievement_clause, RE_ITEM_BREAK),

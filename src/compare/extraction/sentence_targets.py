@@ -451,7 +451,7 @@ def extract_targets(
                     reviewing = False
                 if reviewing:
                     continue
-                past = achievement_spans(text, rules)
+                past = achievement_spans(text, rules, ref=ref)
                 if any(a == 0 and b == len(text) for a, b in past):
                     continue
                 found = extract_sentence_targets(

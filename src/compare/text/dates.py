@@ -24,6 +24,12 @@ SOURCE_DATE_LINE_RE = re.compile(
     r"^\s*(?:来源\s*[:：]\s*[^\s\d]{1,20}|时间|日期)\s*[:：]?\s*"
     r"(?P<y>(?:19|20)\d{2})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?!\d)"
 )
+#: A page's date line written with 年月日 before its source or author (2017年04月10日 来源:广西日报 作者:…); a date
+#: opening a sentence (2017年4月10日，全市…) is an event's, not the page's.
+CN_SOURCE_DATE_LINE_RE = re.compile(
+    r"^\s*(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日\s*(?:\d{1,2}:\d{2}(?::\d{2})?\s*)?"
+    r"(?:来源|來源|作者|编辑|編輯|稿源|发布|發布|浏览|瀏覽|点击|點擊|字号|字號)"
+)
 #: A page's stamp: a date and a time in a short line (源丰都日报2018-09-18 11:21, 2024年04月28日18:26  来源:…).
 PAGE_STAMP_RE = re.compile(
     r"(?P<y>(?:19|20)\d{2})(?:(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})\s*|年(?P<m2>\d{1,2})月(?P<d2>\d{1,2})日\s*)"
@@ -131,6 +137,7 @@ def infer_issue_date(text: str, *, raw: str | None = None) -> str | None:
             m := ISO_DATE_LINE_RE.match(line)
             or DMY_DATE_LINE_RE.match(line)
             or SOURCE_DATE_LINE_RE.match(line)
+            or CN_SOURCE_DATE_LINE_RE.match(line)
         ):
             return _iso(int(m.group("y")), int(m.group("m")), int(m.group("d")))
         if len(line) <= PAGE_STAMP_MAX_LINE and (m := PAGE_STAMP_RE.search(line)):

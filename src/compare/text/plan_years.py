@@ -49,6 +49,12 @@ DATE_IN_TEXT_RE = re.compile(
 #: The opening of a report planning its year's work: 2018年规划建设…, 2023年我省将投资…, 2024年计划新建….
 #: The words of a year's programme of things to do (2022年民生实事, 为民办实事项目 …).
 PROGRAMME_WORDS = r"民生实事|为民办实事|实事项目|实事工程"
+#: A headline opening on a year written without 年 before the name of that year's programme
+#: (原标题:2016哈尔滨惠民行动项目出炉, 2021深圳民生实事): four digits glued to a Chinese word, as headlines write it.
+HEADLINE_BARE_YEAR_RE = re.compile(
+    r"^\s*(?:原标题\s*[:：]\s*)?(?P<y>20\d{2})(?=[\u4e00-\u9fff])(?!年)[^，。；\d]{0,16}?"
+    rf"(?:{PROGRAMME_WORDS}|惠民行动|惠民工程|民生工程|民心工程|工作要点|重点工作|重点项目)"
+)
 REPORT_YEAR_RE = re.compile(
     r"(?:(?<!\d)(?<![到至])(?P<y>20\d{2})\s*年(?:度)?(?![底末前内以—–\-~～至到])|(?P<ty>今年)(?!以来|是))"
     r"(?:[^，。；\d]{0,8}?(?:规划建设|计划|将|要(?!点|求|素)|拟|力争|工作重点|重点工作|新改扩建|改扩建|新建)"
@@ -82,6 +88,10 @@ YEAR_LINE_RE = re.compile(r"^\s*[（(]\s*(?P<y>20\d{2})\s*年度?\s*[)）]\s*\|?
 OWN_YEAR_PLAN_RE = re.compile(r"(?:拟定|制定|制订|编制)[^，。；《》]{0,6}?" + YEAR_PLAN_RE.pattern)
 DURATION_RE = re.compile(r"(?P<n>[一二三四五六七八九十两\d]{1,2})\s*年(?:的)?(?:行动|努力|内|攻坚|时间)")
 TARGET_YEAR_RE = re.compile(r"到\s*(?P<y>20\d{2})\s*年")
+#: After a range of years: a look back on them, not a span of work (2016—2020年以来 / 期间，全市共建成…).
+RANGE_LOOK_BACK_AFTER_RE = re.compile(
+    r"\s*(?:以来|期间[^，。；]{0,12}?[，,]?[^。；]{0,12}?(?:已|共|累计|完成了|建成了))"
+)
 CITED_TITLE_RE = re.compile(r"《[^《》]*》")
 #: A short name given right after a title (《…规划》(以下简称《规划》)近日印发): not between a title and its verb.
 SHORT_NAME_NOTE = r"(?:\s*[（(]\s*(?:以下)?简称[^（）()]{0,16}[）)])?"
@@ -119,8 +129,9 @@ def cited_title_spans(text: str, *, start: int = 0) -> list[tuple[int, int]]:
 
 
 def headline_year(line: str) -> re.Match | None:
-    """:data:`HEADLINE_YEAR_RE` on a headline that names one year only (not 2021年比2020年将……)."""
-    m = HEADLINE_YEAR_RE.match(line)
+    """:data:`HEADLINE_YEAR_RE` (or :data:`HEADLINE_BARE_YEAR_RE`) on a headline that names one year only (not
+    2021年比2020年将……)."""
+    m = HEADLINE_YEAR_RE.match(line) or HEADLINE_BARE_YEAR_RE.match(line)
     return m if m is not None and len(set(FOUR_DIGIT_YEAR_RE.findall(line))) == 1 else None
 
 
@@ -136,6 +147,24 @@ def _range(s: str) -> tuple[int, int, str] | None:
             a, b = int(m.group("a")), int(m.group("b"))
             if a <= b <= a + 15:
                 return a, b, m.group(0).strip()
+    return None
+
+
+def _range_ending(text: str, targets: Counter) -> tuple[int, int, str] | None:
+    """The first year range of ``text`` that ends at the year its deadlines (到YYYY年) name most often, stated in
+    prose: not bracketed after a name (…建设规划（2021-2025年）, 一期(2011年—2013年): a plan's period) and no look
+    back (2016—2020年以来, 2016—2020年期间，全市共…建成)."""
+    end = targets.most_common(1)[0][0]
+    for m in RANGE_RE.finditer(text):
+        a, b = int(m.group("a")), int(m.group("b"))
+        bracketed = m.start() > 0 and text[m.start() - 1] in "（("
+        if (
+            b == end
+            and a < b <= a + 15
+            and not bracketed
+            and not RANGE_LOOK_BACK_AFTER_RE.match(text, m.end())
+        ):
+            return a, b, m.group(0).strip()
     return None
 
 
@@ -208,6 +237,14 @@ def infer_period(
         y = int(m.group("y"))
         return y, y, f"opening: {m.group(0)}"
     targets = Counter(int(y) for y in TARGET_YEAR_RE.findall(text))
+    if (
+        targets
+        and not DURATION_RE.search(title)
+        and (r := _range_ending(CITED_TITLE_RE.sub(lambda t: "　" * len(t[0]), text), targets))
+    ):
+        # a span the text states that ends at the year its deadlines point to (规划在2017—2020年内 … 至2020年),
+        # before a duration, which may name earlier plans (两期学前教育三年行动计划)
+        return r[0], r[1], f"{r[2]} + 到{r[1]}年×{targets[r[1]]}"
     # the page's own duration: in its title, or in its opening outside another plan's title in 《》
     # (出台了《…三年行动方案(2022—2024年)》 names a plan the page reports, not the page's years)
     dur = DURATION_RE.search(title) or DURATION_RE.search(
