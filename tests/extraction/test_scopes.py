@@ -801,3 +801,24 @@ def test_a_span_within_years_a_five_year_plans_own_years_and_a_source_is_no_star
     assert "start" not in events["kind"].tolist()
     events = timeline("某区\n从2021年秋季入学的初一新生起，全面实施新课程。\n", issued="2020-06-01")
     assert events.loc[events["kind"] == "start", "year_start"].tolist() == [2021]
+
+
+def test_the_next_item_of_a_sentence_cut_at_its_semicolon_takes_the_deadline_it_leads_with():
+    lead = (
+        "某市\n记者从在某地召开的全省发展学前教育第三轮行动计划和幼儿园课程改革部署培训会上获悉：某市拟至2020年，"
+        "全面建成覆盖城乡、布局合理、公益普惠、优质均衡、监管完善的学前教育公共服务体系；学前三年幼儿净入园率达到99%以上，"
+        "满足市民“好入园、入好园”的需求。据介绍，至2020年公办园占比达到85%以上。其中公办幼儿园招生覆盖率50%左右。\n"
+    )
+    d = doc(lead, issued="2017-05-01")
+    assert d["sentences"]["text"].str.endswith("；").any()  # the segmenter cuts the long sentence at its ；
+    t = targets(lead, issued="2017-05-01")
+    assert t.loc["99%", "target_year"] == 2020 and t.loc["99%", "deadline_source"] == "sentence"
+    assert t.loc["50%", "target_year"] == 2020  # 其中… breaks down the sentence before, comma or not
+    # a deadline of one clause (…计划，三年内完成…；) does not date the next item
+    clause = (
+        "某市\n实施乡村寄宿制学校提升计划，三年内完成120所寄宿制学校宿舍、食堂和厕所改造，每所寄宿制学校按每生不少于3平方米"
+        "标准建设学生宿舍，改善住宿条件，提高管理水平，保障学生安全；办好必要的乡村小规模学校，确保小规模学校按不低于100人核定公用经费。\n"
+    )
+    d = doc(clause, period=(2023, 2027))
+    assert d["sentences"]["text"].str.endswith("；").any()
+    assert targets(clause, period=(2023, 2027)).loc["100", "target_year"] == 2027

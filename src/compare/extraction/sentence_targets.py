@@ -96,7 +96,12 @@ RE_FOUR_DIGITS = re.compile(r"\d{4}")
 #: Words of money right before an amount (总投资超40亿): its unit is 元 even when the text leaves it out.
 RE_MONEY_BEFORE = re.compile(r"(?:投资|投入|资金|经费|拨付|筹集|预算)[^，。；\d]{0,6}$")
 #: A sentence breaking down the one before it (其中，… / 其中:…).
-RE_BREAKDOWN_OPENING = re.compile(r"^\s*其中\s*[，,：:]")
+RE_BREAKDOWN_OPENING = re.compile(r"^\s*其中(?!的)")
+#: How a sentence the segmenter cut inside a longer one ends (at a list item's ；).
+ITEM_ENDS = ("；", ";")
+RE_CLAUSE_COMMA = re.compile(r"[，,；;]")
+#: A clause that names where the news comes from (记者从…会上获悉，/ 据悉，/ 某某介绍，): the sentence's lead follows it.
+RE_SOURCE_CLAUSE = re.compile(r"(?:获悉|了解到|据悉|介绍|表示|指出|透露)[，,：:]")
 RE_GOVERNING_OPENING = re.compile(
     r"^\s*(?:到|至|截至|在|于)?\s*\d{4}|^\s*[一二两三四五六七八九十]年内|^\s*(?:今年|本年度)"
 )
@@ -345,6 +350,15 @@ def _sentences_by_passage(sentences: pd.DataFrame):
 FAR_FUTURE_YEARS = 15
 
 
+def _leads(text: str, phrase: str) -> bool:
+    """Whether ``phrase`` (a deadline of ``text``) stands in the sentence's first clause, or the first after a
+    colon (…会上获悉：宁波拟至2020年，…): a deadline that governs the whole sentence."""
+    pos = text.find(phrase)
+    lead = max(text.rfind("：", 0, pos), text.rfind(":", 0, pos)) + 1
+    lead = max([lead, *(m.end() for m in RE_SOURCE_CLAUSE.finditer(text, 0, max(pos, 0)))])
+    return pos >= 0 and not RE_CLAUSE_COMMA.search(text, lead, pos)
+
+
 def _year_flags(year: int | None, *, issued: int | None, period_end: int | None) -> list[str]:
     """Flags of an implausible deadline: before the document was issued, or far beyond its horizon."""
     if year is None:
@@ -437,13 +451,19 @@ def extract_targets(
             for sentence_id, text, orig, s_start in psents:
                 if back and not plans_ahead(text, ref=ref):
                     continue
-                # 其中，新增幼儿园学位2.6万个…: a breakdown of the sentence before takes its deadline
+                # 其中，新增幼儿园学位2.6万个…: a breakdown of the sentence before takes its deadline; so does the
+                # next item of a sentence the segmenter cut at its ；(…拟至2020年，全面建成…；学前三年…达到99%以上)
                 breakdown = None
-                if prev_text is not None and RE_BREAKDOWN_OPENING.match(text):
+                continued = prev_text is not None and prev_text.rstrip().endswith(ITEM_ENDS)
+                if prev_text is not None and (continued or RE_BREAKDOWN_OPENING.match(text)):
                     by, bd, _ = resolve_deadline(
                         prev_text, period_start=p_start, period_end=p_end, issued=year_issued
                     )
                     breakdown = (by, bd) if bd and by is not None else None
+                    if continued and breakdown is not None and not _leads(prev_text, bd):
+                        breakdown = (
+                            None  # 实施…计划，三年内完成…；: the deadline of one clause, not the sentence's
+                        )
                 prev_text = text
                 if (yo := RE_YEAR_OPENING.match(text)) and ref is not None:
                     reviewing = int(yo["y"]) < ref
@@ -480,7 +500,11 @@ def extract_targets(
                         source, dtext = ("issue date" if year is not None else "none"), t["deadline_text"]
                         flags.extend(rflags)
                     elif breakdown is not None and not recurring:
-                        source, year, dtext = "passage", breakdown[0], breakdown[1]
+                        source, year, dtext = (
+                            "sentence" if continued else "passage",
+                            breakdown[0],
+                            breakdown[1],
+                        )
                     elif governing[1] and not recurring:
                         source, year, dtext = "passage", governing[0], governing[1]
                         if t["per_year"] and t["deadline_text"]:
