@@ -9,6 +9,7 @@ import pytest
 from compare.extraction.scopes import issue_year, resolve_deadline
 from compare.extraction.sentence_targets import extract_targets
 from compare.extraction.timeline import extract_timeline
+from compare.text.plan_years import infer_period
 from compare.text.segment import split_passages, split_sentences
 
 
@@ -822,3 +823,20 @@ def test_the_next_item_of_a_sentence_cut_at_its_semicolon_takes_the_deadline_it_
     d = doc(clause, period=(2023, 2027))
     assert d["sentences"]["text"].str.endswith("；").any()
     assert targets(clause, period=(2023, 2027)).loc["100", "target_year"] == 2027
+
+
+def test_the_items_of_a_programme_list_households_and_buildings_and_a_span_heading_the_opening():
+    t = targets(
+        "某市\n某市发布2023年为民办实事项目，共安排十方面共32项。某市行动计划涉及教育5项工作任务。"
+        "为5000户困难家庭进行无障碍改造，为100栋高层公房实施改造，更新投运500辆公交车，新增500张养护床位，"
+        "新建挡土墙395立方米。人口1500户以上的社区至少建设1所幼儿园。\n",
+        issued="2023-02-08",
+    )
+    assert "32" not in t.index and "5" not in t.index  # how the list is laid out
+    assert {"户", "栋", "辆", "张", "立方米"} <= set(t["unit"])
+    assert sorted(t.loc[["5000", "100", "500", "395"], "unit"]) == ["张", "户", "栋", "立方米", "辆"]
+    assert "1500" not in t.index  # which communities, not a level
+    assert t.loc["395", "unit"] == "立方米"
+    # 2019年至2020年，某市计划建设… opens the page: its period, and the items below it take its end
+    page = "某市家长注意啦\n好消息来了！2019年至2020年，某市计划建设公办幼儿园113所。\n徐寨幼儿园，建设面积2135平方米。\n"
+    assert infer_period(page)[:2] == (2019, 2020)

@@ -135,6 +135,10 @@ RE_ISSUERS_AFTER = re.compile(
 RE_PROGRAMME_BEFORE = re.compile(r"(?:实事|实事项目|实事工程|惠民工程|民心工程)\s*$")
 RE_ITEMS_UNIT = re.compile(r"^\s*(?:项|件|个)")
 RE_PROGRAMME_AFTER = re.compile(r"^\s*(?:项|件|个|大)[^，。；\d]{0,10}?(?:实事|惠民工程|民心工程)")
+#: The count of a list's items (共安排十方面共32项。/ 涉及教育5项工作任务 / 三十条措施) in a sentence about a year's
+#: programme or plan: how the list is laid out, not a level to reach.
+RE_LIST_ITEMS_AFTER = re.compile(r"^\s*(?:项|条)(?:工作任务|目标任务|重点任务|任务|措施|举措)?(?=[，,。；;、：:|]|包括|$)")
+RE_LIST_CONTEXT_BEFORE = re.compile(r"实事|行动计划|工作任务|目标任务|工作要点|减负")
 #: Idioms with numeral characters (千家万户, 千方百计): words, not counts.
 RE_NUMERAL_IDIOM = re.compile(
     r"千家万户|千方百计|千千万万|万无一失|万众一心|百年大计|千秋万代|成千上万|千头万绪"
@@ -173,6 +177,8 @@ def skip_reason(span: NumberSpan, sent: str, rules: TargetRules) -> str | None:
         return "points_back"  # 这30所学校包括…: the count stated before, not a new one
     if (RE_PROGRAMME_BEFORE.search(before) and RE_ITEMS_UNIT.match(after)) or RE_PROGRAMME_AFTER.match(after):
         return "programme_size"  # 民生实事项目40项 / 40项民生实事项目: the size of the list
+    if RE_LIST_ITEMS_AFTER.match(after) and RE_LIST_CONTEXT_BEFORE.search(before):
+        return "programme_size"  # 为民办实事项目，共安排十方面共32项: the items of the list
     if RE_ISSUERS_AFTER.match(after):
         return "issuers"  # 等9部门出台《…》
     if before.endswith("每") and RE_PER_DENOMINATOR.match(after):

@@ -88,6 +88,12 @@ YEAR_LINE_RE = re.compile(r"^\s*[（(]\s*(?P<y>20\d{2})\s*年度?\s*[)）]\s*\|?
 OWN_YEAR_PLAN_RE = re.compile(r"(?:拟定|制定|制订|编制)[^，。；《》]{0,6}?" + YEAR_PLAN_RE.pattern)
 DURATION_RE = re.compile(r"(?P<n>[一二三四五六七八九十两\d]{1,2})\s*年(?:的)?(?:行动|努力|内|攻坚|时间)")
 TARGET_YEAR_RE = re.compile(r"到\s*(?P<y>20\d{2})\s*年")
+#: A span of years heading the work a sentence of the opening plans (2019年至2020年，阜阳计划建设…, 2021—2023年全市将…):
+#: the page's period; not a span looked back on (2016—2020年，全市共建成…).
+SPAN_OF_WORK_RE = re.compile(
+    r"(?<![到至\d])(?P<a>20\d{2})\s*年?\s*[—–\-~～至到]\s*(?P<b>20\d{2})\s*年(?:间)?\s*[，,]?"
+    r"[^。；，,\d]{0,12}?(?:计划|将|拟|力争|规划)"
+)
 #: After a range of years: a look back on them, not a span of work (2016—2020年以来 / 期间，全市共建成…).
 RANGE_LOOK_BACK_AFTER_RE = re.compile(
     r"\s*(?:以来|期间[^，。；]{0,12}?[，,]?[^。；]{0,12}?(?:已|共|累计|完成了|建成了))"
@@ -236,6 +242,11 @@ def infer_period(
     if m := OWN_YEAR_PLAN_RE.search(head):
         y = int(m.group("y"))
         return y, y, f"opening: {m.group(0)}"
+    opening = CITED_TITLE_RE.sub(lambda t: "　" * len(t[0]), text[:REPORT_OPENING_CHARS])
+    for m in SPAN_OF_WORK_RE.finditer(opening):  # 2019年至2020年，阜阳计划建设公办幼儿园113所
+        a, b = int(m.group("a")), int(m.group("b"))
+        if a < b <= a + 15 and (issue_year is None or b >= issue_year):
+            return a, b, f"opening: {m.group(0)}"
     targets = Counter(int(y) for y in TARGET_YEAR_RE.findall(text))
     if (
         targets
