@@ -100,7 +100,7 @@ def test_extraction_sets_hold_blind_documents_apart(extraction):
 #: Real sets first scored and tuned on 2026-12-04, after one round of tuning each (news pages, reports and forms whose
 #: first blind scores were far below the goals): they are guarded together at lower floors, so that adding a
 #: hard new set does not hide a regression on the sets tuned for longer.
-RECENTLY_TUNED = {f"real_blind{n}" for n in range(10, 52)}
+RECENTLY_TUNED = {f"real_blind{n}" for n in range(10, 54)}
 
 
 def test_tuned_sets_keep_their_level(extraction):
@@ -116,8 +116,8 @@ def test_tuned_sets_keep_their_level(extraction):
     assert settled["year_exact"] >= 0.95
     assert settled["commitment_precision"] >= 0.93 and settled["commitment_recall"] >= 0.9
     recent = combine_sets(tuned[tuned["set"].isin(RECENTLY_TUNED)]).set_index("set").loc["tuned"]
-    # their level after the tuning of 2026-12-04, real 10-51 (P .886, R .951, year .875, commitments .817 / .798;
-    # real 50-51 not yet tuned on), less a margin
+    # their level after the tuning of 2026-12-04, real 10-53 (P .887, R .959, year .874, commitments .814 / .784;
+    # real 52-53 not yet tuned on), less a margin
     assert recent["precision"] >= 0.82 and recent["recall"] >= 0.93
     assert (
         recent["unit_exact"] >= 0.95 and recent["comparator_exact"] >= 0.95 and recent["year_exact"] >= 0.85
