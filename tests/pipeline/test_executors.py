@@ -316,13 +316,14 @@ def _csv_files(out: Path) -> dict[str, bytes]:
 
 
 def test_builds_publish_per_document_tables_early_with_the_same_files(tmp_path, monkeypatch):
-    """The per-document tables no corpus step rewrites are published in the background while the corpus steps
-    run (a process with the process executor, a thread with the serial one); every CSV and Parquet table is the
-    same, byte for byte, as a build's that publishes everything after the corpus steps."""
+    """The per-document tables no corpus step rewrites are published in the background (a process while the
+    corpus steps run with the process executor; a thread, chunk by chunk while the next chunks run, with the
+    serial one); every CSV and Parquet table is the same, byte for byte, as a build's that publishes
+    everything after the corpus steps."""
     import compare.pipeline.build as build_module
 
     raw = _small_corpus(tmp_path / "raw", CITIES[:3])
-    serial = build(raw, tmp_path / "serial", use_cache=False)
+    serial = build(raw, tmp_path / "serial", use_cache=False, chunk_size=1)  # three chunks streamed in order
     proc = build(raw, tmp_path / "proc", executor="process", workers=2, chunk_size=1, use_cache=False)
 
     @contextlib.contextmanager
@@ -330,6 +331,7 @@ def test_builds_publish_per_document_tables_early_with_the_same_files(tmp_path, 
         yield None
 
     monkeypatch.setattr(build_module, "_early_publish", no_early)
+    monkeypatch.setattr(build_module, "_streaming_publish", no_early)
     late = build(raw, tmp_path / "late", use_cache=False)
     infos = {
         k: json.loads((tmp_path / k / "build_info.json").read_text(encoding="utf-8"))["run"][
@@ -351,14 +353,15 @@ def test_builds_publish_per_document_tables_early_with_the_same_files(tmp_path, 
             )
 
 
-def test_process_build_failing_in_a_corpus_step_leaves_the_previous_outputs(tmp_path, monkeypatch):
-    """A corpus step that fails while the background publisher writes: the previous outputs stay as they were
-    and no staging folder is left behind."""
+@pytest.mark.parametrize("executor", ["process", "serial"])
+def test_a_build_failing_in_a_corpus_step_leaves_the_previous_outputs(tmp_path, monkeypatch, executor):
+    """A corpus step that fails while the background publisher writes (a process, or the serial build's
+    thread): the previous outputs stay as they were and no staging folder is left behind."""
     import compare.pipeline.build as build_module
 
     raw = _small_corpus(tmp_path / "raw", CITIES[:2])
     out = tmp_path / "out"
-    build(raw, out, executor="process", workers=2, use_cache=False)
+    build(raw, out, executor=executor, workers=2, use_cache=False)
     before = {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()}
 
     def broken(*args, **kwargs):
@@ -367,6 +370,6 @@ def test_process_build_failing_in_a_corpus_step_leaves_the_previous_outputs(tmp_
     monkeypatch.setattr(build_module, "_run_corpus_stages", broken)
     (raw / "plan_1.txt").write_text(_plan(CITIES[0], 7), encoding="utf-8")  # something to rebuild
     with pytest.raises(RuntimeError, match="corpus step broke"):
-        build(raw, out, executor="process", workers=2, use_cache=False)
+        build(raw, out, executor=executor, workers=2, use_cache=False, chunk_size=1)
     assert {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()} == before
     assert not [p for p in out.iterdir() if p.name.startswith(".staging-")]

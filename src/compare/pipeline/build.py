@@ -28,7 +28,6 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +50,7 @@ from compare.pipeline.executors import (
     map_chunks,
 )
 from compare.pipeline.lock import build_lock
+from compare.pipeline.publisher import StreamingPublisher
 from compare.pipeline.stages import Stage, selected_stages, warm_corpus_imports
 from compare.text.ingest import DocSpec, discover
 
@@ -236,22 +236,10 @@ def build(
         run.keep_tables = run.executor == "serial" and (
             gather if gather is not None else len(specs) <= GATHER_MAX_DOCS
         )
-        summaries = _run_chunks(plan, run=run, progress=progress)
-        run.t_chunks = time.perf_counter()
-        built = _gather_chunks(plan, summaries, out_dir, keep_going=keep_going)
-        run.gather = built.n_built <= GATHER_MAX_DOCS if gather is None else gather
-        with (
-            _early_publish(built, out_dir, run=run, csv=write_csv, consolidate=consolidate) as early,
-            _corpus_memory(large=not run.gather) as release,
-            _corpus_sink(out_dir / WORK_DIRNAME, enabled=not run.gather) as sink,
-        ):
-            run.early = sorted(early.names) if early is not None else []
-            corpus = _run_corpus_stages(built, run.stages, gather=run.gather, sink=sink, release=release)
-            run.t_corpus = time.perf_counter()
-            info = functools.partial(_info, built, corpus, plan, run=run)
-            rows = _publish(
-                built, corpus, out_dir, csv=write_csv, consolidate=consolidate, release=release, info=info,
-                early=early,
+        with _streaming_publish(plan, out_dir, run=run, csv=write_csv, consolidate=consolidate) as streaming:
+            rows, built, corpus = _chunks_and_corpus(
+                plan, out_dir, run=run, streaming=streaming, progress=progress, keep_going=keep_going,
+                gather=gather, write_csv=write_csv, consolidate=consolidate,
             )  # fmt: skip
         outputs.prune_work(out_dir / WORK_DIRNAME, {c.key for c in plan.chunks})
         shutil.rmtree(out_dir / LEGACY_CACHE_DIRNAME, ignore_errors=True)  # per-document cache of old builds
@@ -262,6 +250,42 @@ def build(
             tables, built.errors, built.n_built, built.n_cached, seconds, out_dir, built.warnings, rows=rows,
             parts_dir=out_dir / outputs.PARTS_DIRNAME,
         )  # fmt: skip
+
+
+def _chunks_and_corpus(
+    plan: _Plan,
+    out_dir: Path,
+    *,
+    run: _Run,
+    streaming: StreamingPublisher | None,
+    progress: bool,
+    keep_going: bool,
+    gather: bool | None,
+    write_csv: bool,
+    consolidate: bool,
+) -> tuple[dict[str, int], _Chunks, _Corpus]:
+    """Run the chunks, then the corpus stages, and publish every table; rows written per table, the chunks'
+    results and the corpus stages' results."""
+    summaries = _run_chunks(plan, run=run, progress=progress, out_dir=out_dir, publisher=streaming)
+    run.t_chunks = time.perf_counter()
+    built = _gather_chunks(plan, summaries, out_dir, keep_going=keep_going)
+    run.gather = built.n_built <= GATHER_MAX_DOCS if gather is None else gather
+    with (
+        _early_publish(
+            built, out_dir, run=run, csv=write_csv, consolidate=consolidate, streaming=streaming
+        ) as early,
+        _corpus_memory(large=not run.gather) as release,
+        _corpus_sink(out_dir / WORK_DIRNAME, enabled=not run.gather) as sink,
+    ):
+        run.early = sorted(early.names) if early is not None else []
+        corpus = _run_corpus_stages(built, run.stages, gather=run.gather, sink=sink, release=release)
+        run.t_corpus = time.perf_counter()
+        info = functools.partial(_info, built, corpus, plan, run=run)
+        rows = _publish(
+            built, corpus, out_dir, csv=write_csv, consolidate=consolidate, release=release, info=info,
+            early=early,
+        )  # fmt: skip
+    return rows, built, corpus
 
 
 def _check_options(*, executor: str, address: str | None) -> None:
@@ -336,8 +360,16 @@ def _str_or_none(path: Path | None) -> str | None:
     return None if path is None else str(path)
 
 
-def _run_chunks(plan: _Plan, *, run: _Run, progress: bool) -> dict[int, dict]:
-    """Run the chunks that must run; every chunk's summary (a lost chunk: its error records)."""
+def _run_chunks(
+    plan: _Plan,
+    *,
+    run: _Run,
+    progress: bool,
+    out_dir: Path,
+    publisher: StreamingPublisher | None = None,
+) -> dict[int, dict]:
+    """Run the chunks that must run; every chunk's summary (a lost chunk: its error records). Each finished
+    chunk's parts go to ``publisher``, if any."""
     summaries = dict(plan.done)
     bar = _progress(sum(len(c.specs) for c in plan.todo), enabled=progress and bool(plan.todo))
     if run.executor != "serial" and plan.todo:
@@ -354,6 +386,8 @@ def _run_chunks(plan: _Plan, *, run: _Run, progress: bool) -> dict[int, dict]:
             else:
                 LOG.warning("chunk %d lost: %s: %s", chunk.index, type(exc).__name__, exc)
                 summaries[chunk.index] = {"lost": failure_records(chunk, exc)}
+            if publisher is not None:
+                publisher.add(chunk.index, _summary_parts(out_dir, summary) if summary is not None else None)
     finally:
         bar.close()
     return summaries
@@ -473,23 +507,67 @@ def _run_corpus_stages(
 
 @dataclass
 class _Early:
-    """Per-document tables a background process is publishing into the staging folder."""
+    """Per-document tables a background process or thread is publishing into the staging folder."""
 
     names: frozenset[str]
-    future: Future
+    done: Callable[[], object]  # blocks until they are written, re-raising the publisher's error
 
     def wait(self) -> None:
         """Block until they are written (re-raises the publisher's error)."""
-        self.future.result()
+        self.done()
 
 
 def _staging_dir(out_dir: Path) -> Path:
     return out_dir / f".staging-{os.getpid()}"
 
 
+def _replaced(run: _Run) -> set[str]:
+    """The per-document tables a corpus step rewrites (published after the corpus steps)."""
+    return {name for stage in run.stages for name in stage.replaces}
+
+
+def _summary_parts(out_dir: Path, summary: dict) -> dict[str, Path]:
+    """``{table: part}`` of a chunk's summary."""
+    return {name: out_dir / WORK_DIRNAME / summary["key"] / f"{name}.parquet" for name in summary["rows"]}
+
+
+@contextlib.contextmanager
+def _streaming_publish(
+    plan: _Plan, out_dir: Path, *, run: _Run, csv: bool, consolidate: bool
+) -> Iterator[StreamingPublisher | None]:
+    """A serial build publishes its per-document tables chunk by chunk while it runs the next chunks
+    (:mod:`compare.pipeline.publisher`); yields None for the other executors, which publish after their
+    chunks (:func:`_early_publish`). On an error the thread is stopped and the staging folder removed."""
+    if run.executor != "serial" or not consolidate:
+        yield None
+        return
+    staging = _staging_dir(out_dir)
+    shutil.rmtree(staging, ignore_errors=True)
+    publisher = StreamingPublisher(
+        staging, order=[c.index for c in plan.chunks], skip=_replaced(run), csv=csv
+    )
+    for index, summary in plan.done.items():  # chunks an earlier run completed
+        publisher.add(index, _summary_parts(out_dir, summary))
+    try:
+        yield publisher
+    except BaseException:
+        publisher.abort()
+        if not journal.is_sealed(staging):
+            shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finally:
+        publisher.abort()  # a no-op once finished
+
+
 @contextlib.contextmanager
 def _early_publish(
-    built: _Chunks, out_dir: Path, *, run: _Run, csv: bool, consolidate: bool
+    built: _Chunks,
+    out_dir: Path,
+    *,
+    run: _Run,
+    csv: bool,
+    consolidate: bool,
+    streaming: StreamingPublisher | None = None,
 ) -> Iterator[_Early | None]:
     """Publish the per-document tables no corpus step rewrites (tokens, sentences, theme tags …: every table
     but a stage's ``replaces``) from the chunk parts in the background while the driver runs the corpus steps.
@@ -501,8 +579,11 @@ def _early_publish(
 
     On an error in the corpus steps, the publisher is let finish and the staging folder is removed.
     """
-    replaced = {name for stage in run.stages for name in stage.replaces}
+    replaced = _replaced(run)
     names = [name for name in built.parts if name not in replaced]
+    if streaming is not None:  # a serial build: its chunks' tables are being published already
+        yield _Early(frozenset(names), streaming.finish)
+        return
     if not consolidate or not names:
         yield None
         return
@@ -528,7 +609,7 @@ def _early_publish(
     else:  # the driver already allocates with the system pool (build())
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="publisher")
     try:
-        yield _Early(frozenset(names), pool.submit(outputs.consolidate_all, jobs))
+        yield _Early(frozenset(names), pool.submit(outputs.consolidate_all, jobs).result)
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)
         if not journal.is_sealed(staging):

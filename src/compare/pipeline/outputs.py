@@ -82,15 +82,18 @@ def provenance(documents: pd.DataFrame | None, paths: list[Path]) -> pd.DataFram
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
 
 
+def published_schema(name: str, first_part: Path | None) -> pa.Schema:
+    """The Arrow schema of a consolidated table: its schema's, with the pandas metadata ``write_parquet`` gives
+    (nullable Int64, boolean …); for a table without one, its first part's."""
+    schema = SCHEMAS.get(name)
+    if schema is not None:
+        return pa.Table.from_pandas(schema.empty(), schema=schema.arrow_schema(), preserve_index=False).schema
+    return pq.read_schema(first_part)
+
+
 def consolidate(paths: list[Path], dest: Path, *, name: str, csv_dest: Path | None) -> None:
     """Stream a table's parts into one Parquet file (and optionally one CSV), one part in memory at a time."""
-    schema = SCHEMAS.get(name)
-    if schema is not None:  # with the pandas metadata write_parquet gives (nullable Int64, boolean …)
-        arrow_schema = pa.Table.from_pandas(
-            schema.empty(), schema=schema.arrow_schema(), preserve_index=False
-        ).schema
-    else:
-        arrow_schema = pq.read_schema(paths[0])
+    arrow_schema = published_schema(name, paths[0] if paths else None)
     dest.parent.mkdir(parents=True, exist_ok=True)
     with pq.ParquetWriter(dest, arrow_schema) as writer:
         if not paths:
@@ -132,23 +135,37 @@ def csv_from_parquet(paths: list[Path], dest: Path, *, name: str) -> None:
     Each part is formatted column-wise in Arrow (:func:`compare.core.store.csv_bytes`); a part that writer
     cannot reproduce exactly goes through pandas, so the file is the same either way.
     """
-    schema = SCHEMAS.get(name)
-    arrow_schema = schema.arrow_schema() if schema is not None else None
     header = True
     with dest.open("wb") as fh:
-        fh.write("\ufeff".encode())  # BOM once, for Excel
+        fh.write(CSV_BOM)  # BOM once, for Excel
         for path in paths:
-            table = pq.read_table(path, schema=arrow_schema)
-            data = csv_bytes(table, header=header) if schema is not None else None
-            if data is None:
-                df = table.to_pandas()
-                if schema is not None:
-                    df = validate(df, schema)
-                data = df.to_csv(index=False, header=header).encode()
-            fh.write(data)
+            fh.write(csv_of_part(path, name=name, header=header))
             header = False
         if header:  # no rows at all: the header only
-            fh.write((schema.empty() if schema is not None else pd.DataFrame()).to_csv(index=False).encode())
+            fh.write(csv_header_only(name))
+
+
+#: The first bytes of every CSV (UTF-8 BOM, for Excel).
+CSV_BOM = "\ufeff".encode()
+
+
+def csv_of_part(path: Path, *, name: str, header: bool) -> bytes:
+    """The CSV lines of one Parquet part of table ``name`` (with the header line if ``header``)."""
+    schema = SCHEMAS.get(name)
+    table = pq.read_table(path, schema=schema.arrow_schema() if schema is not None else None)
+    data = csv_bytes(table, header=header) if schema is not None else None
+    if data is None:
+        df = table.to_pandas()
+        if schema is not None:
+            df = validate(df, schema)
+        data = df.to_csv(index=False, header=header).encode()
+    return data
+
+
+def csv_header_only(name: str) -> bytes:
+    """The CSV of table ``name`` without rows."""
+    schema = SCHEMAS.get(name)
+    return (schema.empty() if schema is not None else pd.DataFrame()).to_csv(index=False).encode()
 
 
 def publish_parts(parts: dict[str, list[tuple[int, Path]]], staging: Path) -> None:
