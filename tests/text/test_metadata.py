@@ -587,3 +587,11 @@ def test_a_cn_date_line_before_its_source_a_bare_headline_year_and_a_span_ending
         + "2016—2020年以来，全市共建成幼儿园80所。到2020年新增学位1万个。\n"
     )
     assert infer_period(back)[:2] == (2018, 2020)  # the duration, not the span looked back on
+
+
+def test_an_update_stamp_dates_a_page_only_when_it_fits_the_years_the_page_names():
+    mirror = "今年某市教育补短板项目超百个\n更新:2023-09-21 07:50:41 某升学网\n2018年列入为民办实事项目，到2020年将推进项目279个。\n"
+    assert infer_issue_date(mirror) is None  # a mirror's date, years after every year the page names
+    own = "更新时间:2019-06-10 06:54作者:某老师\n去年，某区2018-2022年建设专项规划出台。今年计划推进项目27个。\n"
+    assert infer_issue_date(own) == "2019-06-10"
+    assert infer_issue_date("某区新闻\n更新:2019-06-10 06:54\n今年计划推进项目27个。\n") == "2019-06-10"

@@ -30,6 +30,22 @@ CN_SOURCE_DATE_LINE_RE = re.compile(
     r"^\s*(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日\s*(?:\d{1,2}:\d{2}(?::\d{2})?\s*)?"
     r"(?:来源|來源|作者|编辑|編輯|稿源|发布|發布|浏览|瀏覽|点击|點擊|字号|字號)"
 )
+#: A stamp of when a page was last updated (更新:2023-09-21 07:50:41, 最后修改时间: …): a mirror's date, not the
+#: text's.
+UPDATE_STAMP_RE = re.compile(r"^\s*(?:最后|最近)?(?:更新|修改)(?:时间|時間|日期)?\s*[:：]")
+#: A year the text names (2018年, 2018—2022年).
+NAMED_YEAR_RE = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?=\s*(?:年|[-—–~～至到]\s*(?:19|20)\d{2}))")
+
+
+def _update_stamp_fits(line: str, text: str) -> bool:
+    """Whether a page's update stamp can be its date: the text names no year, or names the stamp's year or
+    the one before (更新时间:2019-06-10 on a page of 去年…2018-2022年规划 … 今年). A stamp years after every year
+    the text names is a mirror's (更新:2023-09-21 on a page of 2018年…为民办实事项目)."""
+    stamp = re.search(r"(?<!\d)(?:19|20)\d{2}(?!\d)", line)
+    named = {int(m["y"]) for m in NAMED_YEAR_RE.finditer(text)}
+    return stamp is None or not named or bool(named & {int(stamp[0]), int(stamp[0]) - 1})
+
+
 #: A page's stamp: a date and a time in a short line (源丰都日报2018-09-18 11:21, 2024年04月28日18:26  来源:…).
 PAGE_STAMP_RE = re.compile(
     r"(?P<y>(?:19|20)\d{2})(?:(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})\s*|年(?P<m2>\d{1,2})月(?P<d2>\d{1,2})日\s*)"
@@ -133,6 +149,8 @@ def infer_issue_date(text: str, *, raw: str | None = None) -> str | None:
     for line in (
         lines[:DATE_SCAN_LINES] + raw_lines[:DATE_SCAN_LINES]
     ):  # the raw page's, if cleaning dropped it
+        if UPDATE_STAMP_RE.match(line) and not _update_stamp_fits(line, text):
+            continue  # 更新:2023-09-21 07:50:41 on a page of 2018's programme: when a mirror last touched it
         if (
             m := ISO_DATE_LINE_RE.match(line)
             or DMY_DATE_LINE_RE.match(line)
