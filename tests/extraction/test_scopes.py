@@ -840,3 +840,13 @@ def test_the_items_of_a_programme_list_households_and_buildings_and_a_span_headi
     # 2019年至2020年，某市计划建设… opens the page: its period, and the items below it take its end
     page = "某市家长注意啦\n好消息来了！2019年至2020年，某市计划建设公办幼儿园113所。\n徐寨幼儿园，建设面积2135平方米。\n"
     assert infer_period(page)[:2] == (2019, 2020)
+
+
+def test_a_sentence_setting_out_goals_to_a_year_dates_the_sentences_after_it():
+    text = (
+        "某省\n去年9月，省政府印发《某省推动基础教育高质量发展行动方案》，提出到2025年，新增约30万个公办幼儿园学位。"
+        "乡镇中心幼儿园覆盖率达100%，规范化幼儿园覆盖率达95%以上。\n"
+    )
+    t = targets(text, issued="2022-01-20")
+    assert t.loc["100%", "target_year"] == 2025 and t.loc["100%", "deadline_source"] == "passage"
+    assert t.loc["30万", "target_year"] == 2025

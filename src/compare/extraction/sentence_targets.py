@@ -102,6 +102,9 @@ ITEM_ENDS = ("；", ";")
 RE_CLAUSE_COMMA = re.compile(r"[，,；;]")
 #: A clause that names where the news comes from (记者从…会上获悉，/ 据悉，/ 某某介绍，): the sentence's lead follows it.
 RE_SOURCE_CLAUSE = re.compile(r"(?:获悉|了解到|据悉|介绍|表示|指出|透露)[，,：:]")
+#: A sentence setting out goals to a year (…印发《…》，提出到2025年，…): the sentences after it in its paragraph
+#: state more of them.
+RE_SETS_GOALS = re.compile(r"(?:提出|明确|要求|目标是|目标为)\s*[，,：:]?\s*(?=(?:到|至)\s*\d{4}\s*年)")
 RE_GOVERNING_OPENING = re.compile(
     r"^\s*(?:到|至|截至|在|于)?\s*\d{4}|^\s*[一二两三四五六七八九十]年内|^\s*(?:今年|本年度)"
 )
@@ -563,6 +566,16 @@ def extract_targets(
                     )[1]
                     and lead[0] is not None
                 ):
+                    governing = (lead[0], lead[1])
+                elif (
+                    (goals := RE_SETS_GOALS.search(text))
+                    and (
+                        lead := resolve_deadline(
+                            text, period_start=p_start, period_end=p_end, issued=year_issued, pos=goals.end()
+                        )
+                    )[1]
+                    and lead[0] is not None
+                ):  # 去年9月，省政府印发《…》，提出到2025年，…。乡镇中心幼儿园覆盖率达100%: the goals of that year
                     governing = (lead[0], lead[1])
                 elif RE_YEAR_OF_WORK.match(text.lstrip()):
                     # 2023年，厦门将加快……: a year of the plan's (or the report's) work opening a sentence
