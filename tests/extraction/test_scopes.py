@@ -850,3 +850,12 @@ def test_a_sentence_setting_out_goals_to_a_year_dates_the_sentences_after_it():
     t = targets(text, issued="2022-01-20")
     assert t.loc["100%", "target_year"] == 2025 and t.loc["100%", "deadline_source"] == "passage"
     assert t.loc["30万", "target_year"] == 2025
+
+
+def test_the_end_of_the_plan_period_is_a_deadline_of_a_layout_plan():
+    text = "某市中小学校布局专项规划\n规划期末，共需5928班17.8万个幼儿学位。\n"
+    events = timeline(text, period=(2021, 2035))
+    deadlines = events[events["kind"] == "deadline"]
+    assert deadlines[["deadline_text", "year"]].values.tolist() == [["规划期末", 2035]]
+    projection = timeline("某市\n规划期末人口20万人。\n", period=(2021, 2035))
+    assert (projection["kind"] != "deadline").all()  # a projection, not a deadline

@@ -595,3 +595,17 @@ def test_an_update_stamp_dates_a_page_only_when_it_fits_the_years_the_page_names
     own = "更新时间:2019-06-10 06:54作者:某老师\n去年，某区2018-2022年建设专项规划出台。今年计划推进项目27个。\n"
     assert infer_issue_date(own) == "2019-06-10"
     assert infer_issue_date("某区新闻\n更新:2019-06-10 06:54\n今年计划推进项目27个。\n") == "2019-06-10"
+
+
+def test_a_summary_page_of_a_plan_and_a_plan_to_be_compiled():
+    summary = (
+        "某市城市区中小学校布局专项规划(某市新建小学)\n时间:2023-06-30 17:00:48\n"
+        "《某市城市区中小学校布局专项规划(2021-2035 年)》主要内容\n一、编制目的\n"
+    )
+    fields = infer_metadata(summary, file_name="s.txt")[0]
+    assert (fields["period_start"], fields["period_end"]) == (2021, 2035)
+    task = (
+        "某市计划建设612所项目学校\n某日报 2020-09-17 06:11:54\n全市计划投资63.6亿元。\n"
+        "文章说，编制《“学研在某市”中长期发展规划(2020-2035)》和《三年滚动计划》。\n"
+    )
+    assert infer_metadata(task, file_name="t.txt")[0]["period_end"] != 2035

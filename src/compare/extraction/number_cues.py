@@ -137,7 +137,9 @@ RE_ITEMS_UNIT = re.compile(r"^\s*(?:项|件|个)")
 RE_PROGRAMME_AFTER = re.compile(r"^\s*(?:项|件|个|大)[^，。；\d]{0,10}?(?:实事|惠民工程|民心工程)")
 #: The count of a list's items (共安排十方面共32项。/ 涉及教育5项工作任务 / 三十条措施) in a sentence about a year's
 #: programme or plan: how the list is laid out, not a level to reach.
-RE_LIST_ITEMS_AFTER = re.compile(r"^\s*(?:项|条)(?:工作任务|目标任务|重点任务|任务|措施|举措)?(?=[，,。；;、：:|]|包括|$)")
+RE_LIST_ITEMS_AFTER = re.compile(
+    r"^\s*(?:项|条)(?:工作任务|目标任务|重点任务|任务|措施|举措)?(?=[，,。；;、：:|]|包括|$)"
+)
 RE_LIST_CONTEXT_BEFORE = re.compile(r"实事|行动计划|工作任务|目标任务|工作要点|减负")
 #: Idioms with numeral characters (千家万户, 千方百计): words, not counts.
 RE_NUMERAL_IDIOM = re.compile(

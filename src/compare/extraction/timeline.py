@@ -105,7 +105,7 @@ RE_YEAR_AT = re.compile(r"(?P<y>20\d{2})\s*年(?:度)?")
 
 #: Every phrase of ``deadline_phrases.csv`` (and a heading's year) holds one of these characters: a sentence
 #: without any states no time, and the phrase patterns are not run on it (tested on every labelled text).
-RE_EVENT_ANCHOR = re.compile(r"[年月季每毎五秋]")
+RE_EVENT_ANCHOR = re.compile(r"[年月季每毎五秋期]")
 
 
 @functools.lru_cache(maxsize=1)
@@ -145,7 +145,7 @@ def _event_year(
     if groups.get("fyp"):
         years = five_year_plan(groups["fyp"])
         return None if years is None else years[1]
-    if groups.get("every"):
+    if groups.get("every") or groups.get("pend"):  # 规划期末: the plan's last year
         return p_end
     if groups.get("n"):
         n = parse_number_text(groups["n"])

@@ -57,9 +57,10 @@ WRAPPER_RE = re.compile(
     r"|关于(?:印发|转发|发布|下发)(?P<bare>[^《》，。；]{6,80}?(?:方案|规划|计划|意见|要点|办法|细则|措施))的通知"
 )
 QUOTED_TITLE_RE = re.compile(r"《(?P<inner>[^《》]{4,80}?)(?:\.(?:docx?|pdf|txt|html?))?》")
-#: The verb of a page reporting a plan right before its 《title》 (近日，…联合印发《…》).
+#: The verb of a page reporting a plan right before its 《title》 (近日，…联合印发《…》); 编制 only once done
+#: (编制了《…》): 编制《…》和《…》 is a task the page lists, not the plan it reports.
 PUBLISHED_BEFORE_RE = re.compile(
-    r"出台|印发|发布|制定|制订|出炉|公布|推出|通过|颁布|下发|编制|实施|转发|关于"
+    r"出台|印发|发布|制定|制订|出炉|公布|推出|通过|颁布|下发|编制(?:了|完成|出)|实施|转发|关于"
 )
 #: …《…规划》已于近日发布: the plan a news page reports, named before its verb.
 PUBLISHED_AFTER_RE = re.compile(SHORT_NAME_NOTE + r"[^，。；]{0,6}?(?:发布|印发|出台|公布|出炉)")

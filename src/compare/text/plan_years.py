@@ -94,6 +94,8 @@ SPAN_OF_WORK_RE = re.compile(
     r"(?<![到至\d])(?P<a>20\d{2})\s*年?\s*[—–\-~～至到]\s*(?P<b>20\d{2})\s*年(?:间)?\s*[，,]?"
     r"[^。；，,\d]{0,12}?(?:计划|将|拟|力争|规划)"
 )
+#: A trailing note in brackets of a title (某市布局专项规划(某市新建小学)): what is left names the plan.
+OWN_TITLE_CORE_RE = re.compile(r"\s*[（(][^（）()]*[）)]\s*$")
 #: After a range of years: a look back on them, not a span of work (2016—2020年以来 / 期间，全市共建成…).
 RANGE_LOOK_BACK_AFTER_RE = re.compile(
     r"\s*(?:以来|期间[^，。；]{0,12}?[，,]?[^。；]{0,12}?(?:已|共|累计|完成了|建成了))"
@@ -206,9 +208,12 @@ def infer_period(
         return y, y, f"title: {m.group(0)}"
     head = text[:PERIOD_BODY_CHARS]
     head_lines = [ln for ln in head.splitlines()[:12] if ln.strip()]
+    own = OWN_TITLE_CORE_RE.sub("", title)
     for k, line in enumerate(head_lines[:8]):
         if k:  # a range of a title the opening cites is that document's (结合《…布局规划》（2021—2025）)
             for a, b in cited_title_spans(line):
+                if len(own) >= 6 and line[a + 1 : b].startswith(own):
+                    continue  # the page's own plan in full (《某市布局专项规划(2021-2035年)》主要内容)
                 line = line[:a] + "　" * (b - a) + line[b:]
         if (len(line) <= TITLE_MAX_CHARS or line.find("(") < 60) and (r := _range(line[:TITLE_MAX_CHARS])):
             if k and issue_year is not None and r[1] < issue_year:
