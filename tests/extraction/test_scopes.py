@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+import yaml
 
 from compare.extraction.scopes import issue_year, resolve_deadline
 from compare.extraction.sentence_targets import extract_targets
@@ -859,3 +860,17 @@ def test_the_end_of_the_plan_period_is_a_deadline_of_a_layout_plan():
     assert deadlines[["deadline_text", "year"]].values.tolist() == [["规划期末", 2035]]
     projection = timeline("某市\n规划期末人口20万人。\n", period=(2021, 2035))
     assert (projection["kind"] != "deadline").all()  # a projection, not a deadline
+
+
+def test_a_numeral_in_a_place_name_is_no_count():
+    from compare.core.config import resource_path
+
+    t = targets(
+        "某区\n五家渠城区将有5所公办幼儿园，七台河市新建学校3所，三门峡市新增学位2000个。\n",
+        period=(2023, 2024),
+    )
+    assert sorted(t.index) == ["2000", "3", "5"]  # not 五家, 七台 or 三门
+    names = yaml.safe_load(resource_path("target_rules.yaml").read_text(encoding="utf-8"))[
+        "numeral_place_names"
+    ]
+    assert len(names) == len(set(names)) and all(n[0] in "一二三四五六七八九十百千万两" for n in names)

@@ -151,6 +151,8 @@ def skip_reason(span: NumberSpan, sent: str, rules: TargetRules) -> str | None:
     """Why a number span is not a target (None if it may be one)."""
     after = sent[span.end :]
     before = sent[: span.start]
+    if span.is_chinese and covered_by(rules.numeral_places, sent, span.start, span.end):
+        return "place_name"  # 五家渠城区将有5所: 五 is part of the place's name
     if span.is_chinese and not span.unit:  # a bare numeral (八成 carries its share unit)
         if covered_by(RE_NUMERAL_IDIOM, sent, span.start, span.end):
             return "chinese_word"

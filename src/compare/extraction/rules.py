@@ -115,6 +115,7 @@ class TargetRules:
     quote_pairs: tuple[str, ...]
     named: re.Pattern
     conditions: re.Pattern
+    numeral_places: re.Pattern
     achievement_sections: re.Pattern
     achievement_sections_future: re.Pattern
     achievement_review_words: re.Pattern
@@ -156,6 +157,7 @@ def target_rules() -> TargetRules:
         quote_pairs=tuple(cfg["quote_pairs"]),
         named=re.compile("|".join(f"(?:{p})" for p in cfg["named_patterns"])),
         conditions=re.compile("|".join(f"(?:{p})" for p in cfg["condition_patterns"])),
+        numeral_places=re.compile("|".join(sorted(cfg["numeral_place_names"], key=len, reverse=True))),
         achievement_sections=re.compile(cfg["achievement_sections"]),
         achievement_sections_future=re.compile(cfg["achievement_sections_future"]),
         achievement_review_words=re.compile(cfg["achievement_review_words"]),
