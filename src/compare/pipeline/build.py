@@ -38,7 +38,7 @@ from compare.core.errors import InputError, PolicyCompareError
 from compare.core.memory import release_memory, system_memory_pool
 from compare.core.schemas import ERRORS, SCHEMAS, validate
 from compare.core.store import OutputTables, TableSink, write_parquet
-from compare.pipeline import journal, outputs
+from compare.pipeline import journal, outputs, publisher
 from compare.pipeline.cache import cache_index, cache_key, pipeline_fingerprint
 from compare.pipeline.chunks import chunk_key, concat_tables, load_done, run_chunk
 from compare.pipeline.executors import (
@@ -50,7 +50,7 @@ from compare.pipeline.executors import (
     map_chunks,
 )
 from compare.pipeline.lock import build_lock
-from compare.pipeline.publisher import StreamingPublisher
+from compare.pipeline.publisher import Early, StreamingPublisher, staging_dir, summary_parts
 from compare.pipeline.stages import Stage, selected_stages, warm_corpus_imports
 from compare.text.ingest import DocSpec, discover
 
@@ -387,7 +387,10 @@ def _run_chunks(
                 LOG.warning("chunk %d lost: %s: %s", chunk.index, type(exc).__name__, exc)
                 summaries[chunk.index] = {"lost": failure_records(chunk, exc)}
             if publisher is not None:
-                publisher.add(chunk.index, _summary_parts(out_dir, summary) if summary is not None else None)
+                publisher.add(
+                    chunk.index,
+                    summary_parts(out_dir / WORK_DIRNAME, summary) if summary is not None else None,
+                )
     finally:
         bar.close()
     return summaries
@@ -505,61 +508,19 @@ def _run_corpus_stages(
     return _Corpus(tables, names, sunk, dict(sink.rows) if sink is not None else {}, timings)
 
 
-@dataclass
-class _Early:
-    """Per-document tables a background process or thread is publishing into the staging folder."""
-
-    names: frozenset[str]
-    done: Callable[[], object]  # blocks until they are written, re-raising the publisher's error
-
-    def wait(self) -> None:
-        """Block until they are written (re-raises the publisher's error)."""
-        self.done()
-
-
-def _staging_dir(out_dir: Path) -> Path:
-    return out_dir / f".staging-{os.getpid()}"
-
-
 def _replaced(run: _Run) -> set[str]:
     """The per-document tables a corpus step rewrites (published after the corpus steps)."""
     return {name for stage in run.stages for name in stage.replaces}
 
 
-def _summary_parts(out_dir: Path, summary: dict) -> dict[str, Path]:
-    """``{table: part}`` of a chunk's summary."""
-    return {name: out_dir / WORK_DIRNAME / summary["key"] / f"{name}.parquet" for name in summary["rows"]}
+def _streaming_publish(plan: _Plan, out_dir: Path, *, run: _Run, csv: bool, consolidate: bool):
+    """:func:`compare.pipeline.publisher.streaming_publish` for this build (serial builds only)."""
+    return publisher.streaming_publish(
+        staging_dir(out_dir), out_dir / WORK_DIRNAME, order=[c.index for c in plan.chunks], done=plan.done,
+        skip=_replaced(run), csv=csv, enabled=run.executor == "serial" and consolidate,
+    )  # fmt: skip
 
 
-@contextlib.contextmanager
-def _streaming_publish(
-    plan: _Plan, out_dir: Path, *, run: _Run, csv: bool, consolidate: bool
-) -> Iterator[StreamingPublisher | None]:
-    """A serial build publishes its per-document tables chunk by chunk while it runs the next chunks
-    (:mod:`compare.pipeline.publisher`); yields None for the other executors, which publish after their
-    chunks (:func:`_early_publish`). On an error the thread is stopped and the staging folder removed."""
-    if run.executor != "serial" or not consolidate:
-        yield None
-        return
-    staging = _staging_dir(out_dir)
-    shutil.rmtree(staging, ignore_errors=True)
-    publisher = StreamingPublisher(
-        staging, order=[c.index for c in plan.chunks], skip=_replaced(run), csv=csv
-    )
-    for index, summary in plan.done.items():  # chunks an earlier run completed
-        publisher.add(index, _summary_parts(out_dir, summary))
-    try:
-        yield publisher
-    except BaseException:
-        publisher.abort()
-        if not journal.is_sealed(staging):
-            shutil.rmtree(staging, ignore_errors=True)
-        raise
-    finally:
-        publisher.abort()  # a no-op once finished
-
-
-@contextlib.contextmanager
 def _early_publish(
     built: _Chunks,
     out_dir: Path,
@@ -568,55 +529,13 @@ def _early_publish(
     csv: bool,
     consolidate: bool,
     streaming: StreamingPublisher | None = None,
-) -> Iterator[_Early | None]:
-    """Publish the per-document tables no corpus step rewrites (tokens, sentences, theme tags …: every table
-    but a stage's ``replaces``) from the chunk parts in the background while the driver runs the corpus steps.
-
-    With the process executor the publisher is one background process (the workers are done by then, so a
-    core is free); with the others it is one thread of the driver: the Parquet and CSV writing is Arrow's,
-    which works without the GIL, so it overlaps the corpus steps' Python without a process to start. Yields
-    None (nothing started) without ``consolidate`` or when every table is rewritten.
-
-    On an error in the corpus steps, the publisher is let finish and the staging folder is removed.
-    """
+):
+    """:func:`compare.pipeline.publisher.early_publish` for this build's chunk parts."""
     replaced = _replaced(run)
-    names = [name for name in built.parts if name not in replaced]
-    if streaming is not None:  # a serial build: its chunks' tables are being published already
-        yield _Early(frozenset(names), streaming.finish)
-        return
-    if not consolidate or not names:
-        yield None
-        return
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-
-    staging = _staging_dir(out_dir)
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    jobs = [
-        (
-            name,
-            [str(p) for _, p in built.parts[name]],
-            str(staging / f"{name}.parquet"),
-            str(staging / f"{name}.csv") if csv else None,
-        )
-        for name in names
-    ]
-    if run.executor == "process":
-        pool = ProcessPoolExecutor(
-            max_workers=1, mp_context=mp.get_context("spawn"), initializer=outputs.init_publisher
-        )
-    else:  # the driver already allocates with the system pool (build())
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="publisher")
-    try:
-        yield _Early(frozenset(names), pool.submit(outputs.consolidate_all, jobs).result)
-    except BaseException:
-        pool.shutdown(wait=True, cancel_futures=True)
-        if not journal.is_sealed(staging):
-            shutil.rmtree(staging, ignore_errors=True)
-        raise
-    finally:
-        pool.shutdown(wait=True)
+    return publisher.early_publish(
+        staging_dir(out_dir), {n: [p for _, p in items] for n, items in built.parts.items() if n not in replaced},
+        process=run.executor == "process", csv=csv, consolidate=consolidate, streaming=streaming,
+    )  # fmt: skip
 
 
 def _publish(
@@ -628,7 +547,7 @@ def _publish(
     consolidate: bool,
     release: Callable[[], None],
     info: Callable[[dict[str, int]], dict],
-    early: _Early | None = None,
+    early: Early | None = None,
 ) -> dict[str, int]:
     """Write every table to a staging folder, seal it, then swap it in (:mod:`compare.pipeline.journal`): only
     a complete set replaces the old outputs.
@@ -641,7 +560,7 @@ def _publish(
         Rows written per table.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    staging = _staging_dir(out_dir)
+    staging = staging_dir(out_dir)
     if early is None:
         shutil.rmtree(staging, ignore_errors=True)
     rows = {name: sum(s["rows"].get(name, 0) for s in built.ordered) for name in built.parts}
