@@ -100,7 +100,7 @@ def test_extraction_sets_hold_blind_documents_apart(extraction):
 #: Real sets first scored and tuned on 2026-12-04, after one round of tuning each (news pages, reports and forms whose
 #: first blind scores were far below the goals): they are guarded together at lower floors, so that adding a
 #: hard new set does not hide a regression on the sets tuned for longer.
-RECENTLY_TUNED = {f"real_blind{n}" for n in range(10, 56)}
+RECENTLY_TUNED = {f"real_blind{n}" for n in range(10, 58)}
 
 
 def test_tuned_sets_keep_their_level(extraction):
@@ -116,8 +116,8 @@ def test_tuned_sets_keep_their_level(extraction):
     assert settled["year_exact"] >= 0.95
     assert settled["commitment_precision"] >= 0.93 and settled["commitment_recall"] >= 0.9
     recent = combine_sets(tuned[tuned["set"].isin(RECENTLY_TUNED)]).set_index("set").loc["tuned"]
-    # their level after the tuning of 2026-12-04, real 10-55 (P .887, R .953, year .873, commitments .816 / .778;
-    # real 54-55 not yet tuned on), less a margin; the commitment recall floor went from .78 to .76 when real
+    # their level after the tuning of 2026-12-04, real 10-57 (P .881, R .950, year .868, commitments .816 / .779;
+    # real 56-57 not yet tuned on), less a margin; the commitment recall floor went from .78 to .76 when real
     # 54-55 joined (their first recall .643)
     assert recent["precision"] >= 0.82 and recent["recall"] >= 0.93
     assert (
