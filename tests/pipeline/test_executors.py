@@ -316,14 +316,13 @@ def _csv_files(out: Path) -> dict[str, bytes]:
 
 
 def test_builds_publish_per_document_tables_early_with_the_same_files(tmp_path, monkeypatch):
-    """The per-document tables no corpus step rewrites are published in the background (a process while the
-    corpus steps run with the process executor; a thread, chunk by chunk while the next chunks run, with the
-    serial one); every CSV and Parquet table is the same, byte for byte, as a build's that publishes
-    everything after the corpus steps."""
+    """The per-document tables no corpus step rewrites are published in the background while the corpus steps
+    run (a process with the process executor, a thread with the serial one); every CSV and Parquet table is the
+    same, byte for byte, as a build's that publishes everything after the corpus steps."""
     import compare.pipeline.build as build_module
 
     raw = _small_corpus(tmp_path / "raw", CITIES[:3])
-    serial = build(raw, tmp_path / "serial", use_cache=False, chunk_size=1)  # three chunks streamed in order
+    serial = build(raw, tmp_path / "serial", use_cache=False, chunk_size=1)
     proc = build(raw, tmp_path / "proc", executor="process", workers=2, chunk_size=1, use_cache=False)
 
     @contextlib.contextmanager
@@ -331,7 +330,6 @@ def test_builds_publish_per_document_tables_early_with_the_same_files(tmp_path, 
         yield None
 
     monkeypatch.setattr(build_module, "_early_publish", no_early)
-    monkeypatch.setattr(build_module, "_streaming_publish", no_early)
     late = build(raw, tmp_path / "late", use_cache=False)
     infos = {
         k: json.loads((tmp_path / k / "build_info.json").read_text(encoding="utf-8"))["run"][

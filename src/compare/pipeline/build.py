@@ -50,7 +50,7 @@ from compare.pipeline.executors import (
     map_chunks,
 )
 from compare.pipeline.lock import build_lock
-from compare.pipeline.publisher import Early, StreamingPublisher, staging_dir, summary_parts
+from compare.pipeline.publisher import Early, staging_dir
 from compare.pipeline.stages import Stage, selected_stages, warm_corpus_imports
 from compare.text.ingest import DocSpec, discover
 
@@ -236,11 +236,10 @@ def build(
         run.keep_tables = run.executor == "serial" and (
             gather if gather is not None else len(specs) <= GATHER_MAX_DOCS
         )
-        with _streaming_publish(plan, out_dir, run=run, csv=write_csv, consolidate=consolidate) as streaming:
-            rows, built, corpus = _chunks_and_corpus(
-                plan, out_dir, run=run, streaming=streaming, progress=progress, keep_going=keep_going,
-                gather=gather, write_csv=write_csv, consolidate=consolidate,
-            )  # fmt: skip
+        rows, built, corpus = _chunks_and_corpus(
+            plan, out_dir, run=run, progress=progress, keep_going=keep_going, gather=gather,
+            write_csv=write_csv, consolidate=consolidate,
+        )  # fmt: skip
         outputs.prune_work(out_dir / WORK_DIRNAME, {c.key for c in plan.chunks})
         shutil.rmtree(out_dir / LEGACY_CACHE_DIRNAME, ignore_errors=True)  # per-document cache of old builds
         # every table, read on first use unless already in memory (a large corpus keeps only its small inputs)
@@ -257,7 +256,6 @@ def _chunks_and_corpus(
     out_dir: Path,
     *,
     run: _Run,
-    streaming: StreamingPublisher | None,
     progress: bool,
     keep_going: bool,
     gather: bool | None,
@@ -266,14 +264,12 @@ def _chunks_and_corpus(
 ) -> tuple[dict[str, int], _Chunks, _Corpus]:
     """Run the chunks, then the corpus stages, and publish every table; rows written per table, the chunks'
     results and the corpus stages' results."""
-    summaries = _run_chunks(plan, run=run, progress=progress, out_dir=out_dir, publisher=streaming)
+    summaries = _run_chunks(plan, run=run, progress=progress)
     run.t_chunks = time.perf_counter()
     built = _gather_chunks(plan, summaries, out_dir, keep_going=keep_going)
     run.gather = built.n_built <= GATHER_MAX_DOCS if gather is None else gather
     with (
-        _early_publish(
-            built, out_dir, run=run, csv=write_csv, consolidate=consolidate, streaming=streaming
-        ) as early,
+        _early_publish(built, out_dir, run=run, csv=write_csv, consolidate=consolidate) as early,
         _corpus_memory(large=not run.gather) as release,
         _corpus_sink(out_dir / WORK_DIRNAME, enabled=not run.gather) as sink,
     ):
@@ -360,16 +356,8 @@ def _str_or_none(path: Path | None) -> str | None:
     return None if path is None else str(path)
 
 
-def _run_chunks(
-    plan: _Plan,
-    *,
-    run: _Run,
-    progress: bool,
-    out_dir: Path,
-    publisher: StreamingPublisher | None = None,
-) -> dict[int, dict]:
-    """Run the chunks that must run; every chunk's summary (a lost chunk: its error records). Each finished
-    chunk's parts go to ``publisher``, if any."""
+def _run_chunks(plan: _Plan, *, run: _Run, progress: bool) -> dict[int, dict]:
+    """Run the chunks that must run; every chunk's summary (a lost chunk: its error records)."""
     summaries = dict(plan.done)
     bar = _progress(sum(len(c.specs) for c in plan.todo), enabled=progress and bool(plan.todo))
     if run.executor != "serial" and plan.todo:
@@ -386,11 +374,6 @@ def _run_chunks(
             else:
                 LOG.warning("chunk %d lost: %s: %s", chunk.index, type(exc).__name__, exc)
                 summaries[chunk.index] = {"lost": failure_records(chunk, exc)}
-            if publisher is not None:
-                publisher.add(
-                    chunk.index,
-                    summary_parts(out_dir / WORK_DIRNAME, summary) if summary is not None else None,
-                )
     finally:
         bar.close()
     return summaries
@@ -513,14 +496,6 @@ def _replaced(run: _Run) -> set[str]:
     return {name for stage in run.stages for name in stage.replaces}
 
 
-def _streaming_publish(plan: _Plan, out_dir: Path, *, run: _Run, csv: bool, consolidate: bool):
-    """:func:`compare.pipeline.publisher.streaming_publish` for this build (serial builds only)."""
-    return publisher.streaming_publish(
-        staging_dir(out_dir), out_dir / WORK_DIRNAME, order=[c.index for c in plan.chunks], done=plan.done,
-        skip=_replaced(run), csv=csv, enabled=run.executor == "serial" and consolidate,
-    )  # fmt: skip
-
-
 def _early_publish(
     built: _Chunks,
     out_dir: Path,
@@ -528,13 +503,12 @@ def _early_publish(
     run: _Run,
     csv: bool,
     consolidate: bool,
-    streaming: StreamingPublisher | None = None,
 ):
     """:func:`compare.pipeline.publisher.early_publish` for this build's chunk parts."""
     replaced = _replaced(run)
     return publisher.early_publish(
         staging_dir(out_dir), {n: [p for _, p in items] for n, items in built.parts.items() if n not in replaced},
-        process=run.executor == "process", csv=csv, consolidate=consolidate, streaming=streaming,
+        process=run.executor == "process", csv=csv, consolidate=consolidate,
     )  # fmt: skip
 
 
