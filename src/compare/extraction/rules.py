@@ -157,7 +157,9 @@ def target_rules() -> TargetRules:
         quote_pairs=tuple(cfg["quote_pairs"]),
         named=re.compile("|".join(f"(?:{p})" for p in cfg["named_patterns"])),
         conditions=re.compile("|".join(f"(?:{p})" for p in cfg["condition_patterns"])),
-        numeral_places=re.compile("|".join(sorted(cfg["numeral_place_names"], key=len, reverse=True))),
+        numeral_places=re.compile(
+            "|".join(map(re.escape, sorted(cfg["numeral_place_names"], key=len, reverse=True)))
+        ),
         achievement_sections=re.compile(cfg["achievement_sections"]),
         achievement_sections_future=re.compile(cfg["achievement_sections_future"]),
         achievement_review_words=re.compile(cfg["achievement_review_words"]),
@@ -218,6 +220,11 @@ RE_ITEM_BREAK = re.compile(r"[；;]")
 RE_CLAUSE_BREAK = re.compile(r"[，,；;：:]")
 
 
+def _clause_start(text: str, pos: int) -> int:
+    """Where the clause holding ``pos`` begins (after the last break before it)."""
+    return max(text.rfind(c, 0, pos) for c in CLAUSE_BREAKS) + 1
+
+
 def achievement_spans(text: str, rules: TargetRules, *, ref: int | None = None) -> list[tuple[int, int]]:
     """The spans of a sentence that report results, not targets (see ``achievement_sentence``,
     ``achievement_five_year``, ``achievement_clause`` and ``achievement_status`` in ``target_rules.yaml``): from
@@ -235,15 +242,14 @@ def achievement_spans(text: str, rules: TargetRules, *, ref: int | None = None) 
         n = cn_number(m["fyp"])
         end = five_year_plan_years(n)[1] if n else None
         if m["when"] == "以来" or (end is not None and (end < ref if ref is not None else n == 13)):
-            start = max(text.rfind(c, 0, m.start()) for c in CLAUSE_BREAKS) + 1
-            spans.append((start, len(text)))
+            spans.append((_clause_start(text, m.start()), len(text)))
     for pattern, stop_at in (
         (rules.achievement_sentence, None),
         (rules.achievement_clause, RE_ITEM_BREAK),
         (rules.achievement_status, RE_CLAUSE_BREAK),
     ):
         for m in pattern.finditer(text):
-            start = max(text.rfind(c, 0, m.start()) for c in CLAUSE_BREAKS) + 1  # after the clause's break
+            start = _clause_start(text, m.start())
             stop = None if stop_at is None else stop_at.search(text, m.end())
             spans.append((start, len(text) if stop is None else stop.start()))
     return spans

@@ -353,6 +353,23 @@ def _sentences_by_passage(sentences: pd.DataFrame):
 FAR_FUTURE_YEARS = 15
 
 
+def _lead_deadline(
+    text: str, *, period_start: int | None, period_end: int | None, issued: int | None
+) -> tuple[int, str] | None:
+    """The deadline a sentence states for the sentences after it in its paragraph: one it opens with (到2025年，…),
+    else one it sets out goals to (去年9月，省政府印发《…》，提出到2025年，…); ``(year, phrase)`` or None."""
+    starts = [0] if RE_GOVERNING_OPENING.match(text) else []
+    if goals := RE_SETS_GOALS.search(text):
+        starts.append(goals.end())
+    for pos in starts:
+        year, phrase, _ = resolve_deadline(
+            text, period_start=period_start, period_end=period_end, issued=issued, pos=pos
+        )
+        if phrase and year is not None:
+            return year, phrase
+    return None
+
+
 def _leads(text: str, phrase: str) -> bool:
     """Whether ``phrase`` (a deadline of ``text``) stands in the sentence's first clause, or the first after a
     colon (…会上获悉：宁波拟至2020年，…): a deadline that governs the whole sentence."""
@@ -465,7 +482,7 @@ def extract_targets(
                     breakdown = (by, bd) if bd and by is not None else None
                     if continued and breakdown is not None and not _leads(prev_text, bd):
                         breakdown = (
-                            None  # 实施…计划，三年内完成…；: the deadline of one clause, not the sentence's
+                            None  # 实施…计划，三年内完成…；: one clause's deadline, not the sentence's
                         )
                 prev_text = text
                 if (yo := RE_YEAR_OPENING.match(text)) and ref is not None:
@@ -558,25 +575,9 @@ def extract_targets(
                         }
                     )
                 if (
-                    RE_GOVERNING_OPENING.match(text)
-                    and (
-                        lead := resolve_deadline(
-                            text, period_start=p_start, period_end=p_end, issued=year_issued
-                        )
-                    )[1]
-                    and lead[0] is not None
-                ):
-                    governing = (lead[0], lead[1])
-                elif (
-                    (goals := RE_SETS_GOALS.search(text))
-                    and (
-                        lead := resolve_deadline(
-                            text, period_start=p_start, period_end=p_end, issued=year_issued, pos=goals.end()
-                        )
-                    )[1]
-                    and lead[0] is not None
-                ):  # 去年9月，省政府印发《…》，提出到2025年，…。乡镇中心幼儿园覆盖率达100%: the goals of that year
-                    governing = (lead[0], lead[1])
+                    lead := _lead_deadline(text, period_start=p_start, period_end=p_end, issued=year_issued)
+                ) is not None:
+                    governing = lead
                 elif RE_YEAR_OF_WORK.match(text.lstrip()):
                     # 2023年，厦门将加快……: a year of the plan's (or the report's) work opening a sentence
                     # dates the sentences after it in its paragraph

@@ -33,16 +33,18 @@ CN_SOURCE_DATE_LINE_RE = re.compile(
 #: A stamp of when a page was last updated (更新:2023-09-21 07:50:41, 最后修改时间: …): a mirror's date, not the
 #: text's.
 UPDATE_STAMP_RE = re.compile(r"^\s*(?:最后|最近)?(?:更新|修改)(?:时间|時間|日期)?\s*[:：]")
-#: A year the text names (2018年, 2018—2022年).
-NAMED_YEAR_RE = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?=\s*(?:年|[-—–~～至到]\s*(?:19|20)\d{2}))")
+#: Four digits that can be a year (not part of a longer number).
+FOUR_DIGIT_YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+#: A year the text names: four digits before 年 or in a range of years (not 1950万元, not an index number).
+YEAR_MENTION_RE = re.compile(r"(?<!\d)(?:19|20)\d{2}(?=\s*(?:年|[-—–~～至到、]\s*(?:19|20)\d{2}))")
 
 
 def _update_stamp_fits(line: str, text: str) -> bool:
     """Whether a page's update stamp can be its date: the text names no year, or names the stamp's year or
     the one before (更新时间:2019-06-10 on a page of 去年…2018-2022年规划 … 今年). A stamp years after every year
     the text names is a mirror's (更新:2023-09-21 on a page of 2018年…为民办实事项目)."""
-    stamp = re.search(r"(?<!\d)(?:19|20)\d{2}(?!\d)", line)
-    named = {int(m["y"]) for m in NAMED_YEAR_RE.finditer(text)}
+    stamp = FOUR_DIGIT_YEAR_RE.search(line)
+    named = {int(y) for y in YEAR_MENTION_RE.findall(text)}
     return stamp is None or not named or bool(named & {int(stamp[0]), int(stamp[0]) - 1})
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from compare.text.dates import cn_number
+from compare.text.dates import FOUR_DIGIT_YEAR_RE, YEAR_MENTION_RE, cn_number
 
 TITLE_MAX_CHARS = 80
 PERIOD_BODY_CHARS = 1500
@@ -41,7 +41,6 @@ HEADLINE_YEAR_RE = re.compile(
     r"^\s*[^，。；：\d]{0,12}?(?<![到至])(?P<y>20\d{2})\s*年(?!\s*[—–\-~～至到底末前内以])"
     r"(?:[^，。；\d]{0,30}?(?:将|要(?!点|求)|拟|力争)|新建|新改扩建|改扩建)"
 )
-FOUR_DIGIT_YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 #: A date written with digits (2022-07-14, 2022/7/14, 2022.7.14, 2022年7月14日): not a year the text plans.
 DATE_IN_TEXT_RE = re.compile(
     r"(?<!\d)20\d{2}\s*(?:[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2}|年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)"
@@ -158,6 +157,11 @@ def _range(s: str) -> tuple[int, int, str] | None:
     return None
 
 
+def _blank_cited(text: str) -> str:
+    """``text`` with every title in 《》 blanked (same length): the years in another document's title are its own."""
+    return CITED_TITLE_RE.sub(lambda t: "　" * len(t[0]), text)
+
+
 def _range_ending(text: str, targets: Counter) -> tuple[int, int, str] | None:
     """The first year range of ``text`` that ends at the year its deadlines (到YYYY年) name most often, stated in
     prose: not bracketed after a name (…建设规划（2021-2025年）, 一期(2011年—2013年): a plan's period) and no look
@@ -247,35 +251,25 @@ def infer_period(
     if m := OWN_YEAR_PLAN_RE.search(head):
         y = int(m.group("y"))
         return y, y, f"opening: {m.group(0)}"
-    opening = CITED_TITLE_RE.sub(lambda t: "　" * len(t[0]), text[:REPORT_OPENING_CHARS])
+    opening = _blank_cited(text[:REPORT_OPENING_CHARS])
     for m in SPAN_OF_WORK_RE.finditer(opening):  # 2019年至2020年，阜阳计划建设公办幼儿园113所
         a, b = int(m.group("a")), int(m.group("b"))
         if a < b <= a + 15 and (issue_year is None or b >= issue_year):
             return a, b, f"opening: {m.group(0)}"
     targets = Counter(int(y) for y in TARGET_YEAR_RE.findall(text))
-    if (
-        targets
-        and not DURATION_RE.search(title)
-        and (r := _range_ending(CITED_TITLE_RE.sub(lambda t: "　" * len(t[0]), text), targets))
-    ):
+    if targets and not DURATION_RE.search(title) and (r := _range_ending(_blank_cited(text), targets)):
         # a span the text states that ends at the year its deadlines point to (规划在2017—2020年内 … 至2020年),
         # before a duration, which may name earlier plans (两期学前教育三年行动计划)
         return r[0], r[1], f"{r[2]} + 到{r[1]}年×{targets[r[1]]}"
     # the page's own duration: in its title, or in its opening outside another plan's title in 《》
     # (出台了《…三年行动方案(2022—2024年)》 names a plan the page reports, not the page's years)
-    dur = DURATION_RE.search(title) or DURATION_RE.search(
-        CITED_TITLE_RE.sub(lambda t: "　" * len(t[0]), head)
-    )
+    dur = DURATION_RE.search(title) or DURATION_RE.search(_blank_cited(head))
     if dur and targets:
         n = cn_number(dur.group("n"))
         end = targets.most_common(1)[0][0]
         if n and 1 <= n <= 15:
             return end - n + 1, end, f"{dur.group(0)} + 到{end}年×{targets[end]}"
     return None, None, None
-
-
-#: A year the text names: four digits before 年 or in a range of years (not 1950万元, not an index number).
-YEAR_MENTION_RE = re.compile(r"(?<!\d)(?:19|20)\d{2}(?=\s*(?:年|[-—–~～至到、]\s*(?:19|20)\d{2}))")
 
 
 def _years_named(text: str) -> set[int]:
